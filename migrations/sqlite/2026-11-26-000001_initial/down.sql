@@ -1,0 +1,15 @@
+DROP TABLE audit_events;
+DROP TABLE audit_sequence;
+DROP TABLE idempotency_keys;
+DROP TABLE public_feedback;
+DROP TABLE reviews;
+DROP TABLE approval_steps;
+DROP TABLE approval_requests;
+DROP TABLE progress_reports;
+DROP TABLE assignments;
+DROP TABLE findings;
+DROP TABLE sections;
+DROP TABLE inspections;
+DROP TABLE users;
+DROP TABLE org_unit_closure;
+DROP TABLE org_units;

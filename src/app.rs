@@ -1,0 +1,213 @@
+//! Builds the actix application (shared by `main`, the tests and the spec
+//! writer) and runs the server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::OpenApi as Spec;
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::token::TokenService;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{responses, AppError, FieldError, Problem};
+use crate::http::pagination::CursorKey;
+
+/// Everything a handler may need, shared by all workers.
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub tokens: TokenService,
+    pub cursor_key: CursorKey,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> Result<Self, String> {
+        let tokens = TokenService::new(&config.jwt)?;
+        let cursor_key = CursorKey::derive(config.jwt.secret.expose());
+        Ok(Self { db, config: Arc::new(config), tokens, cursor_key })
+    }
+
+    /// Today in the configured time zone (deadlines are dates there).
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now().with_timezone(&self.config.timezone).date_naive()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Rectify",
+        description = "Tracks the findings of an inspection (巡察) through to their rectification (整改): \
+the ledger, assignments, step-by-step sign-off (销号), look-back reviews and publication.\n\n\
+Conventions: JSON bodies with snake_case fields; dates `YYYY-MM-DD`; timestamps RFC 3339 in UTC; \
+lists return `{items, next_cursor}` (keyset cursors, `limit` 1–200, default 50); single resources carry \
+`version` and an `ETag: \"<version>\"`, and `PATCH` requires `If-Match`; creating `POST`s accept \
+`Idempotency-Key`; every error is `application/problem+json` (RFC 9457).",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    components(
+        schemas(Problem, FieldError),
+        responses(
+            responses::BadRequest,
+            responses::Unauthorized,
+            responses::Forbidden,
+            responses::NotFound,
+            responses::Conflict,
+            responses::PreconditionFailed,
+            responses::PreconditionRequired,
+            responses::PayloadTooLarge,
+            responses::UnsupportedMediaType,
+            responses::Unprocessable,
+            responses::TooManyRequests,
+            responses::Unavailable,
+        )
+    ),
+    tags(
+        (name = "auth", description = "Tokens and the caller"),
+        (name = "org-units", description = "The org tree (admin)"),
+        (name = "users", description = "Users (admin)"),
+        (name = "inspections", description = "Inspections, their sections and the ledger (整改台账)"),
+        (name = "findings", description = "Findings (问题)"),
+        (name = "audit", description = "The audit trail and change feed"),
+        (name = "operations", description = "Probes"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut Spec) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// Registers every route; the spec is collected from these `service` calls.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/api/v1")
+            .service(crate::auth::routes::issue_token)
+            .service(crate::auth::routes::me)
+            .configure(crate::orgs::routes::configure)
+            .configure(crate::users::routes::configure)
+            .configure(crate::inspections::routes::configure)
+            .configure(crate::findings::routes::configure)
+            .service(crate::audit::routes::list_events),
+    )
+    .service(crate::health::healthz)
+    .service(crate::health::readyz);
+}
+
+/// The OpenAPI document, exactly as served at `/api-docs/openapi.json`.
+pub fn spec() -> Spec {
+    let (_, api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    api
+}
+
+/// Path templates and their methods, to tell 405 from 404.
+struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+
+impl RouteTable {
+    fn from_spec(spec: &Spec) -> Self {
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.trim_matches('/').split('/').map(str::to_owned).collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(|(m, _)| m.to_owned())
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self(routes)
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut allowed: Vec<String> = Vec::new();
+        for (segments, methods) in &self.0 {
+            let matches = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+            if matches {
+                allowed.extend(methods.iter().cloned());
+            }
+        }
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    use actix_web::ResponseError;
+    match table.allowed(req.path()) {
+        Some(mut methods) => {
+            methods.sort();
+            methods.dedup();
+            let allow = methods.join(", ");
+            let mut res = AppError::MethodNotAllowed(format!("use {allow} on this path")).error_response();
+            if let Ok(v) = header::HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+            res
+        }
+        None => AppError::NoRoute.error_response(),
+    }
+}
+
+/// Binds nothing itself: serves on `listener` until stopped (SIGTERM/SIGINT
+/// stop it gracefully: in-flight requests finish).
+pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let spec = spec();
+    let table = web::Data::new(RouteTable::from_spec(&spec));
+    let spec = Arc::new(spec);
+    let workers = state.config.workers;
+    let server = HttpServer::new(move || {
+        let path_config = web::PathConfig::default()
+            .error_handler(|e, _| AppError::BadRequest(format!("invalid path parameter: {e}")).into());
+        let (app, _) = App::new()
+            .app_data(state.clone())
+            .app_data(table.clone())
+            .app_data(path_config)
+            .wrap(from_fn(crate::telemetry::request_span))
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(routes)
+            .split_for_parts();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", (*spec).clone()))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+                }),
+            )
+            .default_service(web::to(fallback))
+    })
+    .workers(workers)
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,49 @@
+//! Audit event DTOs.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::queries::EventRow;
+
+/// One audit event: who did what, when.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    /// Ascending, gapless and in commit order: poll with `after=<last id>`.
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// The user who acted; null for the service itself.
+    pub actor_id: Option<i64>,
+    /// Dotted, e.g. `finding.created`, `assignment.claimed`.
+    #[schema(example = "finding.updated")]
+    pub action: String,
+    #[schema(example = "finding")]
+    pub entity_type: String,
+    pub entity_id: i64,
+    pub inspection_id: Option<i64>,
+    pub finding_id: Option<i64>,
+    pub org_unit_id: Option<i64>,
+    /// The change: `after` for creations, `before` and `after` for updates.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// The id of the request that made the change (`X-Request-Id`).
+    pub request_id: Option<String>,
+}
+
+impl From<EventRow> for AuditEvent {
+    fn from(r: EventRow) -> Self {
+        Self {
+            id: r.id,
+            occurred_at: r.occurred_at.and_utc(),
+            actor_id: r.actor_id,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            inspection_id: r.inspection_id,
+            finding_id: r.finding_id,
+            org_unit_id: r.org_unit_id,
+            data: serde_json::from_str(&r.data).unwrap_or(serde_json::Value::Null),
+            request_id: r.request_id,
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The append-only audit trail ("who did what, when") and the change feed.
+
+pub mod api;
+pub mod queries;
+pub mod routes;
+
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::schema::{audit_events, audit_sequence};
+use crate::db::{self, DbConn};
+use crate::error::AppError;
+
+/// Who causes a change: a user (none for the system itself) within a request.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// The service itself (bootstrap, migrations, CLI).
+    pub fn system() -> Self {
+        Self::default()
+    }
+}
+
+/// One event to record.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub action: &'static str,
+    pub entity_type: &'static str,
+    pub entity_id: i64,
+    pub inspection_id: Option<i64>,
+    pub finding_id: Option<i64>,
+    pub org_unit_id: Option<i64>,
+    pub data: Value,
+}
+
+impl Event {
+    pub fn new(action: &'static str, entity_type: &'static str, entity_id: i64, data: Value) -> Self {
+        Self { action, entity_type, entity_id, inspection_id: None, finding_id: None, org_unit_id: None, data }
+    }
+
+    pub fn inspection(mut self, id: i64) -> Self {
+        self.inspection_id = Some(id);
+        self
+    }
+
+    pub fn finding(mut self, id: i64) -> Self {
+        self.finding_id = Some(id);
+        self
+    }
+
+    pub fn org_unit(mut self, id: i64) -> Self {
+        self.org_unit_id = Some(id);
+        self
+    }
+}
+
+/// Writes an event inside the caller's transaction; call it last, just
+/// before commit. The id comes from the locked counter row, so ids are
+/// gapless and follow commit order.
+pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, AppError> {
+    let id: i64 = diesel::update(audit_sequence::table.filter(audit_sequence::id.eq(1)))
+        .set(audit_sequence::last_id.eq(audit_sequence::last_id + 1))
+        .returning(audit_sequence::last_id)
+        .get_result(conn)?;
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::id.eq(id),
+            audit_events::occurred_at.eq(db::now()),
+            audit_events::actor_id.eq(actor.user_id),
+            audit_events::action.eq(event.action),
+            audit_events::entity_type.eq(event.entity_type),
+            audit_events::entity_id.eq(event.entity_id),
+            audit_events::inspection_id.eq(event.inspection_id),
+            audit_events::finding_id.eq(event.finding_id),
+            audit_events::org_unit_id.eq(event.org_unit_id),
+            audit_events::data.eq(event.data.to_string()),
+            audit_events::request_id.eq(&actor.request_id),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}

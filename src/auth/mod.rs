@@ -1,0 +1,198 @@
+//! Identity: tokens, passwords, the `AuthUser` extractor, roles and scope.
+
+pub mod api;
+pub mod password;
+pub mod routes;
+pub mod scope;
+pub mod token;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::db::schema::users;
+use crate::error::AppError;
+use crate::telemetry::RequestId;
+use token::Subject;
+
+/// What a user may do (a user may hold several roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Inspector,
+    Leader,
+    Officer,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Inspector, Role::Leader, Role::Officer, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Inspector => "inspector",
+            Role::Leader => "leader",
+            Role::Officer => "officer",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Stores a role set as the comma-separated text kept in `users.roles`.
+pub fn roles_to_db(roles: &[Role]) -> String {
+    let mut sorted = roles.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// Reads `users.roles`; unknown names (from a newer version) are skipped.
+pub fn roles_from_db(raw: &str) -> Vec<Role> {
+    raw.split(',').filter_map(|s| Role::parse(s.trim())).collect()
+}
+
+/// Which org units a caller sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Admins: everything.
+    All,
+    /// This unit and everything below it.
+    Unit(i64),
+}
+
+/// The authenticated caller, loaded from the database on every request so
+/// that deactivation and role changes apply at once.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub org_unit_id: i64,
+    pub roles: Vec<Role>,
+    pub request_id: Option<String>,
+}
+
+impl AuthUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Admin)
+    }
+
+    /// Passes when the caller holds one of `roles` (admins always pass).
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), AppError> {
+        if self.is_admin() || roles.iter().any(|r| self.has(*r)) {
+            Ok(())
+        } else {
+            let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+            Err(AppError::Forbidden(format!("this needs the role {}", names.join(" or "))))
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        if self.is_admin() {
+            Scope::All
+        } else {
+            Scope::Unit(self.org_unit_id)
+        }
+    }
+
+    /// The audit actor for changes made by this caller.
+    pub fn actor(&self) -> Actor {
+        Actor { user_id: Some(self.id), request_id: self.request_id.clone() }
+    }
+}
+
+#[derive(Queryable)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    org_unit_id: i64,
+    roles: String,
+    active: bool,
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, AppError> {
+    let missing = || AppError::Unauthorized("an Authorization: Bearer token is required".into());
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = value.to_str().map_err(|_| missing())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(token.trim().to_owned())
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let subject = state.tokens.verify(&token?)?;
+            let row: Option<UserRow> = state
+                .db
+                .run(move |conn| {
+                    let query = users::table
+                        .select((
+                            users::id,
+                            users::username,
+                            users::display_name,
+                            users::org_unit_id,
+                            users::roles,
+                            users::active,
+                        ))
+                        .into_boxed();
+                    let query = match subject {
+                        Subject::Local(id) => query.filter(users::id.eq(id)),
+                        Subject::External(name) => query.filter(users::username.eq(name)),
+                    };
+                    Ok(query.first::<UserRow>(conn).optional()?)
+                })
+                .await?;
+            match row {
+                Some(u) if u.active => Ok(AuthUser {
+                    id: u.id,
+                    username: u.username,
+                    display_name: u.display_name,
+                    org_unit_id: u.org_unit_id,
+                    roles: roles_from_db(&u.roles),
+                    request_id,
+                }),
+                _ => Err(AppError::Unauthorized("the token is invalid or expired".into())),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_sorted_and_unique() {
+        let raw = roles_to_db(&[Role::Officer, Role::Admin, Role::Officer]);
+        assert_eq!(raw, "admin,officer");
+        assert_eq!(roles_from_db(&raw), vec![Role::Admin, Role::Officer]);
+        assert_eq!(roles_from_db("admin,unknown"), vec![Role::Admin]);
+    }
+}

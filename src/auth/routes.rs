@@ -1,0 +1,78 @@
+//! `POST /auth/token` and `GET /auth/me`.
+
+use actix_web::{get, post, web, HttpResponse};
+use diesel::prelude::*;
+
+use super::api::{Me, TokenRequest, TokenResponse};
+use super::{password, roles_from_db, AuthUser};
+use crate::app::AppState;
+use crate::db::schema::users;
+use crate::error::{responses, AppError};
+use crate::http::Json;
+
+const BAD_CREDENTIALS: &str = "the username or password is wrong";
+
+/// Exchanges a username and password for a bearer token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "A token", body = TokenResponse),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 422, response = responses::Unprocessable),
+    )
+)]
+#[post("/auth/token")]
+pub async fn issue_token(state: web::Data<AppState>, body: Json<TokenRequest>) -> Result<HttpResponse, AppError> {
+    let TokenRequest { username, password: given } = body.data;
+    let found = state
+        .db
+        .run(move |conn| {
+            let row: Option<(i64, Option<String>, String, i64, bool)> = users::table
+                .filter(users::username.eq(&username))
+                .select((users::id, users::password_hash, users::roles, users::org_unit_id, users::active))
+                .first(conn)
+                .optional()?;
+            // Argon2 is slow on purpose: it runs here, on the blocking pool.
+            Ok(match row {
+                Some((id, Some(hash), roles, unit, true)) if password::verify(&given, &hash) => Some((id, roles, unit)),
+                Some(_) => None,
+                None => {
+                    password::verify_dummy(&given);
+                    None
+                }
+            })
+        })
+        .await?;
+    let Some((id, roles, unit)) = found else {
+        return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
+    };
+    let roles = roles_from_db(&roles).iter().map(|r| r.as_str().to_owned()).collect();
+    let access_token = state.tokens.issue(id, roles, unit)?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl_seconds(),
+    }))
+}
+
+/// The caller's identity, unit and roles.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, response = responses::Unauthorized),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/auth/me")]
+pub async fn me(user: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(Me {
+        id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        org_unit_id: user.org_unit_id,
+        roles: user.roles,
+    })
+}

@@ -1,0 +1,71 @@
+//! Scope as query fragments: lists never contain out-of-scope rows and single
+//! reads of out-of-scope rows find nothing (404).
+
+use diesel::dsl::{exists, select};
+use diesel::prelude::*;
+
+use super::Scope;
+use crate::db::schema::{inspections, org_unit_closure as closure};
+use crate::db::DbConn;
+use crate::error::AppError;
+
+/// Ids of `unit` and every unit below it.
+#[diesel::dsl::auto_type]
+pub fn visible_unit_ids(unit: i64) -> _ {
+    closure::table.select(closure::descendant_id).filter(closure::ancestor_id.eq(unit))
+}
+
+/// The same, typed for comparison with nullable columns.
+#[diesel::dsl::auto_type]
+pub fn visible_unit_ids_nullable(unit: i64) -> _ {
+    closure::table.select(closure::descendant_id.nullable()).filter(closure::ancestor_id.eq(unit))
+}
+
+/// Filter on `inspections`: the inspected or inspecting unit is `unit` or below it.
+#[diesel::dsl::auto_type]
+pub fn inspection_visible(unit: i64) -> _ {
+    let inspected: visible_unit_ids = visible_unit_ids(unit);
+    let inspecting: visible_unit_ids = visible_unit_ids(unit);
+    inspections::inspected_unit_id.eq_any(inspected).or(inspections::inspecting_unit_id.eq_any(inspecting))
+}
+
+/// Ids of inspections whose inspected or inspecting unit is `unit` or below it.
+#[diesel::dsl::auto_type]
+pub fn visible_inspection_ids(unit: i64) -> _ {
+    let inspected: visible_unit_ids = visible_unit_ids(unit);
+    let inspecting: visible_unit_ids = visible_unit_ids(unit);
+    inspections::table
+        .select(inspections::id)
+        .filter(inspections::inspected_unit_id.eq_any(inspected).or(inspections::inspecting_unit_id.eq_any(inspecting)))
+}
+
+/// The same, typed for comparison with nullable columns.
+#[diesel::dsl::auto_type]
+pub fn visible_inspection_ids_nullable(unit: i64) -> _ {
+    let inspected: visible_unit_ids = visible_unit_ids(unit);
+    let inspecting: visible_unit_ids = visible_unit_ids(unit);
+    inspections::table
+        .select(inspections::id.nullable())
+        .filter(inspections::inspected_unit_id.eq_any(inspected).or(inspections::inspecting_unit_id.eq_any(inspecting)))
+}
+
+/// `true` when `unit` lies in `scope`.
+pub fn unit_in_scope(conn: &mut DbConn, scope: Scope, unit: i64) -> Result<bool, AppError> {
+    match scope {
+        Scope::All => Ok(true),
+        Scope::Unit(root) => Ok(select(exists(
+            closure::table.filter(closure::ancestor_id.eq(root)).filter(closure::descendant_id.eq(unit)),
+        ))
+        .get_result(conn)?),
+    }
+}
+
+/// `true` when the inspection exists and lies in `scope`.
+pub fn inspection_in_scope(conn: &mut DbConn, scope: Scope, inspection_id: i64) -> Result<bool, AppError> {
+    let q = inspections::table.filter(inspections::id.eq(inspection_id)).select(inspections::id).into_boxed();
+    let q = match scope {
+        Scope::All => q,
+        Scope::Unit(unit) => q.filter(inspection_visible(unit)),
+    };
+    Ok(q.first::<i64>(conn).optional()?.is_some())
+}

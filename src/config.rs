@@ -1,0 +1,338 @@
+//! Typed configuration from `RECTIFY_*` environment variables.
+//!
+//! A bad value stops the start with a message naming the variable; secrets are
+//! wrapped in [`Secret`] so that `Debug` never prints them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use rand::RngCore;
+
+/// A value that must never reach a log.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where the data lives; the scheme of `RECTIFY_DATABASE_URL` decides the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://path/to/file.db` (relative to the working directory) or `sqlite:///abs/path`.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, passed to libpq as it is.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("a sqlite:// URL needs a file path, e.g. sqlite://data/rectify.db".into());
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Ok(Self::Postgres(raw.to_owned()))
+        } else {
+            Err("must start with sqlite:// or postgres://".into())
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// An external identity provider whose tokens are accepted.
+#[derive(Clone)]
+pub struct ExternalIdp {
+    pub public_key_pem: Vec<u8>,
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl fmt::Debug for ExternalIdp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExternalIdp")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Token settings.
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    /// HS256 signing secret, at least 32 bytes.
+    pub secret: Secret,
+    pub issuer: String,
+    pub audience: String,
+    pub ttl_seconds: u64,
+    pub external: Option<ExternalIdp>,
+}
+
+/// Days before `due_on` at which open work turns yellow or green.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarningThresholds {
+    pub yellow_days: i64,
+    pub green_days: i64,
+}
+
+impl Default for WarningThresholds {
+    fn default() -> Self {
+        Self { yellow_days: 10, green_days: 20 }
+    }
+}
+
+/// The whole service configuration, passed explicitly.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub db_pool_size: u32,
+    pub bind: SocketAddr,
+    pub jwt: JwtConfig,
+    pub admin_password: Option<Secret>,
+    pub timezone: Tz,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub warnings: WarningThresholds,
+    /// Largest accepted request body, in bytes (imports have their own, larger limit).
+    pub body_limit: usize,
+    pub import_body_limit: usize,
+    /// HTTP worker threads (default: one per core).
+    pub workers: usize,
+}
+
+/// A configuration error: which variable, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { variable, message: message.into() }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = get("RECTIFY_DATABASE_URL").unwrap_or_else(|| "sqlite://data/rectify.db".into());
+        let database_url = DatabaseUrl::parse(&database_url).map_err(|m| err("RECTIFY_DATABASE_URL", m))?;
+
+        let bind = get("RECTIFY_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr =
+            bind.parse().map_err(|_| err("RECTIFY_BIND", format!("`{bind}` is not an address like 127.0.0.1:8080")))?;
+
+        let db_pool_size = parse_number(get("RECTIFY_DB_POOL_SIZE"), "RECTIFY_DB_POOL_SIZE", 10, 1, 1000)? as u32;
+
+        let secret = match get("RECTIFY_JWT_SECRET") {
+            Some(s) if s.len() >= 32 => Secret::new(s),
+            Some(_) => return Err(err("RECTIFY_JWT_SECRET", "must be at least 32 bytes long")),
+            None => match &database_url {
+                DatabaseUrl::Postgres(_) => {
+                    return Err(err(
+                        "RECTIFY_JWT_SECRET",
+                        "is required with a PostgreSQL database (instances must share it)",
+                    ))
+                }
+                DatabaseUrl::Sqlite(path) => load_or_create_secret(path).map_err(|m| err("RECTIFY_JWT_SECRET", m))?,
+            },
+        };
+        let issuer = get("RECTIFY_JWT_ISSUER").unwrap_or_else(|| "rectify".into());
+        let audience = get("RECTIFY_JWT_AUDIENCE").unwrap_or_else(|| "rectify-api".into());
+        let ttl_seconds =
+            parse_number(get("RECTIFY_TOKEN_TTL_SECONDS"), "RECTIFY_TOKEN_TTL_SECONDS", 3600, 60, 86_400)?;
+
+        let external = match get("RECTIFY_JWT_PUBLIC_KEY_FILE") {
+            None => None,
+            Some(file) => {
+                let public_key_pem = std::fs::read(&file)
+                    .map_err(|e| err("RECTIFY_JWT_PUBLIC_KEY_FILE", format!("cannot read `{file}`: {e}")))?;
+                let issuer = get("RECTIFY_JWT_EXTERNAL_ISSUER").ok_or_else(|| {
+                    err("RECTIFY_JWT_EXTERNAL_ISSUER", "is required when RECTIFY_JWT_PUBLIC_KEY_FILE is set")
+                })?;
+                let audience = get("RECTIFY_JWT_EXTERNAL_AUDIENCE").unwrap_or_else(|| audience.clone());
+                let idp = ExternalIdp { public_key_pem, issuer, audience };
+                crate::auth::token::external_algorithm(&idp.public_key_pem)
+                    .map_err(|m| err("RECTIFY_JWT_PUBLIC_KEY_FILE", m))?;
+                Some(idp)
+            }
+        };
+
+        let timezone = get("RECTIFY_TIMEZONE").unwrap_or_else(|| "Asia/Shanghai".into());
+        let timezone: Tz = timezone.parse().map_err(|_| {
+            err("RECTIFY_TIMEZONE", format!("`{timezone}` is not an IANA time zone like Asia/Shanghai"))
+        })?;
+
+        let log = get("RECTIFY_LOG").unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log)
+            .map_err(|e| err("RECTIFY_LOG", format!("not a valid filter: {e}")))?;
+        let log_format = match get("RECTIFY_LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(err("RECTIFY_LOG_FORMAT", format!("`{other}` is neither json nor pretty"))),
+        };
+
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u64;
+        let workers = parse_number(get("RECTIFY_WORKERS"), "RECTIFY_WORKERS", cores, 1, 256)? as usize;
+
+        let yellow_days = parse_number(get("RECTIFY_WARNING_YELLOW_DAYS"), "RECTIFY_WARNING_YELLOW_DAYS", 10, 0, 3650)?;
+        let green_days = parse_number(get("RECTIFY_WARNING_GREEN_DAYS"), "RECTIFY_WARNING_GREEN_DAYS", 20, 0, 3650)?;
+        if green_days < yellow_days {
+            return Err(err("RECTIFY_WARNING_GREEN_DAYS", "must not be smaller than RECTIFY_WARNING_YELLOW_DAYS"));
+        }
+
+        Ok(Self {
+            database_url,
+            db_pool_size,
+            bind,
+            jwt: JwtConfig { secret, issuer, audience, ttl_seconds, external },
+            admin_password: get("RECTIFY_ADMIN_PASSWORD").map(Secret::new),
+            timezone,
+            log,
+            log_format,
+            warnings: WarningThresholds { yellow_days: yellow_days as i64, green_days: green_days as i64 },
+            body_limit: 1024 * 1024,
+            import_body_limit: 10 * 1024 * 1024,
+            workers,
+        })
+    }
+}
+
+fn parse_number(
+    raw: Option<String>,
+    variable: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    match raw.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(err(variable, format!("`{raw}` is not a whole number from {min} to {max}"))),
+    }
+}
+
+/// The SQLite default keeps a generated secret beside the database file, so
+/// tokens survive a restart without any setup.
+fn load_or_create_secret(db_path: &Path) -> Result<Secret, String> {
+    let dir = db_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    let file = dir.join("jwt-secret");
+    match std::fs::read_to_string(&file) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(Secret::new(s.trim())),
+        Ok(_) => return Err(format!("`{}` holds a secret shorter than 32 bytes", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot read `{}`: {e}", file.display())),
+    }
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private_file(&file, &secret).map_err(|e| format!("cannot write `{}`: {e}", file.display()))?;
+    Ok(Secret::new(secret))
+}
+
+fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(content.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const PG: (&str, &str) = ("RECTIFY_DATABASE_URL", "postgres://localhost/x");
+    const SECRET: (&str, &str) = ("RECTIFY_JWT_SECRET", "0123456789abcdef0123456789abcdef");
+
+    #[test]
+    fn postgres_requires_a_jwt_secret() {
+        let e = config(&[PG]).unwrap_err();
+        assert_eq!(e.variable, "RECTIFY_JWT_SECRET");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (var, value) in [
+            ("RECTIFY_BIND", "nowhere"),
+            ("RECTIFY_TIMEZONE", "Mars/Olympus"),
+            ("RECTIFY_LOG_FORMAT", "xml"),
+            ("RECTIFY_TOKEN_TTL_SECONDS", "-5"),
+            ("RECTIFY_DATABASE_URL", "mysql://x"),
+            ("RECTIFY_JWT_SECRET", "short"),
+        ] {
+            let mut vars = vec![SECRET, PG];
+            vars.retain(|(k, _)| *k != var);
+            vars.push((var, value));
+            let e = config(&vars).unwrap_err();
+            assert_eq!(e.variable, var, "{var}={value}");
+        }
+    }
+
+    #[test]
+    fn defaults_hold() {
+        let c = config(&[PG, SECRET]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(c.jwt.issuer, "rectify");
+        assert_eq!(c.jwt.audience, "rectify-api");
+        assert_eq!(c.jwt.ttl_seconds, 3600);
+        assert_eq!(c.warnings, WarningThresholds::default());
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        let c = config(&[PG, SECRET, ("RECTIFY_ADMIN_PASSWORD", "very-secret-password")]).unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("0123456789abcdef"));
+        assert!(!printed.contains("very-secret-password"));
+    }
+
+    #[test]
+    fn sqlite_url_keeps_its_path() {
+        assert_eq!(DatabaseUrl::parse("sqlite://data/r.db").unwrap(), DatabaseUrl::Sqlite("data/r.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/r.db").unwrap(), DatabaseUrl::Sqlite("/tmp/r.db".into()));
+    }
+}

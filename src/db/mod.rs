@@ -1,0 +1,186 @@
+//! Storage: one diesel `MultiConnection` over SQLite and PostgreSQL, an r2d2
+//! pool, and the blocking-pool runner every handler goes through.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Timelike, Utc};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseUrl;
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; the URL scheme decides which.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Opens connections by URL scheme, reporting the driver's own error message
+/// (the derived `establish` hides it behind "Invalid connection url").
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConn, ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?)),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                // busy_timeout first: switching to WAL itself may wait for a lock.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectionError> {
+        conn.ping().map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// The shared database handle: a pool and the blocking-pool runner.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    postgres: bool,
+}
+
+impl Db {
+    /// Builds the pool and checks that one connection can be opened.
+    pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Self, String> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+            }
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager { url: url.clone() })
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        Ok(Self { pool, postgres: url.is_postgres() })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
+    /// A connection for synchronous work (startup, CLI, tests).
+    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
+        self.pool.get().map_err(|e| AppError::Unavailable(format!("database pool: {e}")))
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool, never on
+    /// the async executor.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` inside a write transaction on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_tx(conn, f)).await
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, String> {
+        let mut conn = self.get().map_err(|e| e.to_string())?;
+        run_migrations(&mut conn)
+    }
+}
+
+/// Applies the embedded migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
+    let applied = match conn {
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| format!("migration failed: {e}"))
+}
+
+/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so two
+/// writers queue on the busy timeout instead of failing when a read snapshot
+/// cannot be upgraded; on PostgreSQL it is a plain transaction (row locks and
+/// conditional updates keep concurrent writers apart).
+pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Postgres(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
+
+/// Locks a row for the rest of the transaction (`FOR UPDATE` on PostgreSQL;
+/// SQLite's `BEGIN IMMEDIATE` already holds the database write lock).
+pub fn lock_row(conn: &mut DbConn, table: &'static str, id: i64) -> Result<(), AppError> {
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Now, in UTC, truncated to microseconds so both backends store the same value.
+pub fn now() -> NaiveDateTime {
+    let now = Utc::now().naive_utc();
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+}
+
+/// `true` when the database answers a trivial query.
+pub fn ping(conn: &mut DbConn) -> bool {
+    diesel::sql_query("SELECT 1").execute(conn).is_ok()
+}

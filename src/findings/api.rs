@@ -1,0 +1,136 @@
+//! Finding DTOs.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{is_overdue, warning_level, FindingStatus, WarningLevel};
+use super::queries::FindingRow;
+use crate::config::WarningThresholds;
+use crate::error::AppError;
+use crate::validate::double_option;
+
+/// A finding (问题) of an inspection and the state of its rectification.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Finding {
+    pub id: i64,
+    pub inspection_id: i64,
+    /// The aspect (or category) it belongs to.
+    pub section_id: Option<i64>,
+    /// Number within the inspection: 1, 2, 3 …
+    pub seq: i32,
+    #[schema(example = "学习营商环境建设不经常、不深入")]
+    pub title: String,
+    pub description: Option<String>,
+    /// The leading unit (牵头单位).
+    pub responsible_unit_id: Option<i64>,
+    /// The responsible leader (a user).
+    pub responsible_leader_id: Option<i64>,
+    /// Planned measures (整改措施).
+    pub measures: Option<String>,
+    /// What was done (整改情况), set on closure.
+    pub outcome: Option<String>,
+    /// The deadline (整改时限).
+    pub due_on: Option<NaiveDate>,
+    pub status: FindingStatus,
+    /// Needs continued effort (长期坚持).
+    pub long_term: bool,
+    pub blocked_reason: Option<String>,
+    pub blocked_until: Option<NaiveDate>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub reopen_count: i32,
+    /// Derived: `due_on` is before today (configured time zone) and the finding is not closed.
+    pub overdue: bool,
+    /// Derived, for open work: `red` overdue, `yellow` due within 10 days, `green` within 20, else `none`.
+    pub warning_level: WarningLevel,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What the derived fields are computed against.
+#[derive(Debug, Clone, Copy)]
+pub struct Derive {
+    pub today: NaiveDate,
+    pub thresholds: WarningThresholds,
+}
+
+impl Finding {
+    pub fn from_row(r: FindingRow, d: Derive) -> Result<Self, AppError> {
+        let status = FindingStatus::from_db(&r.status)?;
+        Ok(Self {
+            id: r.id,
+            inspection_id: r.inspection_id,
+            section_id: r.section_id,
+            seq: r.seq,
+            title: r.title,
+            description: r.description,
+            responsible_unit_id: r.responsible_unit_id,
+            responsible_leader_id: r.responsible_leader_id,
+            measures: r.measures,
+            outcome: r.outcome,
+            due_on: r.due_on,
+            status,
+            long_term: r.long_term,
+            blocked_reason: r.blocked_reason,
+            blocked_until: r.blocked_until,
+            closed_at: r.closed_at.map(|t| t.and_utc()),
+            reopen_count: r.reopen_count,
+            overdue: is_overdue(status, r.due_on, d.today),
+            warning_level: warning_level(status, r.due_on, d.today, d.thresholds),
+            version: r.version,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        })
+    }
+}
+
+/// A new finding; it starts `open`. Status and derived fields are never set by a client.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFinding {
+    pub inspection_id: i64,
+    #[serde(default)]
+    pub section_id: Option<i64>,
+    /// Default: the next number in the inspection. A number already used is a 409.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub seq: Option<i32>,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub responsible_unit_id: Option<i64>,
+    #[serde(default)]
+    pub responsible_leader_id: Option<i64>,
+    #[serde(default)]
+    pub measures: Option<String>,
+    #[serde(default)]
+    pub due_on: Option<NaiveDate>,
+}
+
+/// Changes to the descriptive fields; absent fields stay, `null` clears.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingPatch {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub section_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub responsible_unit_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub responsible_leader_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub measures: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub due_on: Option<Option<NaiveDate>>,
+}

@@ -1,0 +1,6 @@
+//! Findings (问题): the ledger's rows, their filters and their state machine.
+
+pub mod api;
+pub mod model;
+pub mod queries;
+pub mod routes;

@@ -1,0 +1,354 @@
+//! Finding queries: scope, filters and keyset pages in SQL.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::model::FindingStatus;
+use crate::auth::scope::visible_inspection_ids;
+use crate::auth::Scope;
+use crate::db::schema::{assignments, findings};
+use crate::db::DbConn;
+use crate::error::AppError;
+
+diesel::define_sql_function! {
+    /// SQL `lower`, so that `q` matches Latin letters in any case on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+diesel::define_sql_function! {
+    #[sql_name = "lower"]
+    fn lower_nullable(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// A stored finding.
+#[derive(Debug, Clone, Queryable)]
+pub struct FindingRow {
+    pub id: i64,
+    pub inspection_id: i64,
+    pub section_id: Option<i64>,
+    pub seq: i32,
+    pub title: String,
+    pub description: Option<String>,
+    pub responsible_unit_id: Option<i64>,
+    pub responsible_leader_id: Option<i64>,
+    pub measures: Option<String>,
+    pub outcome: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub status: String,
+    pub long_term: bool,
+    pub blocked_reason: Option<String>,
+    pub blocked_until: Option<NaiveDate>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub reopen_count: i32,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+type Columns = (
+    findings::id,
+    findings::inspection_id,
+    findings::section_id,
+    findings::seq,
+    findings::title,
+    findings::description,
+    findings::responsible_unit_id,
+    findings::responsible_leader_id,
+    findings::measures,
+    findings::outcome,
+    findings::due_on,
+    findings::status,
+    findings::long_term,
+    findings::blocked_reason,
+    findings::blocked_until,
+    findings::closed_at,
+    findings::reopen_count,
+    findings::version,
+    findings::created_at,
+    findings::updated_at,
+);
+
+pub const COLUMNS: Columns = (
+    findings::id,
+    findings::inspection_id,
+    findings::section_id,
+    findings::seq,
+    findings::title,
+    findings::description,
+    findings::responsible_unit_id,
+    findings::responsible_leader_id,
+    findings::measures,
+    findings::outcome,
+    findings::due_on,
+    findings::status,
+    findings::long_term,
+    findings::blocked_reason,
+    findings::blocked_until,
+    findings::closed_at,
+    findings::reopen_count,
+    findings::version,
+    findings::created_at,
+    findings::updated_at,
+);
+
+/// One finding, if it exists and its inspection lies in `scope`: one indexed query.
+pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<FindingRow>, AppError> {
+    let mut q = findings::table.filter(findings::id.eq(id)).select(COLUMNS).into_boxed();
+    if let Scope::Unit(unit) = scope {
+        q = q.filter(findings::inspection_id.eq_any(visible_inspection_ids(unit)));
+    }
+    Ok(q.first(conn).optional()?)
+}
+
+/// Every finding of an inspection, by seq (for the ledger).
+pub fn of_inspection(conn: &mut DbConn, inspection_id: i64) -> Result<Vec<FindingRow>, AppError> {
+    Ok(findings::table
+        .filter(findings::inspection_id.eq(inspection_id))
+        .select(COLUMNS)
+        .order((findings::seq.asc(), findings::id.asc()))
+        .load(conn)?)
+}
+
+/// The list's sort orders; each is paired with `id` so that keys are unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    Seq,
+    DueOn,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Sort {
+    pub fn parse(raw: &str) -> Option<Sort> {
+        let (descending, name) = match raw.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        let field = match name {
+            "seq" => SortField::Seq,
+            "due_on" => SortField::DueOn,
+            "updated_at" => SortField::UpdatedAt,
+            _ => return None,
+        };
+        Some(Sort { field, descending })
+    }
+
+    /// The name a cursor is bound to.
+    pub fn name(self) -> &'static str {
+        match (self.field, self.descending) {
+            (SortField::Seq, false) => "seq",
+            (SortField::Seq, true) => "-seq",
+            (SortField::DueOn, false) => "due_on",
+            (SortField::DueOn, true) => "-due_on",
+            (SortField::UpdatedAt, false) => "updated_at",
+            (SortField::UpdatedAt, true) => "-updated_at",
+        }
+    }
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum After {
+    Seq(i32, i64),
+    DueOn(Option<NaiveDate>, i64),
+    UpdatedAt(NaiveDateTime, i64),
+}
+
+/// The list filters of contract §5.
+#[derive(Debug, Default)]
+pub struct FindingFilter {
+    pub inspection_id: Option<i64>,
+    pub section_id: Option<i64>,
+    pub status: Vec<FindingStatus>,
+    pub responsible_unit_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub overdue: Option<bool>,
+    pub due_before: Option<NaiveDate>,
+    pub due_after: Option<NaiveDate>,
+    pub q: Option<String>,
+}
+
+/// `%…%` with LIKE's own wildcards escaped.
+fn like_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// A page of findings in `scope`: `limit` rows after `after`, in `sort` order.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &FindingFilter,
+    today: NaiveDate,
+    sort: Sort,
+    after: Option<After>,
+    limit: i64,
+) -> Result<Vec<FindingRow>, AppError> {
+    use findings::dsl as f;
+    let mut q = f::findings.select(COLUMNS).into_boxed();
+    if let Scope::Unit(unit) = scope {
+        q = q.filter(f::inspection_id.eq_any(visible_inspection_ids(unit)));
+    }
+    if let Some(id) = filter.inspection_id {
+        q = q.filter(f::inspection_id.eq(id));
+    }
+    if let Some(id) = filter.section_id {
+        q = q.filter(f::section_id.eq(id));
+    }
+    if !filter.status.is_empty() {
+        q = q.filter(f::status.eq_any(filter.status.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+    }
+    if let Some(id) = filter.responsible_unit_id {
+        q = q.filter(f::responsible_unit_id.eq(id));
+    }
+    if let Some(user) = filter.assignee_id {
+        q = q.filter(
+            f::id.eq_any(assignments::table.select(assignments::finding_id).filter(assignments::assignee_id.eq(user))),
+        );
+    }
+    let closed = FindingStatus::Closed.as_str();
+    match filter.overdue {
+        Some(true) => q = q.filter(f::status.ne(closed).and(f::due_on.lt(today))),
+        Some(false) => q = q.filter(f::status.eq(closed).or(f::due_on.is_null()).or(f::due_on.ge(today))),
+        None => {}
+    }
+    if let Some(d) = filter.due_before {
+        q = q.filter(f::due_on.lt(d));
+    }
+    if let Some(d) = filter.due_after {
+        q = q.filter(f::due_on.gt(d));
+    }
+    if let Some(text) = filter.q.as_deref() {
+        let pattern = like_pattern(text);
+        q = q.filter(
+            lower(f::title)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower_nullable(f::description).like(pattern).escape('\\')),
+        );
+    }
+    q = match (after, sort.descending) {
+        (None, _) => q,
+        (Some(After::Seq(s, id)), false) => q.filter(f::seq.gt(s).or(f::seq.eq(s).and(f::id.gt(id)))),
+        (Some(After::Seq(s, id)), true) => q.filter(f::seq.lt(s).or(f::seq.eq(s).and(f::id.lt(id)))),
+        (Some(After::UpdatedAt(t, id)), false) => {
+            q.filter(f::updated_at.gt(t).or(f::updated_at.eq(t).and(f::id.gt(id))))
+        }
+        (Some(After::UpdatedAt(t, id)), true) => {
+            q.filter(f::updated_at.lt(t).or(f::updated_at.eq(t).and(f::id.lt(id))))
+        }
+        // Ascending due dates put findings without one last; descending puts them first.
+        (Some(After::DueOn(Some(d), id)), false) => {
+            q.filter(f::due_on.gt(d).or(f::due_on.eq(d).and(f::id.gt(id))).or(f::due_on.is_null()))
+        }
+        (Some(After::DueOn(None, id)), false) => q.filter(f::due_on.is_null().and(f::id.gt(id))),
+        (Some(After::DueOn(Some(d), id)), true) => {
+            q.filter(f::due_on.is_not_null().and(f::due_on.lt(d).or(f::due_on.eq(d).and(f::id.lt(id)))))
+        }
+        (Some(After::DueOn(None, id)), true) => q.filter(f::due_on.is_not_null().or(f::id.lt(id))),
+    };
+    q = match (sort.field, sort.descending) {
+        (SortField::Seq, false) => q.order((f::seq.asc(), f::id.asc())),
+        (SortField::Seq, true) => q.order((f::seq.desc(), f::id.desc())),
+        (SortField::UpdatedAt, false) => q.order((f::updated_at.asc(), f::id.asc())),
+        (SortField::UpdatedAt, true) => q.order((f::updated_at.desc(), f::id.desc())),
+        (SortField::DueOn, false) => q.order((f::due_on.is_null().asc(), f::due_on.asc(), f::id.asc())),
+        (SortField::DueOn, true) => q.order((f::due_on.is_null().desc(), f::due_on.desc(), f::id.desc())),
+    };
+    Ok(q.limit(limit).load(conn)?)
+}
+
+/// The next free seq of an inspection (call with the inspection row locked).
+pub fn next_seq(conn: &mut DbConn, inspection_id: i64) -> Result<i32, AppError> {
+    let max: Option<i32> = findings::table
+        .filter(findings::inspection_id.eq(inspection_id))
+        .select(diesel::dsl::max(findings::seq))
+        .first(conn)?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
+/// A finding to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = findings)]
+pub struct NewFindingRow {
+    pub inspection_id: i64,
+    pub section_id: Option<i64>,
+    pub seq: i32,
+    pub title: String,
+    pub description: Option<String>,
+    pub responsible_unit_id: Option<i64>,
+    pub responsible_leader_id: Option<i64>,
+    pub measures: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub status: String,
+    pub long_term: bool,
+    pub reopen_count: i32,
+    pub created_by: i64,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, row: &NewFindingRow) -> Result<FindingRow, AppError> {
+    Ok(diesel::insert_into(findings::table).values(row).returning(COLUMNS).get_result(conn)?)
+}
+
+/// The descriptive columns a PATCH may change, plus the version bump.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = findings)]
+pub struct FindingChanges {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub section_id: Option<Option<i64>>,
+    pub responsible_unit_id: Option<Option<i64>>,
+    pub responsible_leader_id: Option<Option<i64>>,
+    pub measures: Option<Option<String>>,
+    pub due_on: Option<Option<NaiveDate>>,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected: i32,
+    changes: &FindingChanges,
+) -> Result<Option<FindingRow>, AppError> {
+    Ok(diesel::update(findings::table.filter(findings::id.eq(id)).filter(findings::version.eq(expected)))
+        .set(changes)
+        .returning(COLUMNS)
+        .get_result(conn)
+        .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(like_pattern("营商"), "%营商%");
+        assert_eq!(like_pattern("100%_A\\"), "%100\\%\\_a\\\\%");
+    }
+
+    #[test]
+    fn sort_names_round_trip() {
+        for name in ["seq", "-seq", "due_on", "-due_on", "updated_at", "-updated_at"] {
+            assert_eq!(Sort::parse(name).unwrap().name(), name);
+        }
+        assert!(Sort::parse("title").is_none());
+    }
+}

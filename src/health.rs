@@ -1,0 +1,40 @@
+//! Liveness and readiness probes.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::error::{responses, AppError};
+
+/// A probe's answer.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Up", body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// The database answers.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let ok = state.db.run(|conn| Ok(crate::db::ping(conn))).await.unwrap_or(false);
+    if ok {
+        Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+    } else {
+        Err(AppError::Unavailable("readiness probe: database unreachable".into()))
+    }
+}

@@ -1,0 +1,183 @@
+//! A JSON body extractor that answers problem+json: 400 for malformed JSON,
+//! 413 over the size limit, 415 for another media type, and 422 naming the
+//! field for unknown, missing, read-only or ill-typed fields.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::error::{AppError, FieldError};
+
+/// Fields the service derives; a body that sets them is told so.
+const READ_ONLY_FIELDS: &[&str] = &[
+    "id",
+    "status",
+    "closed_at",
+    "overdue",
+    "warning_level",
+    "reopen_count",
+    "version",
+    "created_at",
+    "updated_at",
+    "published_at",
+    "blocked_reason",
+    "blocked_until",
+    "outcome",
+    "long_term",
+    "claimed_at",
+    "completed_at",
+    "assignee_id",
+    "inspection_id",
+    "seq",
+];
+
+/// A parsed JSON body, with the raw bytes kept for idempotency fingerprints.
+pub struct Json<T> {
+    pub data: T,
+    pub raw: web::Bytes,
+}
+
+/// Overrides the default body limit for a scope (imports take 10 MiB).
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map(|l| l.0)
+            .or_else(|| req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit))
+            .unwrap_or(1024 * 1024);
+        let content_type_ok = is_json(req);
+        let declared_length = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::UnsupportedMediaType("the body must be application/json".into()));
+            }
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let raw = body.freeze();
+            let data = parse(&raw)?;
+            Ok(Json { data, raw })
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(actix_web::http::header::CONTENT_TYPE) else {
+        // A missing Content-Type is taken as JSON: curl users forget it.
+        return true;
+    };
+    let Ok(value) = value.to_str() else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a body, classifying serde errors into 400 (syntax) and 422 (data).
+pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(AppError::BadRequest("the request body is empty; a JSON object is expected".into()));
+    }
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        classify(&path, &inner)
+    })?;
+    de.end().map_err(|e| AppError::BadRequest(format!("malformed JSON: {}", strip_position(&e.to_string()))))?;
+    Ok(value)
+}
+
+fn classify(path: &str, e: &serde_json::Error) -> AppError {
+    use serde_json::error::Category;
+    let message = strip_position(&e.to_string());
+    match e.classify() {
+        Category::Data => {
+            let prefix = if path == "." || path.is_empty() { String::new() } else { format!("{path}.") };
+            if let Some(name) = backticked(&message, "unknown field `") {
+                // serde_path_to_error's path already ends at the unknown field.
+                let prefix = prefix.strip_suffix(&format!("{name}.")).unwrap_or(&prefix).to_owned();
+                let why = if READ_ONLY_FIELDS.contains(&name.as_str()) {
+                    "is read-only: the service sets it"
+                } else {
+                    "is not a field of this request"
+                };
+                AppError::Validation(vec![FieldError::new(format!("{prefix}{name}"), why)])
+            } else if let Some(name) = backticked(&message, "missing field `") {
+                AppError::Validation(vec![FieldError::new(format!("{prefix}{name}"), "is required")])
+            } else {
+                let field = if path == "." || path.is_empty() { "body".to_owned() } else { path.to_owned() };
+                AppError::Validation(vec![FieldError::new(field, message)])
+            }
+        }
+        Category::Syntax | Category::Eof | Category::Io => AppError::BadRequest(format!("malformed JSON: {message}")),
+    }
+}
+
+fn backticked(message: &str, marker: &str) -> Option<String> {
+    let rest = message.split_once(marker)?.1;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        title: String,
+        count: Option<i64>,
+    }
+
+    fn field_of(e: AppError) -> String {
+        match e {
+            AppError::Validation(v) => v[0].field.clone(),
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        assert!(matches!(parse::<Body>(b"{\"title\": "), Err(AppError::BadRequest(_))));
+        assert!(matches!(parse::<Body>(b""), Err(AppError::BadRequest(_))));
+        assert!(matches!(parse::<Body>(b"{\"title\":\"a\"} x"), Err(AppError::BadRequest(_))));
+    }
+
+    #[test]
+    fn data_errors_name_the_field() {
+        assert_eq!(field_of(parse::<Body>(br#"{"title":"a","status":"closed"}"#).unwrap_err()), "status");
+        assert_eq!(field_of(parse::<Body>(br#"{"count":1}"#).unwrap_err()), "title");
+        assert_eq!(field_of(parse::<Body>(br#"{"title":"a","count":"x"}"#).unwrap_err()), "count");
+    }
+}

@@ -1,0 +1,115 @@
+//! Inspection DTOs.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{chain_from_db, InspectionStatus};
+use super::queries::InspectionRow;
+use crate::auth::Role;
+use crate::error::AppError;
+use crate::validate::double_option;
+
+/// An inspection (巡察) of a unit, whose feedback the unit must rectify.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Inspection {
+    pub id: i64,
+    #[schema(example = "区委第三巡察组对区行政审批服务局党组的巡察")]
+    pub title: String,
+    /// The inspection group, as text.
+    #[schema(example = "区委第三巡察组")]
+    pub inspecting_body: String,
+    pub inspecting_unit_id: i64,
+    pub inspected_unit_id: i64,
+    #[schema(example = "营商环境建设")]
+    pub topic: Option<String>,
+    pub started_on: NaiveDate,
+    pub ended_on: NaiveDate,
+    /// When the feedback (反馈意见) was given.
+    pub feedback_on: Option<NaiveDate>,
+    pub rectification_due_on: Option<NaiveDate>,
+    /// The ordered roles that sign off a closure or extension request.
+    pub approval_chain: Vec<Role>,
+    pub status: InspectionStatus,
+    pub published_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<InspectionRow> for Inspection {
+    type Error = AppError;
+
+    fn try_from(r: InspectionRow) -> Result<Self, AppError> {
+        Ok(Self {
+            id: r.id,
+            title: r.title,
+            inspecting_body: r.inspecting_body,
+            inspecting_unit_id: r.inspecting_unit_id,
+            inspected_unit_id: r.inspected_unit_id,
+            topic: r.topic,
+            started_on: r.started_on,
+            ended_on: r.ended_on,
+            feedback_on: r.feedback_on,
+            rectification_due_on: r.rectification_due_on,
+            approval_chain: chain_from_db(&r.approval_chain),
+            status: InspectionStatus::from_db(&r.status)?,
+            published_at: r.published_at.map(|t| t.and_utc()),
+            version: r.version,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        })
+    }
+}
+
+/// A new inspection; it starts `rectifying`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInspection {
+    pub title: String,
+    pub inspecting_body: String,
+    pub inspecting_unit_id: i64,
+    pub inspected_unit_id: i64,
+    #[serde(default)]
+    pub topic: Option<String>,
+    pub started_on: NaiveDate,
+    /// Not before `started_on`.
+    pub ended_on: NaiveDate,
+    /// Not before `ended_on`.
+    #[serde(default)]
+    pub feedback_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub rectification_due_on: Option<NaiveDate>,
+    /// Default `["leader", "inspector"]`; 1–5 steps of leader, inspector or admin.
+    #[serde(default)]
+    pub approval_chain: Option<Vec<Role>>,
+}
+
+/// Changes to an inspection; absent fields stay, `null` clears optional ones.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionPatch {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub inspecting_body: Option<String>,
+    #[serde(default)]
+    pub inspecting_unit_id: Option<i64>,
+    #[serde(default)]
+    pub inspected_unit_id: Option<i64>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub topic: Option<Option<String>>,
+    #[serde(default)]
+    pub started_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub ended_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub feedback_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub rectification_due_on: Option<Option<NaiveDate>>,
+    #[serde(default)]
+    pub approval_chain: Option<Vec<Role>>,
+}

@@ -1,0 +1,145 @@
+//! `GET /api/v1/inspections/{id}/ledger`: the whole ledger (整改台账) as a tree.
+
+use std::collections::HashMap;
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::api::Inspection;
+use super::routes::find_in_scope;
+use super::sections::queries::{self as sections, SectionRow};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{responses, AppError};
+use crate::findings::api::{Derive, Finding};
+use crate::findings::model::FindingStatus;
+use crate::findings::queries as findings;
+
+/// A section with its sub-sections and findings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerSection {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub position: i32,
+    pub title: String,
+    pub level: i32,
+    #[schema(no_recursion)]
+    pub children: Vec<LedgerSection>,
+    /// By seq.
+    pub findings: Vec<Finding>,
+}
+
+/// Findings per status; every status is present.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct StatusCounts {
+    pub open: i64,
+    pub in_progress: i64,
+    pub pending_closure: i64,
+    pub blocked: i64,
+    pub closed: i64,
+}
+
+impl StatusCounts {
+    pub fn add(&mut self, status: FindingStatus, n: i64) {
+        match status {
+            FindingStatus::Open => self.open += n,
+            FindingStatus::InProgress => self.in_progress += n,
+            FindingStatus::PendingClosure => self.pending_closure += n,
+            FindingStatus::Blocked => self.blocked += n,
+            FindingStatus::Closed => self.closed += n,
+        }
+    }
+}
+
+/// "4 大类 8 个方面 26 个问题", and where they stand.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerTotals {
+    /// Level-1 sections (大类).
+    pub categories: i64,
+    /// Level-2 sections (方面).
+    pub aspects: i64,
+    pub findings: i64,
+    pub by_status: StatusCounts,
+}
+
+/// The ledger of one inspection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ledger {
+    pub inspection: Inspection,
+    /// Categories in position order, each with its aspects and findings.
+    pub sections: Vec<LedgerSection>,
+    /// Findings not filed under any section.
+    pub unsectioned_findings: Vec<Finding>,
+    pub totals: LedgerTotals,
+}
+
+fn build(
+    parent: Option<i64>,
+    children_of: &HashMap<Option<i64>, Vec<&SectionRow>>,
+    findings_of: &mut HashMap<Option<i64>, Vec<Finding>>,
+) -> Vec<LedgerSection> {
+    let Some(children) = children_of.get(&parent) else { return Vec::new() };
+    children
+        .iter()
+        .map(|s| LedgerSection {
+            id: s.id,
+            parent_id: s.parent_id,
+            position: s.position,
+            title: s.title.clone(),
+            level: s.level,
+            children: build(Some(s.id), children_of, findings_of),
+            findings: findings_of.remove(&Some(s.id)).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The whole ledger: sections in position order with their findings, and totals.
+#[utoipa::path(
+    tag = "inspections",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The ledger", body = Ledger),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/inspections/{id}/ledger")]
+pub async fn get_ledger(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (inspection, section_rows, finding_rows) = state
+        .db
+        .run(move |conn| {
+            let inspection = find_in_scope(conn, &user, id)?;
+            Ok((inspection, sections::of_inspection(conn, id)?, findings::of_inspection(conn, id)?))
+        })
+        .await?;
+    let d = Derive { today: state.today(), thresholds: state.config.warnings };
+    let mut by_status = StatusCounts::default();
+    let total_findings = finding_rows.len() as i64;
+    let mut findings_of: HashMap<Option<i64>, Vec<Finding>> = HashMap::new();
+    for row in finding_rows {
+        let finding = Finding::from_row(row, d)?;
+        by_status.add(finding.status, 1);
+        findings_of.entry(finding.section_id).or_default().push(finding);
+    }
+    let mut children_of: HashMap<Option<i64>, Vec<&SectionRow>> = HashMap::new();
+    for s in &section_rows {
+        children_of.entry(s.parent_id).or_default().push(s);
+    }
+    let totals = LedgerTotals {
+        categories: section_rows.iter().filter(|s| s.level == 1).count() as i64,
+        aspects: section_rows.iter().filter(|s| s.level == 2).count() as i64,
+        findings: total_findings,
+        by_status,
+    };
+    let sections = build(None, &children_of, &mut findings_of);
+    let unsectioned_findings = findings_of.remove(&None).unwrap_or_default();
+    let ledger = Ledger { inspection: Inspection::try_from(inspection)?, sections, unsectioned_findings, totals };
+    Ok(HttpResponse::Ok().json(ledger))
+}

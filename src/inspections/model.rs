@@ -1,0 +1,107 @@
+//! Inspection status and approval chains (pure).
+
+use crate::auth::Role;
+use crate::string_enum;
+use crate::workflow::InvalidTransition;
+
+string_enum! {
+    /// Where an inspection stands: rectifying → concluded → published.
+    pub enum InspectionStatus {
+        Rectifying => "rectifying",
+        Concluded => "concluded",
+        Published => "published",
+    }
+}
+
+/// What may happen to an inspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InspectionAction {
+    /// Descriptive edits, and edits to its sections and findings.
+    Edit,
+    Conclude,
+    Publish,
+}
+
+impl InspectionAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Edit => "edit",
+            Self::Conclude => "conclude",
+            Self::Publish => "publish",
+        }
+    }
+}
+
+impl InspectionStatus {
+    /// The state machine: the status after `action`, or the refusal.
+    pub fn transition(self, action: InspectionAction) -> Result<Self, InvalidTransition> {
+        use InspectionAction::*;
+        use InspectionStatus::*;
+        match (self, action) {
+            (Rectifying | Concluded, Edit) => Ok(self),
+            (Rectifying, Conclude) => Ok(Concluded),
+            (Concluded, Publish) => Ok(Published),
+            _ => Err(InvalidTransition { entity: "inspection", current: self.as_str(), action: action.as_str() }),
+        }
+    }
+}
+
+/// Roles that may sign an approval step.
+pub const CHAIN_ROLES: [Role; 3] = [Role::Leader, Role::Inspector, Role::Admin];
+pub const DEFAULT_CHAIN: [Role; 2] = [Role::Leader, Role::Inspector];
+pub const MAX_CHAIN_STEPS: usize = 5;
+
+/// Checks an approval chain: 1–5 steps of leader, inspector or admin.
+pub fn validate_chain(chain: &[Role]) -> Result<(), String> {
+    if chain.is_empty() || chain.len() > MAX_CHAIN_STEPS {
+        return Err(format!("must have 1 to {MAX_CHAIN_STEPS} steps"));
+    }
+    if let Some(bad) = chain.iter().find(|r| !CHAIN_ROLES.contains(r)) {
+        return Err(format!("`{}` cannot sign a step: use leader, inspector or admin", bad.as_str()));
+    }
+    Ok(())
+}
+
+/// Stores a chain in order (unlike a role set, order and repeats matter).
+pub fn chain_to_db(chain: &[Role]) -> String {
+    chain.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+pub fn chain_from_db(raw: &str) -> Vec<Role> {
+    raw.split(',').filter_map(|s| Role::parse(s.trim())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use InspectionAction::*;
+    use InspectionStatus::*;
+
+    #[test]
+    fn every_edge() {
+        let expected = [
+            (Rectifying, Edit, Some(Rectifying)),
+            (Rectifying, Conclude, Some(Concluded)),
+            (Rectifying, Publish, None),
+            (Concluded, Edit, Some(Concluded)),
+            (Concluded, Conclude, None),
+            (Concluded, Publish, Some(Published)),
+            (Published, Edit, None),
+            (Published, Conclude, None),
+            (Published, Publish, None),
+        ];
+        for (from, action, to) in expected {
+            assert_eq!(from.transition(action).ok(), to, "{from} {action:?}");
+        }
+    }
+
+    #[test]
+    fn chains() {
+        assert!(validate_chain(&DEFAULT_CHAIN).is_ok());
+        assert!(validate_chain(&[]).is_err());
+        assert!(validate_chain(&[Role::Leader; 6]).is_err());
+        assert!(validate_chain(&[Role::Officer]).is_err());
+        let chain = [Role::Inspector, Role::Leader, Role::Leader];
+        assert_eq!(chain_from_db(&chain_to_db(&chain)), chain.to_vec());
+    }
+}

@@ -1,0 +1,171 @@
+//! Inspection queries; scope is applied in the query itself.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::auth::scope::inspection_visible;
+use crate::auth::Scope;
+use crate::db::schema::inspections;
+use crate::db::DbConn;
+use crate::error::AppError;
+
+/// A stored inspection (without the published snapshot).
+#[derive(Debug, Clone, Queryable)]
+pub struct InspectionRow {
+    pub id: i64,
+    pub title: String,
+    pub inspecting_body: String,
+    pub inspecting_unit_id: i64,
+    pub inspected_unit_id: i64,
+    pub topic: Option<String>,
+    pub started_on: NaiveDate,
+    pub ended_on: NaiveDate,
+    pub feedback_on: Option<NaiveDate>,
+    pub rectification_due_on: Option<NaiveDate>,
+    pub approval_chain: String,
+    pub status: String,
+    pub concluded_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+type Columns = (
+    inspections::id,
+    inspections::title,
+    inspections::inspecting_body,
+    inspections::inspecting_unit_id,
+    inspections::inspected_unit_id,
+    inspections::topic,
+    inspections::started_on,
+    inspections::ended_on,
+    inspections::feedback_on,
+    inspections::rectification_due_on,
+    inspections::approval_chain,
+    inspections::status,
+    inspections::concluded_at,
+    inspections::published_at,
+    inspections::version,
+    inspections::created_at,
+    inspections::updated_at,
+);
+
+pub const COLUMNS: Columns = (
+    inspections::id,
+    inspections::title,
+    inspections::inspecting_body,
+    inspections::inspecting_unit_id,
+    inspections::inspected_unit_id,
+    inspections::topic,
+    inspections::started_on,
+    inspections::ended_on,
+    inspections::feedback_on,
+    inspections::rectification_due_on,
+    inspections::approval_chain,
+    inspections::status,
+    inspections::concluded_at,
+    inspections::published_at,
+    inspections::version,
+    inspections::created_at,
+    inspections::updated_at,
+);
+
+/// One inspection, if it exists and lies in `scope`.
+pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<InspectionRow>, AppError> {
+    let mut q = inspections::table.filter(inspections::id.eq(id)).select(COLUMNS).into_boxed();
+    if let Scope::Unit(unit) = scope {
+        q = q.filter(inspection_visible(unit));
+    }
+    Ok(q.first(conn).optional()?)
+}
+
+/// Filters of the inspection list.
+#[derive(Debug, Default)]
+pub struct InspectionFilter {
+    pub status: Vec<String>,
+    pub inspected_unit_id: Option<i64>,
+    pub inspecting_unit_id: Option<i64>,
+}
+
+/// A page of inspections in `scope`, newest id last.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &InspectionFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<InspectionRow>, AppError> {
+    let mut q =
+        inspections::table.filter(inspections::id.gt(after)).select(COLUMNS).order(inspections::id.asc()).into_boxed();
+    if let Scope::Unit(unit) = scope {
+        q = q.filter(inspection_visible(unit));
+    }
+    if !filter.status.is_empty() {
+        q = q.filter(inspections::status.eq_any(filter.status.clone()));
+    }
+    if let Some(u) = filter.inspected_unit_id {
+        q = q.filter(inspections::inspected_unit_id.eq(u));
+    }
+    if let Some(u) = filter.inspecting_unit_id {
+        q = q.filter(inspections::inspecting_unit_id.eq(u));
+    }
+    Ok(q.limit(limit).load(conn)?)
+}
+
+/// An inspection to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = inspections)]
+pub struct NewInspectionRow {
+    pub title: String,
+    pub inspecting_body: String,
+    pub inspecting_unit_id: i64,
+    pub inspected_unit_id: i64,
+    pub topic: Option<String>,
+    pub started_on: NaiveDate,
+    pub ended_on: NaiveDate,
+    pub feedback_on: Option<NaiveDate>,
+    pub rectification_due_on: Option<NaiveDate>,
+    pub approval_chain: String,
+    pub status: String,
+    pub created_by: i64,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, row: &NewInspectionRow) -> Result<InspectionRow, AppError> {
+    Ok(diesel::insert_into(inspections::table).values(row).returning(COLUMNS).get_result(conn)?)
+}
+
+/// The columns a PATCH may change, plus the version bump.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = inspections)]
+pub struct InspectionChanges {
+    pub title: Option<String>,
+    pub inspecting_body: Option<String>,
+    pub inspecting_unit_id: Option<i64>,
+    pub inspected_unit_id: Option<i64>,
+    pub topic: Option<Option<String>>,
+    pub started_on: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub feedback_on: Option<Option<NaiveDate>>,
+    pub rectification_due_on: Option<Option<NaiveDate>>,
+    pub approval_chain: Option<String>,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Applies `changes` when the stored version is still `expected`.
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected: i32,
+    changes: &InspectionChanges,
+) -> Result<Option<InspectionRow>, AppError> {
+    Ok(diesel::update(inspections::table.filter(inspections::id.eq(id)).filter(inspections::version.eq(expected)))
+        .set(changes)
+        .returning(COLUMNS)
+        .get_result(conn)
+        .optional()?)
+}

@@ -1,0 +1,317 @@
+//! `/api/v1/inspections`: list, create, read, change.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::api::{Inspection, InspectionPatch, NewInspection};
+use super::model::{chain_to_db, validate_chain, InspectionAction, InspectionStatus, DEFAULT_CHAIN};
+use super::queries::{self, InspectionChanges, InspectionFilter, NewInspectionRow};
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{scope, AuthUser, Role};
+use crate::db::{self, DbConn};
+use crate::error::{responses, AppError};
+use crate::http::etag::ok_with_etag;
+use crate::http::idempotency::{self, Created};
+use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::orgs::queries as orgs;
+use crate::validate::{Errors, SHORT_TEXT};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_inspections)
+        .service(create_inspection)
+        .service(get_inspection)
+        .service(update_inspection)
+        .configure(super::sections::configure)
+        .service(super::ledger::get_ledger);
+}
+
+/// Date order: started ≤ ended ≤ feedback ≤ rectification due.
+fn check_dates(
+    errors: &mut Errors,
+    started: NaiveDate,
+    ended: NaiveDate,
+    feedback: Option<NaiveDate>,
+    due: Option<NaiveDate>,
+) {
+    if ended < started {
+        errors.add("ended_on", "must not be before started_on");
+    }
+    if feedback.is_some_and(|f| f < ended) {
+        errors.add("feedback_on", "must not be before ended_on");
+    }
+    if let (Some(d), Some(f)) = (due, feedback) {
+        if d < f {
+            errors.add("rectification_due_on", "must not be before feedback_on");
+        }
+    }
+}
+
+/// Both units must exist and at least one must lie in the caller's scope
+/// (an inspection group inspects units outside its own subtree).
+fn check_units(
+    conn: &mut DbConn,
+    user_scope: crate::auth::Scope,
+    inspecting: i64,
+    inspected: i64,
+) -> Result<(), AppError> {
+    let mut errors = Errors::new();
+    for (field, id) in [("inspecting_unit_id", inspecting), ("inspected_unit_id", inspected)] {
+        if !orgs::exists(conn, id)? {
+            errors.add(field, "no such org unit");
+        }
+    }
+    errors.finish()?;
+    if !scope::unit_in_scope(conn, user_scope, inspecting)? && !scope::unit_in_scope(conn, user_scope, inspected)? {
+        return Err(AppError::invalid("inspected_unit_id", "neither unit lies in your org scope"));
+    }
+    Ok(())
+}
+
+/// Loads an inspection in the caller's scope, or 404.
+pub fn find_in_scope(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<queries::InspectionRow, AppError> {
+    queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)
+}
+
+/// Refuses changes under a published inspection (409).
+pub fn ensure_editable(row: &queries::InspectionRow) -> Result<(), AppError> {
+    InspectionStatus::from_db(&row.status)?.transition(InspectionAction::Edit)?;
+    Ok(())
+}
+
+/// Inspections in the caller's scope, by id.
+#[utoipa::path(
+    tag = "inspections",
+    params(
+        ("status" = Option<Vec<InspectionStatus>>, Query, description = "Repeatable"),
+        ("inspected_unit_id" = Option<i64>, Query),
+        ("inspecting_unit_id" = Option<i64>, Query),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "A page of inspections", body = Page<Inspection>),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/inspections")]
+pub async fn list_inspections(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["status", "inspected_unit_id", "inspecting_unit_id", "limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let mut status = Vec::new();
+    for s in q.all("status") {
+        let parsed = InspectionStatus::parse(s)
+            .ok_or_else(|| AppError::BadRequest(format!("query parameter `status`: unknown status `{s}`")))?;
+        status.push(parsed.as_str().to_owned());
+    }
+    let filter = InspectionFilter {
+        status,
+        inspected_unit_id: q.id("inspected_unit_id")?,
+        inspecting_unit_id: q.id("inspecting_unit_id")?,
+    };
+    let (scope, limit) = (user.scope(), page.limit);
+    let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, after, limit + 1)).await?;
+    let rows = rows.into_iter().map(Inspection::try_from).collect::<Result<Vec<_>, _>>()?;
+    let page = paginate(
+        rows,
+        limit,
+        &state.cursor_key,
+        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
+        |r| r,
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Creates an inspection (inspector).
+#[utoipa::path(
+    tag = "inspections",
+    request_body = NewInspection,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    responses(
+        (status = 201, description = "Created", body = Inspection, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 413, response = responses::PayloadTooLarge),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/inspections")]
+pub async fn create_inspection(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    body: Json<NewInspection>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Inspector])?;
+    let new = &body.data;
+    let mut errors = Errors::new();
+    let title = errors.text("title", &new.title, SHORT_TEXT);
+    let inspecting_body = errors.text("inspecting_body", &new.inspecting_body, SHORT_TEXT);
+    let topic = errors.optional_text("topic", new.topic.as_deref(), SHORT_TEXT);
+    check_dates(&mut errors, new.started_on, new.ended_on, new.feedback_on, new.rectification_due_on);
+    let chain = new.approval_chain.clone().unwrap_or_else(|| DEFAULT_CHAIN.to_vec());
+    if let Err(m) = validate_chain(&chain) {
+        errors.add("approval_chain", m);
+    }
+    errors.finish()?;
+    let now = db::now();
+    let row = NewInspectionRow {
+        title,
+        inspecting_body,
+        inspecting_unit_id: new.inspecting_unit_id,
+        inspected_unit_id: new.inspected_unit_id,
+        topic,
+        started_on: new.started_on,
+        ended_on: new.ended_on,
+        feedback_on: new.feedback_on,
+        rectification_due_on: new.rectification_due_on,
+        approval_chain: chain_to_db(&chain),
+        status: InspectionStatus::Rectifying.as_str().to_owned(),
+        created_by: user.id,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let (actor, scope) = (user.actor(), user.scope());
+    idempotency::create(&state.db, user.id, key, &req, &body.raw, move |conn| {
+        check_units(conn, scope, row.inspecting_unit_id, row.inspected_unit_id)?;
+        let created = Inspection::try_from(queries::insert(conn, &row)?)?;
+        audit::record(
+            conn,
+            &actor,
+            Event::new("inspection.created", "inspection", created.id, json!({"after": created}))
+                .inspection(created.id),
+        )?;
+        Created::new(&created, format!("/api/v1/inspections/{}", created.id), created.version)
+    })
+    .await
+}
+
+/// One inspection in the caller's scope.
+#[utoipa::path(
+    tag = "inspections",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The inspection", body = Inspection, headers(("ETag" = String))),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/inspections/{id}")]
+pub async fn get_inspection(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, id) = (user.scope(), id.into_inner());
+    let row = state.db.run(move |conn| queries::find(conn, scope, id)).await?.ok_or(AppError::NotFound)?;
+    let inspection = Inspection::try_from(row)?;
+    Ok(ok_with_etag(inspection.version, &inspection))
+}
+
+/// Changes an inspection (inspector); needs `If-Match`. Published inspections are frozen (409).
+#[utoipa::path(
+    tag = "inspections",
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = InspectionPatch,
+    responses(
+        (status = 200, description = "Updated", body = Inspection, headers(("ETag" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 422, response = responses::Unprocessable),
+        (status = 428, response = responses::PreconditionRequired),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/inspections/{id}")]
+pub async fn update_inspection(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<InspectionPatch>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Inspector])?;
+    let id = id.into_inner();
+    let patch = body.data;
+    let mut errors = Errors::new();
+    let title = patch.title.as_deref().map(|t| errors.text("title", t, SHORT_TEXT));
+    let inspecting_body = patch.inspecting_body.as_deref().map(|t| errors.text("inspecting_body", t, SHORT_TEXT));
+    let topic = patch.topic.as_ref().map(|t| errors.optional_text("topic", t.as_deref(), SHORT_TEXT));
+    if let Some(chain) = &patch.approval_chain {
+        if let Err(m) = validate_chain(chain) {
+            errors.add("approval_chain", m);
+        }
+    }
+    errors.finish()?;
+    let actor = user.actor();
+    let updated = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "inspections", id)?;
+            let before = find_in_scope(conn, &user, id)?;
+            if_match.require(before.version)?;
+            ensure_editable(&before)?;
+            let mut errors = Errors::new();
+            check_dates(
+                &mut errors,
+                patch.started_on.unwrap_or(before.started_on),
+                patch.ended_on.unwrap_or(before.ended_on),
+                patch.feedback_on.unwrap_or(before.feedback_on),
+                patch.rectification_due_on.unwrap_or(before.rectification_due_on),
+            );
+            errors.finish()?;
+            if patch.inspecting_unit_id.is_some() || patch.inspected_unit_id.is_some() {
+                check_units(
+                    conn,
+                    user.scope(),
+                    patch.inspecting_unit_id.unwrap_or(before.inspecting_unit_id),
+                    patch.inspected_unit_id.unwrap_or(before.inspected_unit_id),
+                )?;
+            }
+            let changes = InspectionChanges {
+                title,
+                inspecting_body,
+                inspecting_unit_id: patch.inspecting_unit_id,
+                inspected_unit_id: patch.inspected_unit_id,
+                topic,
+                started_on: patch.started_on,
+                ended_on: patch.ended_on,
+                feedback_on: patch.feedback_on,
+                rectification_due_on: patch.rectification_due_on,
+                approval_chain: patch.approval_chain.as_deref().map(chain_to_db),
+                version: before.version + 1,
+                updated_at: db::now(),
+            };
+            let after = queries::update(conn, id, before.version, &changes)?
+                .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            let (before, after) = (Inspection::try_from(before)?, Inspection::try_from(after)?);
+            audit::record(
+                conn,
+                &actor,
+                Event::new("inspection.updated", "inspection", id, json!({"before": before, "after": after}))
+                    .inspection(id),
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(ok_with_etag(updated.version, &updated))
+}

@@ -1,0 +1,68 @@
+//! Section DTOs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::queries::SectionRow;
+use crate::validate::double_option;
+
+/// A node of the ledger tree: level 1 is a category (大类), 2 an aspect (方面), 3 a sub-aspect.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Section {
+    pub id: i64,
+    pub inspection_id: i64,
+    pub parent_id: Option<i64>,
+    /// Order among siblings.
+    pub position: i32,
+    #[schema(example = "聚焦政治站位方面")]
+    pub title: String,
+    #[schema(minimum = 1, maximum = 3)]
+    pub level: i32,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<SectionRow> for Section {
+    fn from(r: SectionRow) -> Self {
+        Self {
+            id: r.id,
+            inspection_id: r.inspection_id,
+            parent_id: r.parent_id,
+            position: r.position,
+            title: r.title,
+            level: r.level,
+            version: r.version,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+/// A new section; its level follows from the parent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSection {
+    pub title: String,
+    /// A section of the same inspection; absent for a category (level 1).
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    /// Order among siblings; default: after the last.
+    #[serde(default)]
+    pub position: Option<i32>,
+}
+
+/// Changes to a section; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectionPatch {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub position: Option<i32>,
+    /// Moves the section (with its subtree) under another parent; null makes it a category.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub parent_id: Option<Option<i64>>,
+}

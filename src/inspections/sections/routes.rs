@@ -1,0 +1,354 @@
+//! `/api/v1/inspections/{id}/sections` and `/api/v1/sections/{id}`.
+
+use std::collections::HashMap;
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::api::{NewSection, Section, SectionPatch};
+use super::queries::{self, NewSectionRow, SectionChanges, SectionRow};
+use super::MAX_LEVEL;
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{AuthUser, Role};
+use crate::db::{self, DbConn};
+use crate::error::{responses, AppError};
+use crate::http::etag::ok_with_etag;
+use crate::http::idempotency::{self, Created};
+use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::inspections::routes::{ensure_editable, find_in_scope};
+use crate::validate::{Errors, SHORT_TEXT};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_sections)
+        .service(create_section)
+        .service(get_section)
+        .service(update_section)
+        .service(delete_section);
+}
+
+/// A section whose inspection lies in the caller's scope, or 404.
+fn readable_section(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<SectionRow, AppError> {
+    let section = queries::find(conn, id)?.ok_or(AppError::NotFound)?;
+    find_in_scope(conn, user, section.inspection_id)?;
+    Ok(section)
+}
+
+/// A section the caller may change: in scope, and its inspection not published.
+fn section_in_scope(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<SectionRow, AppError> {
+    let section = queries::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let inspection = find_in_scope(conn, user, section.inspection_id)?;
+    ensure_editable(&inspection)?;
+    Ok(section)
+}
+
+fn check_position(errors: &mut Errors, position: Option<i32>) {
+    if position.is_some_and(|p| p < 1) {
+        errors.add("position", "must be 1 or more");
+    }
+}
+
+/// The sections of an inspection, by id (build the tree from `parent_id`, or read the ledger).
+#[utoipa::path(
+    tag = "inspections",
+    params(
+        ("id" = i64, Path, description = "The inspection"),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "A page of sections", body = Page<Section>),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/inspections/{id}/sections")]
+pub async fn list_sections(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let (id, limit) = (id.into_inner(), page.limit);
+    let rows = state
+        .db
+        .run(move |conn| {
+            find_in_scope(conn, &user, id)?;
+            queries::page(conn, id, after, limit + 1)
+        })
+        .await?;
+    let page = paginate(
+        rows,
+        limit,
+        &state.cursor_key,
+        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
+        Section::from,
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Adds a category, aspect or sub-aspect (inspector).
+#[utoipa::path(
+    tag = "inspections",
+    params(
+        ("id" = i64, Path, description = "The inspection"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+    ),
+    request_body = NewSection,
+    responses(
+        (status = 201, description = "Created", body = Section, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/inspections/{id}/sections")]
+pub async fn create_section(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    body: Json<NewSection>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Inspector])?;
+    let mut errors = Errors::new();
+    let title = errors.text("title", &body.data.title, SHORT_TEXT);
+    check_position(&mut errors, body.data.position);
+    errors.finish()?;
+    let (inspection_id, parent_id, position) = (id.into_inner(), body.data.parent_id, body.data.position);
+    let (actor, user_id) = (user.actor(), user.id);
+    idempotency::create(&state.db, user_id, key, &req, &body.raw, move |conn| {
+        let inspection = find_in_scope(conn, &user, inspection_id)?;
+        ensure_editable(&inspection)?;
+        let level = match parent_id {
+            None => 1,
+            Some(p) => match queries::find(conn, p)? {
+                Some(parent) if parent.inspection_id == inspection_id => parent.level + 1,
+                _ => return Err(AppError::invalid("parent_id", "no such section in this inspection")),
+            },
+        };
+        if level > MAX_LEVEL {
+            return Err(AppError::invalid("parent_id", format!("sections nest at most {MAX_LEVEL} levels deep")));
+        }
+        let position = match position {
+            Some(p) => p,
+            None => queries::next_position(conn, inspection_id, parent_id)?,
+        };
+        let now = db::now();
+        let row = queries::insert(
+            conn,
+            &NewSectionRow {
+                inspection_id,
+                parent_id,
+                position,
+                title,
+                level,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let section = Section::from(row);
+        audit::record(
+            conn,
+            &actor,
+            Event::new("section.created", "section", section.id, json!({"after": section})).inspection(inspection_id),
+        )?;
+        Created::new(&section, format!("/api/v1/sections/{}", section.id), section.version)
+    })
+    .await
+}
+
+/// One section of an inspection in the caller's scope.
+#[utoipa::path(
+    tag = "inspections",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The section", body = Section, headers(("ETag" = String))),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/sections/{id}")]
+pub async fn get_section(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let row = state.db.run(move |conn| readable_section(conn, &user, id)).await?;
+    Ok(ok_with_etag(row.version, &Section::from(row)))
+}
+
+/// Renames, reorders or moves a section (inspector); needs `If-Match`.
+#[utoipa::path(
+    tag = "inspections",
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = SectionPatch,
+    responses(
+        (status = 200, description = "Updated", body = Section, headers(("ETag" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 422, response = responses::Unprocessable),
+        (status = 428, response = responses::PreconditionRequired),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/sections/{id}")]
+pub async fn update_section(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<SectionPatch>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Inspector])?;
+    let patch = body.data;
+    let mut errors = Errors::new();
+    let title = patch.title.as_deref().map(|t| errors.text("title", t, SHORT_TEXT));
+    check_position(&mut errors, patch.position);
+    errors.finish()?;
+    let (id, actor) = (id.into_inner(), user.actor());
+    let section = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "sections", id)?;
+            let before = section_in_scope(conn, &user, id)?;
+            if_match.require(before.version)?;
+            let now = db::now();
+            let mut level = None;
+            let mut descendants = Vec::new();
+            if let Some(new_parent) = patch.parent_id {
+                let all = queries::of_inspection(conn, before.inspection_id)?;
+                let by_id: HashMap<i64, &SectionRow> = all.iter().map(|s| (s.id, s)).collect();
+                let new_level = match new_parent {
+                    None => 1,
+                    Some(p) => {
+                        let parent = by_id
+                            .get(&p)
+                            .ok_or_else(|| AppError::invalid("parent_id", "no such section in this inspection"))?;
+                        // Walk up from the new parent: meeting the section itself would make a cycle.
+                        let mut cursor = Some(parent.id);
+                        while let Some(c) = cursor {
+                            if c == id {
+                                return Err(AppError::invalid("parent_id", "a section cannot move below itself"));
+                            }
+                            cursor = by_id.get(&c).and_then(|s| s.parent_id);
+                        }
+                        parent.level + 1
+                    }
+                };
+                descendants = subtree(&all, id);
+                let depth = descendants.iter().map(|s| s.level - before.level).max().unwrap_or(0);
+                if new_level + depth > MAX_LEVEL {
+                    return Err(AppError::invalid(
+                        "parent_id",
+                        format!("sections nest at most {MAX_LEVEL} levels deep"),
+                    ));
+                }
+                level = Some(new_level);
+            }
+            let changes = SectionChanges {
+                title,
+                position: patch.position,
+                parent_id: patch.parent_id,
+                level,
+                version: before.version + 1,
+                updated_at: now,
+            };
+            let after = queries::update(conn, id, before.version, &changes)?
+                .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            let shift = after.level - before.level;
+            if shift != 0 {
+                for d in &descendants {
+                    queries::set_level(conn, d.id, d.level + shift, now)?;
+                }
+            }
+            let (before, after) = (Section::from(before), Section::from(after));
+            audit::record(
+                conn,
+                &actor,
+                Event::new("section.updated", "section", id, json!({"before": before, "after": after}))
+                    .inspection(after.inspection_id),
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(ok_with_etag(section.version, &section))
+}
+
+/// Every section below `root` (not `root` itself).
+fn subtree(all: &[SectionRow], root: i64) -> Vec<SectionRow> {
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for s in all.iter().filter(|s| s.parent_id == Some(parent)) {
+            frontier.push(s.id);
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// Deletes an empty section (inspector): one with children or findings is a 409. Honours `If-Match`.
+#[utoipa::path(
+    tag = "inspections",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/sections/{id}")]
+pub async fn delete_section(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Inspector])?;
+    let (id, actor) = (id.into_inner(), user.actor());
+    state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "sections", id)?;
+            let before = section_in_scope(conn, &user, id)?;
+            if_match.check(before.version)?;
+            if queries::is_in_use(conn, id)? {
+                return Err(AppError::Conflict("the section still holds sections or findings".into()));
+            }
+            queries::delete(conn, id)?;
+            let before = Section::from(before);
+            audit::record(
+                conn,
+                &actor,
+                Event::new("section.deleted", "section", id, json!({"before": before}))
+                    .inspection(before.inspection_id),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

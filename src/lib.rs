@@ -1,0 +1,18 @@
+//! Rectify: tracks the findings of an inspection through to their rectification.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod findings;
+pub mod health;
+pub mod http;
+pub mod inspections;
+pub mod orgs;
+pub mod telemetry;
+pub mod users;
+pub mod validate;
+pub mod workflow;

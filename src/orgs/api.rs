@@ -1,0 +1,66 @@
+//! Org unit DTOs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::queries::OrgUnitRow;
+use crate::validate::double_option;
+
+/// A unit of the org tree.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgUnit {
+    pub id: i64,
+    /// Null for a root unit.
+    pub parent_id: Option<i64>,
+    #[schema(example = "杨陵区行政审批服务局")]
+    pub name: String,
+    /// Unified social credit code (统一社会信用代码), GB 32100-2015.
+    #[schema(example = "91350100M000100Y43")]
+    pub credit_code: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<OrgUnitRow> for OrgUnit {
+    fn from(r: OrgUnitRow) -> Self {
+        Self {
+            id: r.id,
+            parent_id: r.parent_id,
+            name: r.name,
+            credit_code: r.credit_code,
+            version: r.version,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+/// A new unit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrgUnit {
+    pub name: String,
+    /// The parent unit; null or absent makes a new root.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    /// 18 characters; the check character is validated.
+    #[serde(default)]
+    pub credit_code: Option<String>,
+}
+
+/// Changes to a unit; absent fields stay as they are, `null` clears.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgUnitPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Moves the unit (and everything below it) under another parent; null makes it a root.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub parent_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub credit_code: Option<Option<String>>,
+}

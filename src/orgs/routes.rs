@@ -1,0 +1,229 @@
+//! `/api/v1/org-units`: read in scope; created and changed by admins.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::api::{NewOrgUnit, OrgUnit, OrgUnitPatch};
+use super::credit_code::CreditCode;
+use super::queries::{self, OrgUnitChanges};
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{AuthUser, Scope};
+use crate::db;
+use crate::error::{responses, AppError};
+use crate::http::etag::ok_with_etag;
+use crate::http::idempotency::{self, Created};
+use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::validate::{Errors, SHORT_TEXT};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_org_units).service(create_org_unit).service(get_org_unit).service(update_org_unit);
+}
+
+fn credit_code(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
+    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    match CreditCode::parse(raw) {
+        Ok(code) => Some(code.as_str().to_owned()),
+        Err(e) => {
+            errors.add("credit_code", e.to_string());
+            None
+        }
+    }
+}
+
+/// Org units in the caller's scope (admins: all), by id.
+#[utoipa::path(
+    tag = "org-units",
+    params(
+        ("parent_id" = Option<i64>, Query, description = "Only the children of this unit"),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of units", body = Page<OrgUnit>),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/org-units")]
+pub async fn list_org_units(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["parent_id", "limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let parent = q.id("parent_id")?;
+    let (scope, limit) = (user.scope(), page.limit);
+    let rows = state.db.run(move |conn| queries::list(conn, scope, parent, after, limit + 1)).await?;
+    let page = paginate(
+        rows,
+        limit,
+        &state.cursor_key,
+        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
+        OrgUnit::from,
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Creates a unit (admin).
+#[utoipa::path(
+    tag = "org-units",
+    request_body = NewOrgUnit,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    responses(
+        (status = 201, description = "Created", body = OrgUnit,
+            headers(("ETag" = String, description = "\"<version>\""), ("Location" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 409, response = responses::Conflict),
+        (status = 413, response = responses::PayloadTooLarge),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/org-units")]
+pub async fn create_org_unit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    body: Json<NewOrgUnit>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[])?;
+    let mut errors = Errors::new();
+    let name = errors.text("name", &body.data.name, SHORT_TEXT);
+    let code = credit_code(&mut errors, body.data.credit_code.as_deref());
+    errors.finish()?;
+    let parent_id = body.data.parent_id;
+    let actor = user.actor();
+    idempotency::create(&state.db, user.id, key, &req, &body.raw, move |conn| {
+        if let Some(parent) = parent_id {
+            if !queries::exists(conn, parent)? {
+                return Err(AppError::invalid("parent_id", "no such org unit"));
+            }
+        }
+        let row =
+            queries::insert(conn, &name, parent_id, code.as_deref(), db::now()).map_err(conflict_on_code)?;
+        audit::record(
+            conn,
+            &actor,
+            Event::new("org_unit.created", "org_unit", row.id, json!({"after": OrgUnit::from(row.clone())}))
+                .org_unit(row.id),
+        )?;
+        Created::new(OrgUnit::from(row.clone()), format!("/api/v1/org-units/{}", row.id), row.version)
+    })
+    .await
+}
+
+fn conflict_on_code(e: AppError) -> AppError {
+    match e {
+        AppError::Conflict(_) => AppError::Conflict("another org unit has this credit code".into()),
+        other => other,
+    }
+}
+
+/// One unit in the caller's scope.
+#[utoipa::path(
+    tag = "org-units",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The unit", body = OrgUnit, headers(("ETag" = String))),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/org-units/{id}")]
+pub async fn get_org_unit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, id) = (user.scope(), id.into_inner());
+    let row = state.db.run(move |conn| queries::find(conn, scope, id)).await?.ok_or(AppError::NotFound)?;
+    Ok(ok_with_etag(row.version, &OrgUnit::from(row)))
+}
+
+/// Renames or moves a unit (admin); needs `If-Match`.
+#[utoipa::path(
+    tag = "org-units",
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = OrgUnitPatch,
+    responses(
+        (status = 200, description = "Updated", body = OrgUnit, headers(("ETag" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 422, response = responses::Unprocessable),
+        (status = 428, response = responses::PreconditionRequired),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/org-units/{id}")]
+pub async fn update_org_unit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<OrgUnitPatch>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[])?;
+    let id = id.into_inner();
+    let patch = body.data;
+    let mut errors = Errors::new();
+    let name = patch.name.as_deref().map(|n| errors.text("name", n, SHORT_TEXT));
+    let code = patch.credit_code.as_ref().map(|c| credit_code(&mut errors, c.as_deref()));
+    errors.finish()?;
+    let actor = user.actor();
+    let row = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "org_units", id)?;
+            let before = queries::find(conn, Scope::All, id)?.ok_or(AppError::NotFound)?;
+            if_match.require(before.version)?;
+            if let Some(Some(parent)) = patch.parent_id {
+                if !queries::exists(conn, parent)? {
+                    return Err(AppError::invalid("parent_id", "no such org unit"));
+                }
+                if queries::is_in_subtree(conn, id, parent)? {
+                    return Err(AppError::invalid("parent_id", "a unit cannot move below itself"));
+                }
+            }
+            let changes = OrgUnitChanges {
+                name,
+                parent_id: patch.parent_id,
+                credit_code: code,
+                version: before.version + 1,
+                updated_at: db::now(),
+            };
+            let after = queries::update(conn, id, before.version, &changes)
+                .map_err(conflict_on_code)?
+                .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            if patch.parent_id.is_some() && patch.parent_id != Some(before.parent_id) {
+                queries::reparent(conn, id, after.parent_id)?;
+            }
+            audit::record(
+                conn,
+                &actor,
+                Event::new(
+                    "org_unit.updated",
+                    "org_unit",
+                    id,
+                    json!({"before": OrgUnit::from(before.clone()), "after": OrgUnit::from(after.clone())}),
+                )
+                .org_unit(id),
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(ok_with_etag(row.version, &OrgUnit::from(row)))
+}

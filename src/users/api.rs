@@ -1,0 +1,83 @@
+//! User DTOs. The password is write-only.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::queries::UserRow;
+use crate::auth::{roles_from_db, Role};
+
+/// A user (the password hash never leaves the service).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub org_unit_id: i64,
+    pub roles: Vec<Role>,
+    /// Deactivated users cannot sign in and their tokens stop working.
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        Self {
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            org_unit_id: r.org_unit_id,
+            roles: roles_from_db(&r.roles),
+            active: r.active,
+            version: r.version,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        }
+    }
+}
+
+/// A new user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// 2–64 characters: letters, digits, `.`, `_`, `-`, `@`.
+    #[schema(example = "zhang.wei")]
+    pub username: String,
+    #[schema(example = "张伟")]
+    pub display_name: String,
+    pub org_unit_id: i64,
+    /// At least one role.
+    pub roles: Vec<Role>,
+    /// At least 12 characters. Omit for users who sign in only through the external identity provider.
+    #[serde(default)]
+    #[schema(format = Password, write_only)]
+    pub password: Option<String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub org_unit_id: Option<i64>,
+    #[serde(default)]
+    pub roles: Option<Vec<Role>>,
+    /// A new password, at least 12 characters.
+    #[serde(default)]
+    #[schema(format = Password, write_only)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}

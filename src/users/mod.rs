@@ -1,0 +1,5 @@
+//! Users: created, changed and deactivated by admins; never deleted.
+
+pub mod api;
+pub mod queries;
+pub mod routes;

@@ -1,0 +1,280 @@
+//! `/api/v1/users`: read in scope; created, changed and deactivated by admins.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::api::{NewUser, User, UserPatch};
+use super::queries::{self, NewUserRow, UserChanges};
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{password, roles_to_db, AuthUser, Role, Scope};
+use crate::db;
+use crate::error::{responses, AppError};
+use crate::http::etag::ok_with_etag;
+use crate::http::idempotency::{self, Created};
+use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::orgs::queries as orgs;
+use crate::validate::{Errors, SHORT_TEXT};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_users).service(create_user).service(get_user).service(update_user);
+}
+
+fn username(errors: &mut Errors, raw: &str) -> String {
+    let name = raw.trim();
+    let ok = (2..=64).contains(&name.chars().count())
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if !ok {
+        errors.add("username", "must be 2–64 letters, digits, `.`, `_`, `-` or `@`");
+    }
+    name.to_owned()
+}
+
+fn check_password(errors: &mut Errors, raw: &str) {
+    let n = raw.chars().count();
+    if n < password::MIN_PASSWORD_CHARS {
+        errors.add("password", format!("must be at least {} characters", password::MIN_PASSWORD_CHARS));
+    } else if n > 1024 {
+        errors.add("password", "must be at most 1024 characters");
+    }
+}
+
+async fn hash(password: Option<String>) -> Result<Option<String>, AppError> {
+    let Some(password) = password else { return Ok(None) };
+    let hashed = web::block(move || password::hash(&password))
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+        .map_err(|e| AppError::internal(format!("password hashing: {e}")))?;
+    Ok(Some(hashed))
+}
+
+fn taken(e: AppError) -> AppError {
+    match e {
+        AppError::Conflict(_) => AppError::Conflict("the username is taken".into()),
+        other => other,
+    }
+}
+
+/// Users of the units in the caller's scope (admins: all), by id.
+#[utoipa::path(
+    tag = "users",
+    params(
+        ("org_unit_id" = Option<i64>, Query, description = "Only users of this unit"),
+        ("active" = Option<bool>, Query),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "A page of users", body = Page<User>),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/users")]
+pub async fn list_users(state: web::Data<AppState>, user: AuthUser, q: QueryPairs) -> Result<HttpResponse, AppError> {
+    q.only(&["org_unit_id", "active", "limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let (unit, active) = (q.id("org_unit_id")?, q.boolean("active")?);
+    let (scope, limit) = (user.scope(), page.limit);
+    let rows = state.db.run(move |conn| queries::list(conn, scope, unit, active, after, limit + 1)).await?;
+    let page = paginate(
+        rows,
+        limit,
+        &state.cursor_key,
+        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
+        User::from,
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Creates a user (admin).
+#[utoipa::path(
+    tag = "users",
+    request_body = NewUser,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    responses(
+        (status = 201, description = "Created", body = User, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 409, response = responses::Conflict),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    body: Json<NewUser>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[])?;
+    let new = &body.data;
+    let mut errors = Errors::new();
+    let username = username(&mut errors, &new.username);
+    let display_name = errors.text("display_name", &new.display_name, SHORT_TEXT);
+    if new.roles.is_empty() {
+        errors.add("roles", "must name at least one role");
+    }
+    if let Some(p) = &new.password {
+        check_password(&mut errors, p);
+    }
+    errors.finish()?;
+    let (org_unit_id, roles, active) = (new.org_unit_id, roles_to_db(&new.roles), new.active);
+    let password_hash = hash(new.password.clone()).await?;
+    let actor = user.actor();
+    idempotency::create(&state.db, user.id, key, &req, &body.raw, move |conn| {
+        if !orgs::exists(conn, org_unit_id)? {
+            return Err(AppError::invalid("org_unit_id", "no such org unit"));
+        }
+        let now = db::now();
+        let row = queries::insert(
+            conn,
+            &NewUserRow {
+                username: &username,
+                display_name: &display_name,
+                org_unit_id,
+                password_hash,
+                roles,
+                active,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .map_err(taken)?;
+        audit::record(
+            conn,
+            &actor,
+            Event::new("user.created", "user", row.id, json!({"after": User::from(row.clone())}))
+                .org_unit(row.org_unit_id),
+        )?;
+        Created::new(User::from(row.clone()), format!("/api/v1/users/{}", row.id), row.version)
+    })
+    .await
+}
+
+/// One user of a unit in the caller's scope.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The user", body = User, headers(("ETag" = String))),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, id) = (user.scope(), id.into_inner());
+    let row = state.db.run(move |conn| queries::find(conn, scope, id)).await?.ok_or(AppError::NotFound)?;
+    Ok(ok_with_etag(row.version, &User::from(row)))
+}
+
+/// Changes a user, resets a password or (de)activates (admin); needs `If-Match`.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = UserPatch,
+    responses(
+        (status = 200, description = "Updated", body = User, headers(("ETag" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 422, response = responses::Unprocessable),
+        (status = 428, response = responses::PreconditionRequired),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<UserPatch>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[])?;
+    let id = id.into_inner();
+    let patch = body.data;
+    let mut errors = Errors::new();
+    let username = patch.username.as_deref().map(|u| username(&mut errors, u));
+    let display_name = patch.display_name.as_deref().map(|d| errors.text("display_name", d, SHORT_TEXT));
+    if patch.roles.as_ref().is_some_and(|r| r.is_empty()) {
+        errors.add("roles", "must name at least one role");
+    }
+    if let Some(p) = &patch.password {
+        check_password(&mut errors, p);
+    }
+    // An admin cannot lock themselves out.
+    if id == user.id {
+        if patch.active == Some(false) {
+            errors.add("active", "you cannot deactivate yourself");
+        }
+        if patch.roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)) {
+            errors.add("roles", "you cannot remove your own admin role");
+        }
+    }
+    errors.finish()?;
+    let password_changed = patch.password.is_some();
+    let password_hash = hash(patch.password).await?;
+    let actor = user.actor();
+    let row = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "users", id)?;
+            let before = queries::find(conn, Scope::All, id)?.ok_or(AppError::NotFound)?;
+            if_match.require(before.version)?;
+            if let Some(unit) = patch.org_unit_id {
+                if !orgs::exists(conn, unit)? {
+                    return Err(AppError::invalid("org_unit_id", "no such org unit"));
+                }
+            }
+            let changes = UserChanges {
+                username,
+                display_name,
+                org_unit_id: patch.org_unit_id,
+                roles: patch.roles.as_deref().map(roles_to_db),
+                password_hash: password_hash.map(Some),
+                active: patch.active,
+                version: before.version + 1,
+                updated_at: db::now(),
+            };
+            let after = queries::update(conn, id, before.version, &changes)
+                .map_err(taken)?
+                .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            let action = match (before.active, after.active) {
+                (true, false) => "user.deactivated",
+                (false, true) => "user.reactivated",
+                _ => "user.updated",
+            };
+            audit::record(
+                conn,
+                &actor,
+                Event::new(
+                    action,
+                    "user",
+                    id,
+                    json!({"before": User::from(before.clone()), "after": User::from(after.clone()), "password_changed": password_changed}),
+                )
+                .org_unit(after.org_unit_id),
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(ok_with_etag(row.version, &User::from(row)))
+}

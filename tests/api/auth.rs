@@ -1,0 +1,166 @@
+//! §3: tokens, their attacks, identity.
+
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+
+use crate::db_tests;
+use crate::helpers::{problem, Backend, TestApp, JWT_SECRET, PASSWORD};
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn claims(sub: &str) -> Value {
+    json!({"sub": sub, "iat": now(), "exp": now() + 600, "iss": "rectify", "aud": "rectify-api", "jti": "t"})
+}
+
+fn sign(claims: &Value, secret: &str) -> String {
+    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+async fn assert_refused(app: &TestApp, token: &str, why: &str) {
+    let res = app.get("/api/v1/auth/me", Some(token)).await;
+    assert_eq!(res.status(), 401, "{why} must be refused");
+    problem(res, 401).await;
+}
+
+async fn token_attacks_are_refused(app: TestApp) {
+    let good = sign(&claims("1"), JWT_SECRET);
+    assert_eq!(app.get("/api/v1/auth/me", Some(&good)).await.status(), 200, "a well-formed token works");
+
+    // alg: none, with the same claims and an empty signature.
+    let b64 = |v: &Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+    };
+    let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims("1")));
+    assert_refused(&app, &none, "alg none").await;
+
+    assert_refused(&app, &sign(&claims("1"), "another-secret-another-secret-1234"), "a bad signature").await;
+
+    let mut expired = claims("1");
+    expired["exp"] = json!(now() - 120);
+    assert_refused(&app, &sign(&expired, JWT_SECRET), "an expired token").await;
+
+    for missing in ["exp", "iss", "aud", "sub"] {
+        let mut c = claims("1");
+        c.as_object_mut().unwrap().remove(missing);
+        assert_refused(&app, &sign(&c, JWT_SECRET), &format!("a token without {missing}")).await;
+    }
+
+    let mut wrong_iss = claims("1");
+    wrong_iss["iss"] = json!("someone-else");
+    assert_refused(&app, &sign(&wrong_iss, JWT_SECRET), "a wrong issuer").await;
+
+    let mut wrong_aud = claims("1");
+    wrong_aud["aud"] = json!("another-api");
+    assert_refused(&app, &sign(&wrong_aud, JWT_SECRET), "a wrong audience").await;
+
+    let mut not_yet = claims("1");
+    not_yet["nbf"] = json!(now() + 3600);
+    assert_refused(&app, &sign(&not_yet, JWT_SECRET), "a token not valid yet").await;
+
+    assert_refused(&app, &sign(&claims("999999"), JWT_SECRET), "a token of an unknown user").await;
+    assert_refused(&app, "garbage", "garbage").await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("Authorization", "Basic YWRtaW46YWRtaW4=")
+        .send()
+        .await
+        .unwrap();
+    problem(res, 401).await;
+    problem(app.get("/api/v1/auth/me", None).await, 401).await;
+}
+
+async fn deactivated_users_lose_their_tokens(app: TestApp) {
+    let (id, token) = app.user("temp.user", 1, &["viewer"]).await;
+    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status(), 200);
+    app.update(&format!("/api/v1/users/{id}"), &app.admin, json!({"active": false})).await;
+    assert_refused(&app, &token, "a deactivated user's token").await;
+    let res = app.post("/api/v1/auth/token", None, &json!({"username": "temp.user", "password": PASSWORD})).await;
+    problem(res, 401).await;
+}
+
+async fn wrong_credentials_get_one_answer(app: TestApp) {
+    let unknown =
+        app.post("/api/v1/auth/token", None, &json!({"username": "nobody", "password": "whatever-password"})).await;
+    let unknown = problem(unknown, 401).await;
+    let wrong =
+        app.post("/api/v1/auth/token", None, &json!({"username": "admin", "password": "wrong-password-123"})).await;
+    let wrong = problem(wrong, 401).await;
+    assert_eq!(unknown, wrong, "unknown user and wrong password must be indistinguishable");
+}
+
+async fn token_and_me_describe_the_caller(app: TestApp) {
+    let res = app
+        .post("/api/v1/auth/token", None, &json!({"username": "admin", "password": crate::helpers::ADMIN_PASSWORD}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    let token = body["access_token"].as_str().unwrap();
+    let parts: Vec<_> = token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let claims: Value = {
+        use base64::Engine;
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap()
+    };
+    for claim in ["sub", "iat", "exp", "iss", "aud", "jti", "roles", "org_unit_id"] {
+        assert!(!claims[claim].is_null(), "claim {claim} in {claims}");
+    }
+    let me = app.get_ok("/api/v1/auth/me", token).await;
+    assert_eq!(me["username"], "admin");
+    assert_eq!(me["roles"], json!(["admin"]));
+    assert_eq!(me["org_unit_id"], 1);
+}
+
+db_tests!(
+    token_attacks_are_refused,
+    deactivated_users_lose_their_tokens,
+    wrong_credentials_get_one_answer,
+    token_and_me_describe_the_caller
+);
+
+fn external_token(private_pem: &str, alg: Algorithm, sub: &str, iss: &str) -> String {
+    let key = match alg {
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap(),
+        _ => EncodingKey::from_ec_pem(private_pem.as_bytes()).unwrap(),
+    };
+    let c = json!({"sub": sub, "iat": now(), "exp": now() + 600, "iss": iss, "aud": "rectify-api"});
+    encode(&Header::new(alg), &c, &key).unwrap()
+}
+
+async fn external_provider(alg: Algorithm, public: &str, private: &str) {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let key_file = format!("{dir}/tests/fixtures/{public}");
+    let private = std::fs::read_to_string(format!("{dir}/tests/fixtures/{private}")).unwrap();
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("RECTIFY_JWT_PUBLIC_KEY_FILE", &key_file), ("RECTIFY_JWT_EXTERNAL_ISSUER", "https://idp.example.gov")],
+    )
+    .await
+    .unwrap();
+    let ok = external_token(&private, alg, "admin", "https://idp.example.gov");
+    let me = app.get_ok("/api/v1/auth/me", &ok).await;
+    assert_eq!(me["username"], "admin");
+    // Unknown local user, wrong issuer, and our HS256 secret cannot stand in for the provider.
+    assert_refused(&app, &external_token(&private, alg, "nobody", "https://idp.example.gov"), "unknown sub").await;
+    assert_refused(&app, &external_token(&private, alg, "admin", "https://evil.example"), "wrong issuer").await;
+    let (id, _) = app.user("ext.user", 1, &["viewer"]).await;
+    let ext = external_token(&private, alg, "ext.user", "https://idp.example.gov");
+    assert_eq!(app.get("/api/v1/auth/me", Some(&ext)).await.status(), 200);
+    app.update(&format!("/api/v1/users/{id}"), &app.admin, json!({"active": false})).await;
+    assert_refused(&app, &ext, "a deactivated external user").await;
+}
+
+#[tokio::test]
+async fn external_rs256_tokens_name_local_users() {
+    external_provider(Algorithm::RS256, "idp-rsa-public.pem", "idp-rsa-private.pem").await;
+}
+
+#[tokio::test]
+async fn external_es256_tokens_name_local_users() {
+    external_provider(Algorithm::ES256, "idp-ec-public.pem", "idp-ec-private.pem").await;
+}

@@ -1,0 +1,13 @@
+//! One integration-test binary: the real server, over HTTP, on SQLite and
+//! (with RECTIFY_TEST_POSTGRES_URL) on PostgreSQL.
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod conventions;
+mod findings;
+mod inspections;
+mod org_units;
+mod scope;
+mod spec;
