@@ -95,6 +95,47 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Response bodies always carry every field (absent values are `null`):
+/// mark all their properties required, so generated clients get exact types.
+/// Request bodies (`New*`, `*Patch`, `*Request`) keep their optional fields.
+struct ResponsesAreComplete;
+
+impl Modify for ResponsesAreComplete {
+    fn modify(&self, openapi: &mut Spec) {
+        use utoipa::openapi::schema::{ArrayItems, Schema};
+        use utoipa::openapi::RefOr;
+
+        fn complete(schema: &mut Schema) {
+            match schema {
+                Schema::Object(object) => {
+                    object.required = object.properties.keys().cloned().collect();
+                    for property in object.properties.values_mut() {
+                        if let RefOr::T(inner) = property {
+                            complete(inner);
+                        }
+                    }
+                }
+                Schema::Array(array) => {
+                    if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                        if let RefOr::T(inner) = items.as_mut() {
+                            complete(inner);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let Some(components) = openapi.components.as_mut() else { return };
+        for (name, schema) in components.schemas.iter_mut() {
+            let request = name.starts_with("New") || name.ends_with("Patch") || name.ends_with("Request");
+            if let (false, RefOr::T(schema)) = (request, schema) {
+                complete(schema);
+            }
+        }
+    }
+}
+
 /// Registers every route; the spec is collected from these `service` calls.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
@@ -113,7 +154,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// The OpenAPI document, exactly as served at `/api-docs/openapi.json`.
 pub fn spec() -> Spec {
-    let (_, api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    let (_, mut api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    // The schemas collected from the handlers exist only now.
+    ResponsesAreComplete.modify(&mut api);
     api
 }
 

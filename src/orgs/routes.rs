@@ -108,8 +108,7 @@ pub async fn create_org_unit(
                 return Err(AppError::invalid("parent_id", "no such org unit"));
             }
         }
-        let row =
-            queries::insert(conn, &name, parent_id, code.as_deref(), db::now()).map_err(conflict_on_code)?;
+        let row = queries::insert(conn, &name, parent_id, code.as_deref(), db::now()).map_err(conflict_on_code)?;
         audit::record(
             conn,
             &actor,
