@@ -76,7 +76,10 @@ lists return `{items, next_cursor}` (keyset cursors, `limit` 1–200, default 50
         (name = "org-units", description = "The org tree (admin)"),
         (name = "users", description = "Users (admin)"),
         (name = "inspections", description = "Inspections, their sections and the ledger (整改台账)"),
-        (name = "findings", description = "Findings (问题)"),
+        (name = "findings", description = "Findings (问题): the ledger rows, blocking and look-back reviews (回头看)"),
+        (name = "assignments", description = "Assignments (任务到人) and half-month progress reports"),
+        (name = "closures", description = "Closure requests (销号) and their step-by-step sign-off"),
+        (name = "extensions", description = "Deadline extension requests (申请延期)"),
         (name = "audit", description = "The audit trail and change feed"),
         (name = "operations", description = "Probes"),
     )
@@ -146,6 +149,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::users::routes::configure)
             .configure(crate::inspections::routes::configure)
             .configure(crate::findings::routes::configure)
+            .configure(crate::findings::actions::configure)
+            .configure(crate::assignments::routes::configure)
+            .configure(crate::approvals::routes::configure)
             .service(crate::audit::routes::list_events),
     )
     .service(crate::health::healthz)

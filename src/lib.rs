@@ -1,6 +1,8 @@
 //! Rectify: tracks the findings of an inspection through to their rectification.
 
 pub mod app;
+pub mod approvals;
+pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;

@@ -134,3 +134,57 @@ pub struct FindingPatch {
     #[schema(value_type = Option<NaiveDate>)]
     pub due_on: Option<Option<NaiveDate>>,
 }
+
+/// Blocking a finding that the unit cannot finish alone (e.g. "等待省上统一安排").
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockFinding {
+    #[schema(example = "系政务系统问题，等待省上统一安排")]
+    pub reason: String,
+    /// When the blocker is expected to clear, if known.
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+}
+
+crate::string_enum! {
+    /// A look-back review's verdict.
+    pub enum ReviewOutcome {
+        /// The rectification holds.
+        Sustained => "sustained",
+        /// The problem came back (反弹回潮): the finding reopens.
+        Relapsed => "relapsed",
+    }
+}
+
+/// A look-back review (回头看) of a closed finding.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Review {
+    pub id: i64,
+    pub finding_id: i64,
+    pub reviewer_id: i64,
+    pub outcome: ReviewOutcome,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Review {
+    pub fn from_row(r: super::queries::ReviewRow) -> Result<Self, AppError> {
+        Ok(Self {
+            id: r.id,
+            finding_id: r.finding_id,
+            reviewer_id: r.reviewer_id,
+            outcome: ReviewOutcome::from_db(&r.outcome)?,
+            notes: r.notes,
+            created_at: r.created_at.and_utc(),
+        })
+    }
+}
+
+/// Recording a look-back review.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReview {
+    pub outcome: ReviewOutcome,
+    #[serde(default)]
+    pub notes: Option<String>,
+}

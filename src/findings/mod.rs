@@ -1,6 +1,8 @@
 //! Findings (问题): the ledger's rows, their filters and their state machine.
 
+pub mod actions;
 pub mod api;
 pub mod model;
 pub mod queries;
 pub mod routes;
+pub mod workflow;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::model::FindingStatus;
 use crate::auth::scope::visible_inspection_ids;
 use crate::auth::Scope;
-use crate::db::schema::{assignments, findings};
+use crate::db::schema::{assignments, findings, reviews};
 use crate::db::DbConn;
 use crate::error::AppError;
 
@@ -351,4 +351,81 @@ mod tests {
         }
         assert!(Sort::parse("title").is_none());
     }
+}
+
+/// Workflow columns: set only by state-machine actions, never by PATCH.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = findings)]
+pub struct FindingWorkflowChanges {
+    pub status: Option<String>,
+    pub outcome: Option<Option<String>>,
+    pub long_term: Option<bool>,
+    pub blocked_reason: Option<Option<String>>,
+    pub blocked_until: Option<Option<NaiveDate>>,
+    pub closed_at: Option<Option<NaiveDateTime>>,
+    pub reopen_count: Option<i32>,
+    pub due_on: Option<Option<NaiveDate>>,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Applies a workflow change when the stored version is still `expected`.
+pub fn apply_workflow(
+    conn: &mut DbConn,
+    id: i64,
+    expected: i32,
+    changes: &FindingWorkflowChanges,
+) -> Result<Option<FindingRow>, AppError> {
+    Ok(diesel::update(findings::table.filter(findings::id.eq(id)).filter(findings::version.eq(expected)))
+        .set(changes)
+        .returning(COLUMNS)
+        .get_result(conn)
+        .optional()?)
+}
+
+/// A stored look-back review.
+#[derive(Debug, Clone, Queryable)]
+pub struct ReviewRow {
+    pub id: i64,
+    pub finding_id: i64,
+    pub reviewer_id: i64,
+    pub outcome: String,
+    pub notes: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+type ReviewColumns =
+    (reviews::id, reviews::finding_id, reviews::reviewer_id, reviews::outcome, reviews::notes, reviews::created_at);
+const REVIEW_COLUMNS: ReviewColumns =
+    (reviews::id, reviews::finding_id, reviews::reviewer_id, reviews::outcome, reviews::notes, reviews::created_at);
+
+pub fn insert_review(
+    conn: &mut DbConn,
+    finding_id: i64,
+    reviewer_id: i64,
+    outcome: &str,
+    notes: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<ReviewRow, AppError> {
+    Ok(diesel::insert_into(reviews::table)
+        .values((
+            reviews::finding_id.eq(finding_id),
+            reviews::reviewer_id.eq(reviewer_id),
+            reviews::outcome.eq(outcome),
+            reviews::notes.eq(notes),
+            reviews::created_at.eq(now),
+        ))
+        .returning(REVIEW_COLUMNS)
+        .get_result(conn)?)
+}
+
+/// A page of a finding's reviews, oldest first.
+pub fn reviews_of(conn: &mut DbConn, finding_id: i64, after: i64, limit: i64) -> Result<Vec<ReviewRow>, AppError> {
+    Ok(reviews::table
+        .filter(reviews::finding_id.eq(finding_id))
+        .filter(reviews::id.gt(after))
+        .select(REVIEW_COLUMNS)
+        .order(reviews::id.asc())
+        .limit(limit)
+        .load(conn)?)
 }

@@ -275,10 +275,25 @@ impl TestApp {
         let other = self.create_unit("区发改局", root).await;
         let (_, inspector) = self.user("inspector", group, &["inspector"]).await;
         let (leader_id, leader) = self.user("leader", bureau, &["leader"]).await;
-        let (officer_id, officer) = self.user("officer", office, &["officer"]).await;
+        let (officer_id, officer) = self.user("officer", bureau, &["officer"]).await;
+        let (sub_officer_id, sub_officer) = self.user("sub.officer", office, &["officer"]).await;
         let (_, viewer) = self.user("viewer", bureau, &["viewer"]).await;
-        let (_, outsider) = self.user("outsider", other, &["leader", "inspector"]).await;
-        World { group, bureau, office, other, inspector, leader, leader_id, officer, officer_id, viewer, outsider }
+        let (_, outsider) = self.user("outsider", other, &["leader", "inspector", "officer"]).await;
+        World {
+            group,
+            bureau,
+            office,
+            other,
+            inspector,
+            leader,
+            leader_id,
+            officer,
+            officer_id,
+            sub_officer,
+            sub_officer_id,
+            viewer,
+            outsider,
+        }
     }
 
     /// An inspection by `world.group` of `world.bureau`.
@@ -322,8 +337,12 @@ pub struct World {
     pub inspector: String,
     pub leader: String,
     pub leader_id: i64,
+    /// An officer of the inspected bureau itself.
     pub officer: String,
     pub officer_id: i64,
+    /// An officer of the office below the bureau (which does not see the bureau's inspections).
+    pub sub_officer: String,
+    pub sub_officer_id: i64,
     pub viewer: String,
     pub outsider: String,
 }

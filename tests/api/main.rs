@@ -9,5 +9,7 @@ mod conventions;
 mod findings;
 mod inspections;
 mod org_units;
+mod races;
 mod scope;
 mod spec;
+mod workflow;

@@ -95,7 +95,7 @@ async fn sub_units_and_both_sides_see_the_inspection(app: TestApp) {
         assert_eq!(ids(&app.get_ok("/api/v1/findings", token).await), vec![finding["id"].as_i64().unwrap()]);
     }
     // …but scope looks down, not up: the bureau's sub-office does not.
-    assert!(ids(&app.get_ok("/api/v1/inspections", &w.officer).await).is_empty());
+    assert!(ids(&app.get_ok("/api/v1/inspections", &w.sub_officer).await).is_empty());
     // An inspection of the sub-office is visible to the bureau above it.
     let sub = app
         .create(
@@ -107,13 +107,13 @@ async fn sub_units_and_both_sides_see_the_inspection(app: TestApp) {
         .await["id"]
         .as_i64()
         .unwrap();
-    assert_eq!(ids(&app.get_ok("/api/v1/inspections", &w.officer).await), vec![sub]);
+    assert_eq!(ids(&app.get_ok("/api/v1/inspections", &w.sub_officer).await), vec![sub]);
     assert_eq!(ids(&app.get_ok("/api/v1/inspections", &w.leader).await), vec![inspection, sub]);
     // A leader of the bureau sees the office below it, not the other way round.
     assert_eq!(app.get(&format!("/api/v1/org-units/{}", w.office), Some(&w.leader)).await.status(), 200);
-    problem(app.get(&format!("/api/v1/org-units/{}", w.bureau), Some(&w.officer)).await, 404).await;
+    problem(app.get(&format!("/api/v1/org-units/{}", w.bureau), Some(&w.sub_officer)).await, 404).await;
     let visible = ids(&app.get_ok("/api/v1/users", &w.leader).await);
-    assert!(visible.contains(&w.officer_id) && visible.contains(&w.leader_id));
+    assert!(visible.contains(&w.sub_officer_id) && visible.contains(&w.leader_id));
     // Admins see everything.
     assert_eq!(ids(&app.get_ok("/api/v1/inspections", &app.admin).await), vec![inspection, sub]);
 }

@@ -1,0 +1,156 @@
+//! Closure and extension request DTOs.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{Decision, RequestStatus};
+use super::queries::{RequestRow, StepRow};
+use crate::auth::Role;
+use crate::error::AppError;
+
+/// One sign-off step.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprovalStep {
+    /// 1-based, in chain order.
+    pub step: i32,
+    /// The role that decides this step.
+    pub role: Role,
+    pub decided_by: Option<i64>,
+    pub decision: Option<Decision>,
+    pub comment: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl ApprovalStep {
+    pub fn from_row(r: StepRow) -> Result<Self, AppError> {
+        Ok(Self {
+            step: r.step,
+            role: Role::parse(&r.role).ok_or_else(|| AppError::internal(format!("unknown role `{}`", r.role)))?,
+            decided_by: r.decided_by,
+            decision: r.decision.as_deref().map(Decision::from_db).transpose()?,
+            comment: r.comment,
+            decided_at: r.decided_at.map(|t| t.and_utc()),
+        })
+    }
+}
+
+/// A piece of evidence for a closure (佐证材料).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    #[schema(example = "《审批联席会议制度》(修订稿)")]
+    pub title: String,
+    /// Where to find it: a document number, archive reference or URL.
+    #[schema(example = "杨审批发〔2024〕12号")]
+    pub reference: String,
+}
+
+/// A request to close a finding (销号).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClosureRequest {
+    pub id: i64,
+    pub finding_id: i64,
+    pub submitted_by: i64,
+    /// What was done (整改情况); copied to the finding on approval.
+    pub outcome: String,
+    pub evidence: Vec<Evidence>,
+    /// Needs continued effort (长期坚持); copied to the finding on approval.
+    pub long_term: bool,
+    pub status: RequestStatus,
+    /// The step awaiting a decision (while pending).
+    pub current_step: i32,
+    pub steps: Vec<ApprovalStep>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl ClosureRequest {
+    pub fn from_parts(r: RequestRow, steps: Vec<StepRow>) -> Result<Self, AppError> {
+        Ok(Self {
+            id: r.id,
+            finding_id: r.finding_id,
+            submitted_by: r.submitted_by,
+            outcome: r.outcome.unwrap_or_default(),
+            evidence: match r.evidence.as_deref() {
+                Some(raw) => serde_json::from_str(raw)?,
+                None => Vec::new(),
+            },
+            long_term: r.long_term.unwrap_or(false),
+            status: RequestStatus::from_db(&r.status)?,
+            current_step: r.current_step,
+            steps: steps.into_iter().map(ApprovalStep::from_row).collect::<Result<_, _>>()?,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+            version: r.version,
+        })
+    }
+}
+
+/// A request to move a finding's deadline (申请延期).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExtensionRequest {
+    pub id: i64,
+    pub finding_id: i64,
+    pub submitted_by: i64,
+    pub new_due_on: NaiveDate,
+    /// The deadline when the request was made.
+    pub previous_due_on: Option<NaiveDate>,
+    pub reason: String,
+    pub status: RequestStatus,
+    pub current_step: i32,
+    pub steps: Vec<ApprovalStep>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl ExtensionRequest {
+    pub fn from_parts(r: RequestRow, steps: Vec<StepRow>) -> Result<Self, AppError> {
+        Ok(Self {
+            id: r.id,
+            finding_id: r.finding_id,
+            submitted_by: r.submitted_by,
+            new_due_on: r.new_due_on.ok_or_else(|| AppError::internal("extension request without new_due_on"))?,
+            previous_due_on: r.previous_due_on,
+            reason: r.reason.unwrap_or_default(),
+            status: RequestStatus::from_db(&r.status)?,
+            current_step: r.current_step,
+            steps: steps.into_iter().map(ApprovalStep::from_row).collect::<Result<_, _>>()?,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+            version: r.version,
+        })
+    }
+}
+
+/// Submitting a finding for closure.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClosureRequest {
+    pub outcome: String,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    #[serde(default)]
+    pub long_term: bool,
+}
+
+/// Asking for a later deadline.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewExtensionRequest {
+    /// After the finding's current `due_on`.
+    pub new_due_on: NaiveDate,
+    pub reason: String,
+}
+
+/// A decision on the current step.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDecision {
+    pub decision: Decision,
+    /// Required to reject: it is what the submitter must do next.
+    #[serde(default)]
+    pub comment: Option<String>,
+}

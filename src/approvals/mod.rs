@@ -1,0 +1,9 @@
+//! Approval requests: closure (销号) and deadline extension (延期) share one
+//! mechanism — ordered steps copied from the inspection's approval chain,
+//! one decision per step, separation of duties.
+
+pub mod api;
+pub mod model;
+pub mod queries;
+pub mod routes;
+pub mod service;

@@ -1,0 +1,264 @@
+//! Approval requests and their steps.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+
+use super::model::{RequestKind, RequestStatus};
+use crate::auth::scope::visible_inspection_ids;
+use crate::auth::{Role, Scope};
+use crate::db::schema::{approval_requests as ar, approval_steps as st, findings};
+use crate::db::DbConn;
+use crate::error::AppError;
+
+/// A stored request.
+#[derive(Debug, Clone, Queryable)]
+pub struct RequestRow {
+    pub id: i64,
+    pub kind: String,
+    pub finding_id: i64,
+    pub submitted_by: i64,
+    pub status: String,
+    pub current_step: i32,
+    pub outcome: Option<String>,
+    pub evidence: Option<String>,
+    pub long_term: Option<bool>,
+    pub new_due_on: Option<NaiveDate>,
+    pub previous_due_on: Option<NaiveDate>,
+    pub reason: Option<String>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+type Columns = (
+    ar::id,
+    ar::kind,
+    ar::finding_id,
+    ar::submitted_by,
+    ar::status,
+    ar::current_step,
+    ar::outcome,
+    ar::evidence,
+    ar::long_term,
+    ar::new_due_on,
+    ar::previous_due_on,
+    ar::reason,
+    ar::version,
+    ar::created_at,
+    ar::updated_at,
+);
+
+const COLUMNS: Columns = (
+    ar::id,
+    ar::kind,
+    ar::finding_id,
+    ar::submitted_by,
+    ar::status,
+    ar::current_step,
+    ar::outcome,
+    ar::evidence,
+    ar::long_term,
+    ar::new_due_on,
+    ar::previous_due_on,
+    ar::reason,
+    ar::version,
+    ar::created_at,
+    ar::updated_at,
+);
+
+/// A stored step.
+#[derive(Debug, Clone, Queryable)]
+pub struct StepRow {
+    pub request_id: i64,
+    pub step: i32,
+    pub role: String,
+    pub decided_by: Option<i64>,
+    pub decision: Option<String>,
+    pub comment: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+type StepColumns = (st::request_id, st::step, st::role, st::decided_by, st::decision, st::comment, st::decided_at);
+const STEP_COLUMNS: StepColumns =
+    (st::request_id, st::step, st::role, st::decided_by, st::decision, st::comment, st::decided_at);
+
+/// Ids of findings whose inspection lies in the scope of `unit`.
+#[diesel::dsl::auto_type]
+fn visible_finding_ids(unit: i64) -> _ {
+    let inspections: visible_inspection_ids = visible_inspection_ids(unit);
+    findings::table.select(findings::id).filter(findings::inspection_id.eq_any(inspections))
+}
+
+/// One request of `kind`, if its finding lies in `scope`.
+pub fn find(conn: &mut DbConn, scope: Scope, kind: RequestKind, id: i64) -> Result<Option<RequestRow>, AppError> {
+    let mut q = ar::table.filter(ar::id.eq(id)).filter(ar::kind.eq(kind.as_str())).select(COLUMNS).into_boxed();
+    if let Scope::Unit(unit) = scope {
+        q = q.filter(ar::finding_id.eq_any(visible_finding_ids(unit)));
+    }
+    Ok(q.first(conn).optional()?)
+}
+
+/// The steps of some requests, by request then step.
+pub fn steps(conn: &mut DbConn, request_ids: &[i64]) -> Result<Vec<StepRow>, AppError> {
+    Ok(st::table
+        .filter(st::request_id.eq_any(request_ids))
+        .select(STEP_COLUMNS)
+        .order((st::request_id.asc(), st::step.asc()))
+        .load(conn)?)
+}
+
+/// Who is asking for the `awaiting=me` list.
+#[derive(Debug, Clone)]
+pub struct Awaiting {
+    pub user_id: i64,
+    /// None for admins, who may decide any step.
+    pub roles: Option<Vec<Role>>,
+}
+
+/// Filters of the request lists.
+#[derive(Debug, Default)]
+pub struct RequestFilter {
+    pub status: Vec<RequestStatus>,
+    pub inspection_id: Option<i64>,
+    pub finding_id: Option<i64>,
+    pub awaiting: Option<Awaiting>,
+}
+
+/// A page of requests of `kind` in `scope`, by id.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    kind: RequestKind,
+    filter: &RequestFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<RequestRow>, AppError> {
+    let mut q = ar::table
+        .filter(ar::kind.eq(kind.as_str()))
+        .filter(ar::id.gt(after))
+        .select(COLUMNS)
+        .order(ar::id.asc())
+        .into_boxed();
+    if let Scope::Unit(unit) = scope {
+        q = q.filter(ar::finding_id.eq_any(visible_finding_ids(unit)));
+    }
+    if !filter.status.is_empty() {
+        q = q.filter(ar::status.eq_any(filter.status.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+    }
+    if let Some(i) = filter.inspection_id {
+        q = q.filter(ar::finding_id.eq_any(findings::table.select(findings::id).filter(findings::inspection_id.eq(i))));
+    }
+    if let Some(f) = filter.finding_id {
+        q = q.filter(ar::finding_id.eq(f));
+    }
+    if let Some(me) = &filter.awaiting {
+        q = q.filter(ar::status.eq(RequestStatus::Pending.as_str())).filter(ar::submitted_by.ne(me.user_id));
+        // Correlated subqueries: the current step is the caller's to decide,
+        // and the caller decided no other step of the request.
+        if let Some(roles) = &me.roles {
+            // Role names come from the Role enum, never from the client.
+            let names: Vec<String> = roles.iter().map(|r| format!("'{}'", r.as_str())).collect();
+            let names = if names.is_empty() { "''".to_owned() } else { names.join(", ") };
+            q = q.filter(sql::<Bool>(&format!(
+                "EXISTS (SELECT 1 FROM approval_steps s WHERE s.request_id = approval_requests.id \
+                 AND s.step = approval_requests.current_step AND s.role IN ({names}))"
+            )));
+        }
+        q = q.filter(
+            sql::<Bool>(
+                "NOT EXISTS (SELECT 1 FROM approval_steps d WHERE d.request_id = approval_requests.id AND d.decided_by = ",
+            )
+            .bind::<BigInt, _>(me.user_id)
+            .sql(")"),
+        );
+    }
+    Ok(q.limit(limit).load(conn)?)
+}
+
+/// `true` when the finding has a pending request of `kind`.
+pub fn has_pending(conn: &mut DbConn, finding_id: i64, kind: RequestKind) -> Result<bool, AppError> {
+    Ok(diesel::dsl::select(diesel::dsl::exists(
+        ar::table
+            .filter(ar::finding_id.eq(finding_id))
+            .filter(ar::kind.eq(kind.as_str()))
+            .filter(ar::status.eq(RequestStatus::Pending.as_str())),
+    ))
+    .get_result(conn)?)
+}
+
+/// A request to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = ar)]
+pub struct NewRequestRow {
+    pub kind: String,
+    pub finding_id: i64,
+    pub submitted_by: i64,
+    pub status: String,
+    pub current_step: i32,
+    pub outcome: Option<String>,
+    pub evidence: Option<String>,
+    pub long_term: Option<bool>,
+    pub new_due_on: Option<NaiveDate>,
+    pub previous_due_on: Option<NaiveDate>,
+    pub reason: Option<String>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts a request and one undecided step per role of the chain.
+pub fn insert(conn: &mut DbConn, row: &NewRequestRow, chain: &[Role]) -> Result<RequestRow, AppError> {
+    let request: RequestRow = diesel::insert_into(ar::table).values(row).returning(COLUMNS).get_result(conn)?;
+    for (i, role) in chain.iter().enumerate() {
+        diesel::insert_into(st::table)
+            .values((st::request_id.eq(request.id), st::step.eq(i as i32 + 1), st::role.eq(role.as_str())))
+            .execute(conn)?;
+    }
+    Ok(request)
+}
+
+/// Moves a request on, only if nobody else did since `expected` was read.
+pub fn advance(
+    conn: &mut DbConn,
+    id: i64,
+    expected: i32,
+    status: RequestStatus,
+    current_step: i32,
+    now: NaiveDateTime,
+) -> Result<Option<RequestRow>, AppError> {
+    Ok(diesel::update(
+        ar::table
+            .filter(ar::id.eq(id))
+            .filter(ar::version.eq(expected))
+            .filter(ar::status.eq(RequestStatus::Pending.as_str())),
+    )
+    .set((
+        ar::status.eq(status.as_str()),
+        ar::current_step.eq(current_step),
+        ar::version.eq(expected + 1),
+        ar::updated_at.eq(now),
+    ))
+    .returning(COLUMNS)
+    .get_result(conn)
+    .optional()?)
+}
+
+/// Records a step's decision (the step must still be undecided).
+pub fn decide_step(
+    conn: &mut DbConn,
+    request_id: i64,
+    step: i32,
+    decided_by: i64,
+    decision: &str,
+    comment: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let n = diesel::update(
+        st::table.filter(st::request_id.eq(request_id)).filter(st::step.eq(step)).filter(st::decided_by.is_null()),
+    )
+    .set((st::decided_by.eq(decided_by), st::decision.eq(decision), st::comment.eq(comment), st::decided_at.eq(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}

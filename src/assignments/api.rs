@@ -1,0 +1,138 @@
+//! Assignment and progress-report DTOs.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::AssignmentStatus;
+use super::queries::{AssignmentRow, ReportRow};
+use crate::error::AppError;
+use crate::validate::double_option;
+
+/// A piece of a finding's rectification, with a responsible person and a deadline (任务到人、责任到岗).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Assignment {
+    pub id: i64,
+    pub finding_id: i64,
+    #[schema(example = "修订审批联席会议制度")]
+    pub title: String,
+    pub measures: Option<String>,
+    pub responsible_unit_id: i64,
+    /// Null while unclaimed.
+    pub assignee_id: Option<i64>,
+    /// Not after the finding's `due_on`.
+    pub due_on: NaiveDate,
+    pub status: AssignmentStatus,
+    /// When it got its assignee (claimed or assigned).
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    /// Derived: `due_on` is before today and the assignment is not done.
+    pub overdue: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Assignment {
+    pub fn from_row(r: AssignmentRow, today: NaiveDate) -> Result<Self, AppError> {
+        let status = AssignmentStatus::from_db(&r.status)?;
+        Ok(Self {
+            id: r.id,
+            finding_id: r.finding_id,
+            title: r.title,
+            measures: r.measures,
+            responsible_unit_id: r.responsible_unit_id,
+            assignee_id: r.assignee_id,
+            due_on: r.due_on,
+            status,
+            claimed_at: r.claimed_at.map(|t| t.and_utc()),
+            completed_at: r.completed_at.map(|t| t.and_utc()),
+            outcome: r.outcome,
+            overdue: status != AssignmentStatus::Done && r.due_on < today,
+            version: r.version,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+        })
+    }
+}
+
+/// A new assignment (leader). Without `assignee_id` it waits to be claimed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssignment {
+    pub title: String,
+    #[serde(default)]
+    pub measures: Option<String>,
+    pub responsible_unit_id: i64,
+    /// Assign at once: an active user of the responsible unit (or below it).
+    #[serde(default)]
+    pub assignee_id: Option<i64>,
+    /// Not after the finding's `due_on`.
+    pub due_on: NaiveDate,
+}
+
+/// Changes to an assignment (leader); absent fields stay. `assignee_id: null` hands it back to the pool.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentPatch {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub measures: Option<Option<String>>,
+    #[serde(default)]
+    pub responsible_unit_id: Option<i64>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<Option<i64>>,
+    #[serde(default)]
+    pub due_on: Option<NaiveDate>,
+}
+
+/// Finishing an assignment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteAssignment {
+    /// What was done (整改情况).
+    pub outcome: String,
+}
+
+/// A progress report (每半月分析汇总 reads these).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProgressReport {
+    pub id: i64,
+    pub assignment_id: i64,
+    pub author_id: i64,
+    pub content: String,
+    #[schema(minimum = 0, maximum = 100)]
+    pub percent: Option<i32>,
+    /// The half month of `created_at` in the configured time zone.
+    #[schema(example = "2024-10-H1")]
+    pub period: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ReportRow> for ProgressReport {
+    fn from(r: ReportRow) -> Self {
+        Self {
+            id: r.id,
+            assignment_id: r.assignment_id,
+            author_id: r.author_id,
+            content: r.content,
+            percent: r.percent,
+            period: r.period,
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+/// A new progress report.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProgressReport {
+    pub content: String,
+    /// 0–100.
+    #[serde(default)]
+    pub percent: Option<i32>,
+}

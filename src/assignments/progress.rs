@@ -1,0 +1,142 @@
+//! `/api/v1/assignments/{id}/progress`: half-month progress reports.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::api::{NewProgressReport, ProgressReport};
+use super::model::{half_month, AssignmentAction, AssignmentStatus};
+use super::queries::{self, NewReportRow};
+use super::routes::assignment_in_scope;
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{AuthUser, Role};
+use crate::db;
+use crate::error::{responses, AppError};
+use crate::findings::routes::find_in_scope_by_id;
+use crate::http::idempotency::{self, Created};
+use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::{IdempotencyKey, Json, QueryPairs};
+use crate::validate::{Errors, LONG_TEXT};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(report_progress).service(list_progress);
+}
+
+/// Reports progress on an assignment: its assignee, or a leader. Stamped with the half month (`2024-10-H1`).
+#[utoipa::path(
+    tag = "assignments",
+    params(
+        ("id" = i64, Path, description = "The assignment"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+    ),
+    request_body = NewProgressReport,
+    responses(
+        (status = 201, description = "Recorded", body = ProgressReport, headers(("Location" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/assignments/{id}/progress")]
+pub async fn report_progress(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    body: Json<NewProgressReport>,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = Errors::new();
+    let content = errors.text("content", &body.data.content, LONG_TEXT);
+    let percent = body.data.percent;
+    if percent.is_some_and(|p| !(0..=100).contains(&p)) {
+        errors.add("percent", "must be from 0 to 100");
+    }
+    errors.finish()?;
+    let (id, actor, user_id, zone) = (id.into_inner(), user.actor(), user.id, state.config.timezone);
+    idempotency::create(&state.db, user_id, key, &req, &body.raw, move |conn| {
+        db::lock_row(conn, "assignments", id)?;
+        let assignment = assignment_in_scope(conn, user.scope(), id)?;
+        if assignment.assignee_id != Some(user.id) && user.require_any(&[Role::Leader]).is_err() {
+            return Err(AppError::Forbidden("only the assignee or a leader may report progress".into()));
+        }
+        AssignmentStatus::from_db(&assignment.status)?.transition(AssignmentAction::Report)?;
+        let finding = find_in_scope_by_id(conn, user.scope(), assignment.finding_id)?;
+        let now = db::now();
+        let row = queries::insert_report(
+            conn,
+            &NewReportRow {
+                assignment_id: id,
+                author_id: user.id,
+                content,
+                percent,
+                period: half_month(now.and_utc(), zone),
+                created_at: now,
+            },
+        )?;
+        let report = ProgressReport::from(row);
+        audit::record(
+            conn,
+            &actor,
+            Event::new("progress.reported", "progress_report", report.id, json!({"after": report}))
+                .inspection(finding.inspection_id)
+                .finding(finding.id),
+        )?;
+        Ok(Created {
+            status: actix_web::http::StatusCode::CREATED,
+            body: serde_json::to_value(&report)?,
+            etag: None,
+            location: Some(format!("/api/v1/assignments/{id}/progress")),
+        })
+    })
+    .await
+}
+
+/// The progress reports of an assignment, oldest first.
+#[utoipa::path(
+    tag = "assignments",
+    params(
+        ("id" = i64, Path, description = "The assignment"),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "A page of reports", body = Page<ProgressReport>),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/assignments/{id}/progress")]
+pub async fn list_progress(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let (scope, id, limit) = (user.scope(), id.into_inner(), page.limit);
+    let rows = state
+        .db
+        .run(move |conn| {
+            assignment_in_scope(conn, scope, id)?;
+            queries::reports(conn, id, after, limit + 1)
+        })
+        .await?;
+    let page = paginate(
+        rows,
+        limit,
+        &state.cursor_key,
+        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
+        ProgressReport::from,
+    );
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,485 @@
+//! Assignments: create on a finding, list, read, change, claim, complete.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::api::{Assignment, AssignmentPatch, CompleteAssignment, NewAssignment};
+use super::model::{AssignmentAction, AssignmentStatus};
+use super::queries::{self, AssignmentChanges, AssignmentFilter, AssignmentRow, NewAssignmentRow};
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{scope, AuthUser, Role, Scope};
+use crate::db::schema::users;
+use crate::db::{self, DbConn};
+use crate::error::{responses, AppError};
+use crate::findings::model::FindingAction;
+use crate::findings::queries::FindingRow;
+use crate::findings::routes::find_in_scope_by_id;
+use crate::findings::workflow;
+use crate::http::etag::ok_with_etag;
+use crate::http::idempotency::{self, Created};
+use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::inspections::routes::{ensure_editable, find_in_scope};
+use crate::orgs::queries as orgs;
+use crate::validate::{Errors, LONG_TEXT, SHORT_TEXT};
+use diesel::prelude::*;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_assignment)
+        .service(list_finding_assignments)
+        .service(list_assignments)
+        .service(get_assignment)
+        .service(update_assignment)
+        .service(claim_assignment)
+        .service(complete_assignment)
+        .configure(super::progress::configure);
+}
+
+/// Loads an assignment in the caller's scope, or 404.
+pub fn assignment_in_scope(conn: &mut DbConn, scope: Scope, id: i64) -> Result<AssignmentRow, AppError> {
+    queries::find(conn, scope, id)?.ok_or(AppError::NotFound)
+}
+
+fn status(row: &AssignmentRow) -> Result<AssignmentStatus, AppError> {
+    AssignmentStatus::from_db(&row.status)
+}
+
+/// An assignment's deadline may not run past its finding's.
+fn check_due(errors: &mut Errors, due_on: NaiveDate, finding: &FindingRow) {
+    if let Some(limit) = finding.due_on {
+        if due_on > limit {
+            errors.add("due_on", format!("must not be after the finding's due_on ({limit})"));
+        }
+    }
+}
+
+/// The assignee must be an active user of the responsible unit or a unit below it.
+fn check_assignee(conn: &mut DbConn, assignee: i64, unit: i64) -> Result<(), AppError> {
+    let found: Option<(i64, bool)> = users::table
+        .filter(users::id.eq(assignee))
+        .select((users::org_unit_id, users::active))
+        .first(conn)
+        .optional()?;
+    match found {
+        Some((user_unit, true)) if scope::unit_in_scope(conn, Scope::Unit(unit), user_unit)? => Ok(()),
+        Some((_, true)) => Err(AppError::invalid("assignee_id", "the user does not belong to the responsible unit")),
+        _ => Err(AppError::invalid("assignee_id", "no such active user")),
+    }
+}
+
+fn event(action: &'static str, a: &Assignment, finding: &FindingRow, data: serde_json::Value) -> Event {
+    Event::new(action, "assignment", a.id, data).inspection(finding.inspection_id).finding(finding.id)
+}
+
+/// Splits a finding into an assignment (leader). The first assignment moves an `open` finding to `in_progress`.
+#[utoipa::path(
+    tag = "assignments",
+    params(
+        ("id" = i64, Path, description = "The finding"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+    ),
+    request_body = NewAssignment,
+    responses(
+        (status = 201, description = "Created", body = Assignment, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/findings/{id}/assignments")]
+pub async fn create_assignment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    body: Json<NewAssignment>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Leader])?;
+    let new = &body.data;
+    let mut errors = Errors::new();
+    let title = errors.text("title", &new.title, SHORT_TEXT);
+    let measures = errors.optional_text("measures", new.measures.as_deref(), LONG_TEXT);
+    errors.finish()?;
+    let (finding_id, unit, assignee, due_on) = (id.into_inner(), new.responsible_unit_id, new.assignee_id, new.due_on);
+    let (actor, user_id, today) = (user.actor(), user.id, state.today());
+    idempotency::create(&state.db, user_id, key, &req, &body.raw, move |conn| {
+        db::lock_row(conn, "findings", finding_id)?;
+        let finding = find_in_scope_by_id(conn, user.scope(), finding_id)?;
+        ensure_editable(&find_in_scope(conn, &user, finding.inspection_id)?)?;
+        let mut errors = Errors::new();
+        check_due(&mut errors, due_on, &finding);
+        if !orgs::exists(conn, unit)? {
+            errors.add("responsible_unit_id", "no such org unit");
+        }
+        errors.finish()?;
+        if let Some(a) = assignee {
+            check_assignee(conn, a, unit)?;
+        }
+        let (finding_after, from) = workflow::transition(conn, &finding, FindingAction::Assign, |_| {})?;
+        let now = db::now();
+        let row = queries::insert(
+            conn,
+            &NewAssignmentRow {
+                finding_id,
+                title,
+                measures,
+                responsible_unit_id: unit,
+                assignee_id: assignee,
+                due_on,
+                status: if assignee.is_some() { AssignmentStatus::Assigned } else { AssignmentStatus::Unassigned }
+                    .as_str()
+                    .to_owned(),
+                claimed_at: assignee.map(|_| now),
+                created_by: user_id,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let created = Assignment::from_row(row, today)?;
+        let data = json!({"after": created, "finding_status": {"from": from, "to": finding_after.status}});
+        audit::record(conn, &actor, event("assignment.created", &created, &finding, data))?;
+        Created::new(&created, format!("/api/v1/assignments/{}", created.id), created.version)
+    })
+    .await
+}
+
+fn page_of(state: &AppState, rows: Vec<AssignmentRow>, limit: i64) -> Result<Page<Assignment>, AppError> {
+    let today = state.today();
+    let rows = rows.into_iter().map(|r| Assignment::from_row(r, today)).collect::<Result<Vec<_>, _>>()?;
+    Ok(paginate(
+        rows,
+        limit,
+        &state.cursor_key,
+        |a| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: a.id },
+        |a| a,
+    ))
+}
+
+/// The assignments of one finding, by id.
+#[utoipa::path(
+    tag = "assignments",
+    params(
+        ("id" = i64, Path, description = "The finding"),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "A page of assignments", body = Page<Assignment>),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/findings/{id}/assignments")]
+pub async fn list_finding_assignments(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let (scope, finding_id, limit, today) = (user.scope(), id.into_inner(), page.limit, state.today());
+    let rows = state
+        .db
+        .run(move |conn| {
+            find_in_scope_by_id(conn, scope, finding_id)?;
+            let filter = AssignmentFilter { finding_id: Some(finding_id), ..Default::default() };
+            queries::list(conn, scope, &filter, today, after, limit + 1)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page_of(&state, rows, limit)?))
+}
+
+/// Assignments in the caller's scope; `assignee_id=me` is a person's inbox.
+#[utoipa::path(
+    tag = "assignments",
+    params(
+        ("assignee_id" = Option<String>, Query, description = "A user id, or `me`"),
+        ("responsible_unit_id" = Option<i64>, Query),
+        ("status" = Option<Vec<AssignmentStatus>>, Query, description = "Repeatable"),
+        ("overdue" = Option<bool>, Query),
+        ("inspection_id" = Option<i64>, Query),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "A page of assignments", body = Page<Assignment>),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/assignments")]
+pub async fn list_assignments(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["assignee_id", "responsible_unit_id", "status", "overdue", "inspection_id", "limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let mut status = Vec::new();
+    for s in q.all("status") {
+        status.push(
+            AssignmentStatus::parse(s)
+                .ok_or_else(|| AppError::BadRequest(format!("query parameter `status`: unknown status `{s}`")))?,
+        );
+    }
+    let assignee_id = match q.one("assignee_id")? {
+        Some("me") => Some(user.id),
+        _ => q.id("assignee_id")?,
+    };
+    let filter = AssignmentFilter {
+        finding_id: None,
+        assignee_id,
+        responsible_unit_id: q.id("responsible_unit_id")?,
+        status,
+        overdue: q.boolean("overdue")?,
+        inspection_id: q.id("inspection_id")?,
+    };
+    let (scope, limit, today) = (user.scope(), page.limit, state.today());
+    let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, today, after, limit + 1)).await?;
+    Ok(HttpResponse::Ok().json(page_of(&state, rows, limit)?))
+}
+
+/// One assignment in the caller's scope.
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The assignment", body = Assignment, headers(("ETag" = String))),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/assignments/{id}")]
+pub async fn get_assignment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, id) = (user.scope(), id.into_inner());
+    let row = state.db.run(move |conn| assignment_in_scope(conn, scope, id)).await?;
+    let a = Assignment::from_row(row, state.today())?;
+    Ok(ok_with_etag(a.version, &a))
+}
+
+/// Changes an assignment or its assignee (leader); needs `If-Match`. A done assignment is final (409).
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = AssignmentPatch,
+    responses(
+        (status = 200, description = "Updated", body = Assignment, headers(("ETag" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 422, response = responses::Unprocessable),
+        (status = 428, response = responses::PreconditionRequired),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/assignments/{id}")]
+pub async fn update_assignment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<AssignmentPatch>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Leader])?;
+    let patch = body.data;
+    let mut errors = Errors::new();
+    let title = patch.title.as_deref().map(|t| errors.text("title", t, SHORT_TEXT));
+    let measures = patch.measures.as_ref().map(|m| errors.optional_text("measures", m.as_deref(), LONG_TEXT));
+    errors.finish()?;
+    let (id, actor, today) = (id.into_inner(), user.actor(), state.today());
+    let updated = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "assignments", id)?;
+            let before = assignment_in_scope(conn, user.scope(), id)?;
+            if_match.require(before.version)?;
+            let finding = find_in_scope_by_id(conn, user.scope(), before.finding_id)?;
+            let mut next = status(&before)?.transition(AssignmentAction::Edit)?;
+            let action = match patch.assignee_id {
+                Some(Some(_)) => AssignmentAction::Assign,
+                Some(None) => AssignmentAction::Unassign,
+                None => AssignmentAction::Edit,
+            };
+            if action != AssignmentAction::Edit {
+                next = status(&before)?.transition(action)?;
+            }
+            let mut errors = Errors::new();
+            if let Some(due) = patch.due_on {
+                check_due(&mut errors, due, &finding);
+            }
+            let unit = patch.responsible_unit_id.unwrap_or(before.responsible_unit_id);
+            if patch.responsible_unit_id.is_some() && !orgs::exists(conn, unit)? {
+                errors.add("responsible_unit_id", "no such org unit");
+            }
+            errors.finish()?;
+            if let Some(Some(a)) = patch.assignee_id {
+                check_assignee(conn, a, unit)?;
+            }
+            let now = db::now();
+            let changes = AssignmentChanges {
+                title,
+                measures,
+                responsible_unit_id: patch.responsible_unit_id,
+                assignee_id: patch.assignee_id,
+                due_on: patch.due_on,
+                status: Some(next.as_str().to_owned()),
+                claimed_at: match action {
+                    AssignmentAction::Assign => Some(Some(now)),
+                    AssignmentAction::Unassign => Some(None),
+                    _ => None,
+                },
+                version: before.version + 1,
+                updated_at: now,
+                ..Default::default()
+            };
+            let after = queries::update(conn, id, before.version, &changes)?
+                .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            let (before, after) = (Assignment::from_row(before, today)?, Assignment::from_row(after, today)?);
+            let name = match action {
+                AssignmentAction::Assign => "assignment.assigned",
+                AssignmentAction::Unassign => "assignment.unassigned",
+                _ => "assignment.updated",
+            };
+            audit::record(conn, &actor, event(name, &after, &finding, json!({"before": before, "after": after})))?;
+            Ok(after)
+        })
+        .await?;
+    Ok(ok_with_etag(updated.version, &updated))
+}
+
+/// Claims an unassigned assignment (认领): an officer or leader whose scope holds its responsible unit.
+/// Of two concurrent claims exactly one wins; the other gets 409. Honours `If-Match`.
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    responses(
+        (status = 200, description = "Claimed: assigned to the caller", body = Assignment, headers(("ETag" = String))),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/assignments/{id}/claim")]
+pub async fn claim_assignment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Officer, Role::Leader])?;
+    let (id, actor, today) = (id.into_inner(), user.actor(), state.today());
+    let claimed = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "assignments", id)?;
+            let before = assignment_in_scope(conn, user.scope(), id)?;
+            if_match.check(before.version)?;
+            let next = status(&before)?.transition(AssignmentAction::Claim)?;
+            if !scope::unit_in_scope(conn, user.scope(), before.responsible_unit_id)? {
+                return Err(AppError::Forbidden("only the responsible unit may claim this assignment".into()));
+            }
+            let finding = find_in_scope_by_id(conn, user.scope(), before.finding_id)?;
+            let now = db::now();
+            let changes = AssignmentChanges {
+                assignee_id: Some(Some(user.id)),
+                status: Some(next.as_str().to_owned()),
+                claimed_at: Some(Some(now)),
+                version: before.version + 1,
+                updated_at: now,
+                ..Default::default()
+            };
+            let after = queries::update(conn, id, before.version, &changes)?
+                .ok_or_else(|| AppError::Conflict("someone else claimed it first".into()))?;
+            let after = Assignment::from_row(after, today)?;
+            audit::record(conn, &actor, event("assignment.claimed", &after, &finding, json!({"after": after})))?;
+            Ok(after)
+        })
+        .await?;
+    Ok(ok_with_etag(claimed.version, &claimed))
+}
+
+/// Completes the caller's own assignment with its outcome. Honours `If-Match`.
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    request_body = CompleteAssignment,
+    responses(
+        (status = 200, description = "Done", body = Assignment, headers(("ETag" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/assignments/{id}/complete")]
+pub async fn complete_assignment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<CompleteAssignment>,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = Errors::new();
+    let outcome = errors.text("outcome", &body.data.outcome, LONG_TEXT);
+    errors.finish()?;
+    let (id, actor, today) = (id.into_inner(), user.actor(), state.today());
+    let done = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "assignments", id)?;
+            let before = assignment_in_scope(conn, user.scope(), id)?;
+            if_match.check(before.version)?;
+            let next = status(&before)?.transition(AssignmentAction::Complete)?;
+            if before.assignee_id != Some(user.id) {
+                return Err(AppError::Forbidden("only the assignee may complete an assignment".into()));
+            }
+            let finding = find_in_scope_by_id(conn, user.scope(), before.finding_id)?;
+            let now = db::now();
+            let changes = AssignmentChanges {
+                status: Some(next.as_str().to_owned()),
+                completed_at: Some(Some(now)),
+                outcome: Some(Some(outcome)),
+                version: before.version + 1,
+                updated_at: now,
+                ..Default::default()
+            };
+            let after = queries::update(conn, id, before.version, &changes)?
+                .ok_or_else(|| AppError::Conflict("the assignment changed meanwhile".into()))?;
+            let after = Assignment::from_row(after, today)?;
+            audit::record(conn, &actor, event("assignment.completed", &after, &finding, json!({"after": after})))?;
+            Ok(after)
+        })
+        .await?;
+    Ok(ok_with_etag(done.version, &done))
+}

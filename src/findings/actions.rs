@@ -1,0 +1,260 @@
+//! Finding actions outside sign-off: block, unblock, look-back reviews (回头看).
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::api::{BlockFinding, Derive, Finding, NewReview, Review, ReviewOutcome};
+use super::model::FindingAction;
+use super::queries;
+use super::routes::find_in_scope_by_id;
+use super::workflow;
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{AuthUser, Role};
+use crate::db;
+use crate::error::{responses, AppError};
+use crate::http::etag::ok_with_etag;
+use crate::http::idempotency::{self, Created};
+use crate::http::pagination::{Cursor, Page, PageParams};
+use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::inspections::routes::{ensure_editable, find_in_scope};
+use crate::validate::{Errors, LONG_TEXT};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(block_finding).service(unblock_finding).service(review_finding).service(list_reviews);
+}
+
+fn derive(state: &AppState) -> Derive {
+    Derive { today: state.today(), thresholds: state.config.warnings }
+}
+
+/// Blocks an `open` or `in_progress` finding that depends on an outside body (leader). Honours `If-Match`.
+#[utoipa::path(
+    tag = "findings",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    request_body = BlockFinding,
+    responses(
+        (status = 200, description = "Blocked", body = Finding, headers(("ETag" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/findings/{id}/block")]
+pub async fn block_finding(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<BlockFinding>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Leader])?;
+    let mut errors = Errors::new();
+    let reason = errors.text("reason", &body.data.reason, LONG_TEXT);
+    errors.finish()?;
+    let (id, until, actor, d) = (id.into_inner(), body.data.until, user.actor(), derive(&state));
+    let finding = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "findings", id)?;
+            let before = find_in_scope_by_id(conn, user.scope(), id)?;
+            if_match.check(before.version)?;
+            ensure_editable(&find_in_scope(conn, &user, before.inspection_id)?)?;
+            let (after, from) = workflow::transition(conn, &before, FindingAction::Block, |c| {
+                c.blocked_reason = Some(Some(reason.clone()));
+                c.blocked_until = Some(until);
+            })?;
+            let finding = Finding::from_row(after, d)?;
+            audit::record(
+                conn,
+                &actor,
+                Event::new("finding.blocked", "finding", id, json!({"from": from, "reason": reason, "until": until}))
+                    .inspection(finding.inspection_id)
+                    .finding(id),
+            )?;
+            Ok(finding)
+        })
+        .await?;
+    Ok(ok_with_etag(finding.version, &finding))
+}
+
+/// Unblocks a `blocked` finding (leader): back to `in_progress`. Honours `If-Match`.
+#[utoipa::path(
+    tag = "findings",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    responses(
+        (status = 200, description = "Unblocked", body = Finding, headers(("ETag" = String))),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/findings/{id}/unblock")]
+pub async fn unblock_finding(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Leader])?;
+    let (id, actor, d) = (id.into_inner(), user.actor(), derive(&state));
+    let finding = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "findings", id)?;
+            let before = find_in_scope_by_id(conn, user.scope(), id)?;
+            if_match.check(before.version)?;
+            ensure_editable(&find_in_scope(conn, &user, before.inspection_id)?)?;
+            let (after, _) = workflow::transition(conn, &before, FindingAction::Unblock, |c| {
+                c.blocked_reason = Some(None);
+                c.blocked_until = Some(None);
+            })?;
+            let finding = Finding::from_row(after, d)?;
+            audit::record(
+                conn,
+                &actor,
+                Event::new(
+                    "finding.unblocked",
+                    "finding",
+                    id,
+                    json!({"reason": before.blocked_reason, "until": before.blocked_until}),
+                )
+                .inspection(finding.inspection_id)
+                .finding(id),
+            )?;
+            Ok(finding)
+        })
+        .await?;
+    Ok(ok_with_etag(finding.version, &finding))
+}
+
+/// Records a look-back review (回头看) of a `closed` finding (inspector or leader).
+/// `relapsed` reopens it: `in_progress`, `closed_at` cleared, `reopen_count` + 1.
+#[utoipa::path(
+    tag = "findings",
+    params(
+        ("id" = i64, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+    ),
+    request_body = NewReview,
+    responses(
+        (status = 201, description = "Recorded", body = Review, headers(("Location" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/findings/{id}/reviews")]
+pub async fn review_finding(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    id: web::Path<i64>,
+    body: Json<NewReview>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Inspector, Role::Leader])?;
+    let mut errors = Errors::new();
+    let notes = errors.optional_text("notes", body.data.notes.as_deref(), LONG_TEXT);
+    errors.finish()?;
+    let (id, outcome, actor, user_id) = (id.into_inner(), body.data.outcome, user.actor(), user.id);
+    idempotency::create(&state.db, user_id, key, &req, &body.raw, move |conn| {
+        db::lock_row(conn, "findings", id)?;
+        let before = find_in_scope_by_id(conn, user.scope(), id)?;
+        ensure_editable(&find_in_scope(conn, &user, before.inspection_id)?)?;
+        let status = super::model::FindingStatus::from_db(&before.status)?;
+        if status != super::model::FindingStatus::Closed {
+            return Err(AppError::InvalidTransition {
+                entity: "finding",
+                current: status.as_str().into(),
+                action: "review".into(),
+            });
+        }
+        let now = db::now();
+        let review =
+            Review::from_row(queries::insert_review(conn, id, user.id, outcome.as_str(), notes.as_deref(), now)?)?;
+        let action = match outcome {
+            ReviewOutcome::Sustained => "finding.review_sustained",
+            ReviewOutcome::Relapsed => {
+                workflow::transition(conn, &before, FindingAction::Relapse, |c| {
+                    c.closed_at = Some(None);
+                    c.reopen_count = Some(before.reopen_count + 1);
+                })?;
+                "finding.reopened"
+            }
+        };
+        audit::record(
+            conn,
+            &actor,
+            Event::new(action, "review", review.id, json!({"after": review}))
+                .inspection(before.inspection_id)
+                .finding(id),
+        )?;
+        Ok(Created {
+            status: actix_web::http::StatusCode::CREATED,
+            body: serde_json::to_value(&review)?,
+            etag: None,
+            location: Some(format!("/api/v1/findings/{id}/reviews")),
+        })
+    })
+    .await
+}
+
+/// The look-back reviews of a finding, oldest first.
+#[utoipa::path(
+    tag = "findings",
+    params(
+        ("id" = i64, Path),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "A page of reviews", body = Page<Review>),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/findings/{id}/reviews")]
+pub async fn list_reviews(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let (scope, id, limit) = (user.scope(), id.into_inner(), page.limit);
+    let rows = state
+        .db
+        .run(move |conn| {
+            find_in_scope_by_id(conn, scope, id)?;
+            queries::reviews_of(conn, id, after, limit + 1)
+        })
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let items = rows.into_iter().take(limit as usize).map(Review::from_row).collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if more {
+        items
+            .last()
+            .map(|r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id }.encode(&state.cursor_key))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
