@@ -26,13 +26,16 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: TokenService,
     pub cursor_key: CursorKey,
+    pub feedback_limiter: crate::public::ratelimit::AddressLimiter,
 }
 
 impl AppState {
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
         let tokens = TokenService::new(&config.jwt)?;
         let cursor_key = CursorKey::derive(config.jwt.secret.expose());
-        Ok(Self { db, config: Arc::new(config), tokens, cursor_key })
+        let feedback_limiter =
+            crate::public::ratelimit::AddressLimiter::per_minute(config.feedback_per_minute, config.trust_forwarded);
+        Ok(Self { db, config: Arc::new(config), tokens, cursor_key, feedback_limiter })
     }
 
     /// Today in the configured time zone (deadlines are dates there).
@@ -80,6 +83,9 @@ lists return `{items, next_cursor}` (keyset cursors, `limit` 1–200, default 50
         (name = "assignments", description = "Assignments (任务到人) and half-month progress reports"),
         (name = "closures", description = "Closure requests (销号) and their step-by-step sign-off"),
         (name = "extensions", description = "Deadline extension requests (申请延期)"),
+        (name = "reports", description = "Statistics, the half-month summary, export, the report, conclusion and publication"),
+        (name = "feedback", description = "Staff triage of public feedback"),
+        (name = "public", description = "Anonymous: published reports and feedback intake"),
         (name = "audit", description = "The audit trail and change feed"),
         (name = "operations", description = "Probes"),
     )
@@ -152,8 +158,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::findings::actions::configure)
             .configure(crate::assignments::routes::configure)
             .configure(crate::approvals::routes::configure)
+            .configure(crate::reports::routes::configure)
+            .configure(crate::feedback::routes::configure)
             .service(crate::audit::routes::list_events),
     )
+    .service(scope("/public/v1").configure(crate::public::routes::configure))
     .service(crate::health::healthz)
     .service(crate::health::readyz);
 }

@@ -122,6 +122,10 @@ pub struct Config {
     pub import_body_limit: usize,
     /// HTTP worker threads (default: one per core).
     pub workers: usize,
+    /// Public feedback accepted per client address and minute.
+    pub feedback_per_minute: u32,
+    /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded: bool,
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -206,6 +210,14 @@ impl Config {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u64;
         let workers = parse_number(get("RECTIFY_WORKERS"), "RECTIFY_WORKERS", cores, 1, 256)? as usize;
 
+        let feedback_per_minute =
+            parse_number(get("RECTIFY_FEEDBACK_PER_MINUTE"), "RECTIFY_FEEDBACK_PER_MINUTE", 5, 1, 10_000)? as u32;
+        let trust_forwarded = match get("RECTIFY_TRUST_FORWARDED").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => return Err(err("RECTIFY_TRUST_FORWARDED", format!("`{other}` is neither true nor false"))),
+        };
+
         let yellow_days = parse_number(get("RECTIFY_WARNING_YELLOW_DAYS"), "RECTIFY_WARNING_YELLOW_DAYS", 10, 0, 3650)?;
         let green_days = parse_number(get("RECTIFY_WARNING_GREEN_DAYS"), "RECTIFY_WARNING_GREEN_DAYS", 20, 0, 3650)?;
         if green_days < yellow_days {
@@ -225,6 +237,8 @@ impl Config {
             body_limit: 1024 * 1024,
             import_body_limit: 10 * 1024 * 1024,
             workers,
+            feedback_per_minute,
+            trust_forwarded,
         })
     }
 }

@@ -16,7 +16,8 @@ string_enum! {
 /// What may happen to an inspection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InspectionAction {
-    /// Descriptive edits, and edits to its sections and findings.
+    /// Descriptive edits, and edits to its sections and findings (allowed in
+    /// every status: publication freezes a snapshot of the report instead).
     Edit,
     Conclude,
     Publish,
@@ -38,7 +39,7 @@ impl InspectionStatus {
         use InspectionAction::*;
         use InspectionStatus::*;
         match (self, action) {
-            (Rectifying | Concluded, Edit) => Ok(self),
+            (_, Edit) => Ok(self),
             (Rectifying, Conclude) => Ok(Concluded),
             (Concluded, Publish) => Ok(Published),
             _ => Err(InvalidTransition { entity: "inspection", current: self.as_str(), action: action.as_str() }),
@@ -86,7 +87,7 @@ mod tests {
             (Concluded, Edit, Some(Concluded)),
             (Concluded, Conclude, None),
             (Concluded, Publish, Some(Published)),
-            (Published, Edit, None),
+            (Published, Edit, Some(Published)),
             (Published, Conclude, None),
             (Published, Publish, None),
         ];

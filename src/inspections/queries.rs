@@ -169,3 +169,67 @@ pub fn update(
         .get_result(conn)
         .optional()?)
 }
+
+/// Concludes: the status move and `concluded_at`, when the version is still `expected`.
+pub fn conclude(
+    conn: &mut DbConn,
+    id: i64,
+    expected: i32,
+    status: &str,
+    now: NaiveDateTime,
+) -> Result<Option<InspectionRow>, AppError> {
+    Ok(diesel::update(inspections::table.filter(inspections::id.eq(id)).filter(inspections::version.eq(expected)))
+        .set((
+            inspections::status.eq(status),
+            inspections::concluded_at.eq(Some(now)),
+            inspections::version.eq(expected + 1),
+            inspections::updated_at.eq(now),
+        ))
+        .returning(COLUMNS)
+        .get_result(conn)
+        .optional()?)
+}
+
+/// Publishes: the status move, `published_at` and the frozen report.
+pub fn publish(
+    conn: &mut DbConn,
+    id: i64,
+    expected: i32,
+    status: &str,
+    snapshot: &str,
+    now: NaiveDateTime,
+) -> Result<Option<InspectionRow>, AppError> {
+    Ok(diesel::update(inspections::table.filter(inspections::id.eq(id)).filter(inspections::version.eq(expected)))
+        .set((
+            inspections::status.eq(status),
+            inspections::published_at.eq(Some(now)),
+            inspections::published_report.eq(Some(snapshot)),
+            inspections::version.eq(expected + 1),
+            inspections::updated_at.eq(now),
+        ))
+        .returning(COLUMNS)
+        .get_result(conn)
+        .optional()?)
+}
+
+/// A published inspection and its frozen report, for anyone.
+pub fn published(conn: &mut DbConn, id: i64) -> Result<Option<(InspectionRow, String)>, AppError> {
+    let row: Option<(InspectionRow, Option<String>)> = inspections::table
+        .filter(inspections::id.eq(id))
+        .filter(inspections::status.eq("published"))
+        .select((COLUMNS, inspections::published_report))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(r, s)| s.map(|s| (r, s))))
+}
+
+/// A page of published inspections, by id.
+pub fn published_page(conn: &mut DbConn, after: i64, limit: i64) -> Result<Vec<InspectionRow>, AppError> {
+    Ok(inspections::table
+        .filter(inspections::status.eq("published"))
+        .filter(inspections::id.gt(after))
+        .select(COLUMNS)
+        .order(inspections::id.asc())
+        .limit(limit)
+        .load(conn)?)
+}

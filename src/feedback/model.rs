@@ -1,0 +1,49 @@
+//! The feedback triage state machine (pure).
+
+use crate::string_enum;
+use crate::workflow::InvalidTransition;
+
+string_enum! {
+    /// Where a piece of public feedback stands.
+    pub enum FeedbackStatus {
+        New => "new",
+        Acknowledged => "acknowledged",
+        Answered => "answered",
+    }
+}
+
+impl FeedbackStatus {
+    /// Triage only moves forward; an answer may be revised.
+    pub fn transition(self, to: FeedbackStatus) -> Result<FeedbackStatus, InvalidTransition> {
+        use FeedbackStatus::*;
+        match (self, to) {
+            (New, New) | (New, Acknowledged) | (New, Answered) => Ok(to),
+            (Acknowledged, Acknowledged) | (Acknowledged, Answered) | (Answered, Answered) => Ok(to),
+            _ => Err(InvalidTransition { entity: "feedback", current: self.as_str(), action: to.target_action() }),
+        }
+    }
+
+    fn target_action(self) -> &'static str {
+        match self {
+            FeedbackStatus::New => "mark as new",
+            FeedbackStatus::Acknowledged => "acknowledge",
+            FeedbackStatus::Answered => "answer",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FeedbackStatus::*;
+
+    #[test]
+    fn triage_moves_forward_only() {
+        assert_eq!(New.transition(Acknowledged).unwrap(), Acknowledged);
+        assert_eq!(New.transition(Answered).unwrap(), Answered);
+        assert_eq!(Acknowledged.transition(Answered).unwrap(), Answered);
+        assert_eq!(Answered.transition(Answered).unwrap(), Answered);
+        assert!(Answered.transition(New).is_err());
+        assert!(Answered.transition(Acknowledged).is_err());
+        assert!(Acknowledged.transition(New).is_err());
+    }
+}

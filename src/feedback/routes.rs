@@ -1,0 +1,159 @@
+//! Staff triage of public feedback: `/api/v1/feedback`.
+
+use actix_web::{get, patch, web, HttpResponse};
+use serde_json::json;
+
+use super::api::{Feedback, FeedbackPatch};
+use super::model::FeedbackStatus;
+use super::queries;
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::{AuthUser, Role};
+use crate::db;
+use crate::error::{responses, AppError};
+use crate::http::etag::ok_with_etag;
+use crate::http::pagination::{Cursor, Page, PageParams};
+use crate::http::{IfMatch, Json, QueryPairs};
+use crate::validate::{Errors, LONG_TEXT};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_feedback).service(get_feedback).service(triage_feedback);
+}
+
+/// Contact details are personal data: leaders and admins only.
+fn sees_contact(user: &AuthUser) -> bool {
+    user.is_admin() || user.has(Role::Leader)
+}
+
+/// Public feedback on inspections in the caller's scope.
+#[utoipa::path(
+    tag = "feedback",
+    params(
+        ("inspection_id" = Option<i64>, Query),
+        ("status" = Option<Vec<FeedbackStatus>>, Query, description = "Repeatable"),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "A page of feedback", body = Page<Feedback>),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/feedback")]
+pub async fn list_feedback(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["inspection_id", "status", "limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let mut status = Vec::new();
+    for s in q.all("status") {
+        let parsed = FeedbackStatus::parse(s)
+            .ok_or_else(|| AppError::BadRequest(format!("query parameter `status`: unknown status `{s}`")))?;
+        status.push(parsed.as_str().to_owned());
+    }
+    let (scope, limit, inspection_id, show) = (user.scope(), page.limit, q.id("inspection_id")?, sees_contact(&user));
+    let rows = state.db.run(move |conn| queries::list(conn, scope, inspection_id, &status, after, limit + 1)).await?;
+    let more = rows.len() as i64 > limit;
+    let items =
+        rows.into_iter().take(limit as usize).map(|r| Feedback::from_row(r, show)).collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if more {
+        items
+            .last()
+            .map(|f| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: f.id }.encode(&state.cursor_key))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// One piece of feedback.
+#[utoipa::path(
+    tag = "feedback",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The feedback", body = Feedback, headers(("ETag" = String))),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/feedback/{id}")]
+pub async fn get_feedback(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, id, show) = (user.scope(), id.into_inner(), sees_contact(&user));
+    let row = state.db.run(move |conn| queries::find(conn, scope, id)).await?.ok_or(AppError::NotFound)?;
+    let f = Feedback::from_row(row, show)?;
+    Ok(ok_with_etag(f.version, &f))
+}
+
+/// Triages feedback (leader): acknowledge, or answer with a response. Needs `If-Match`.
+#[utoipa::path(
+    tag = "feedback",
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = FeedbackPatch,
+    responses(
+        (status = 200, description = "Updated", body = Feedback, headers(("ETag" = String))),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 422, response = responses::Unprocessable),
+        (status = 428, response = responses::PreconditionRequired),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/feedback/{id}")]
+pub async fn triage_feedback(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<FeedbackPatch>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(&[Role::Leader])?;
+    let patch = body.data;
+    let mut errors = Errors::new();
+    let response = patch.response.as_ref().map(|r| errors.optional_text("response", r.as_deref(), LONG_TEXT));
+    errors.finish()?;
+    let (id, actor, user_id) = (id.into_inner(), user.actor(), user.id);
+    let f = state
+        .db
+        .write(move |conn| {
+            db::lock_row(conn, "public_feedback", id)?;
+            let before = queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)?;
+            if_match.require(before.version)?;
+            let next = FeedbackStatus::from_db(&before.status)?.transition(patch.status)?;
+            let answered = response.clone().flatten().or(before.response.clone());
+            if next == FeedbackStatus::Answered && answered.is_none() {
+                return Err(AppError::invalid("response", "is required to answer"));
+            }
+            let after = queries::update(conn, id, before.version, next.as_str(), response, user_id, db::now())?
+                .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            let inspection_id = after.inspection_id;
+            let (before, after) = (Feedback::from_row(before, false)?, Feedback::from_row(after, true)?);
+            // The audit trail keeps the triage, never the contact details.
+            let mut logged = after.clone();
+            logged.contact = None;
+            audit::record(
+                conn,
+                &actor,
+                Event::new("feedback.triaged", "feedback", id, json!({"before": before, "after": logged}))
+                    .inspection(inspection_id),
+            )?;
+            Ok(after)
+        })
+        .await?;
+    // Only leaders and admins get here, and they may see the contact.
+    Ok(ok_with_etag(f.version, &f))
+}

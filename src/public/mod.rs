@@ -1,0 +1,5 @@
+//! `/public/v1`: anonymous reading of published reports and feedback intake.
+
+pub mod api;
+pub mod ratelimit;
+pub mod routes;

@@ -1,0 +1,154 @@
+//! Anonymous endpoints: published inspections, their frozen report, feedback intake.
+
+use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
+
+use super::api::PublicInspection;
+use crate::app::AppState;
+use crate::error::{responses, AppError};
+use crate::feedback::api::{FeedbackReceipt, NewPublicFeedback};
+use crate::feedback::model::FeedbackStatus;
+use crate::feedback::queries as feedback;
+use crate::http::pagination::{Cursor, Page, PageParams};
+use crate::http::{Json, QueryPairs};
+use crate::inspections::queries as inspections;
+use crate::reports::model::ReportModel;
+use crate::reports::queries::unit_name;
+use crate::reports::routes::{rendered, report_format};
+use crate::validate::Errors;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_published).service(published_report).service(send_feedback);
+}
+
+/// Published inspections, by id.
+#[utoipa::path(
+    tag = "public",
+    params(("limit" = Option<i64>, Query, description = "1–200, default 50"), ("cursor" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "A page of published inspections", body = Page<PublicInspection>),
+        (status = 400, response = responses::BadRequest),
+        (status = 422, response = responses::Unprocessable),
+    )
+)]
+#[get("/inspections")]
+pub async fn list_published(state: web::Data<AppState>, q: QueryPairs) -> Result<HttpResponse, AppError> {
+    q.only(&["limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = page.decode(&state.cursor_key, "public")?.map(|c| c.id).unwrap_or(0);
+    let limit = page.limit;
+    let items = state
+        .db
+        .run(move |conn| {
+            let rows = inspections::published_page(conn, after, limit + 1)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(PublicInspection {
+                    id: r.id,
+                    title: r.title,
+                    inspecting_body: r.inspecting_body,
+                    inspected_unit: unit_name(conn, r.inspected_unit_id)?,
+                    topic: r.topic,
+                    feedback_on: r.feedback_on,
+                    published_at: r.published_at.unwrap_or(r.updated_at).and_utc(),
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    let more = items.len() as i64 > limit;
+    let items: Vec<_> = items.into_iter().take(limit as usize).collect();
+    let next_cursor = if more {
+        items
+            .last()
+            .map(|i| Cursor { sort: "public".into(), key: serde_json::Value::Null, id: i.id }.encode(&state.cursor_key))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// The report as published (frozen at publication). Unpublished or unknown: 404.
+#[utoipa::path(
+    tag = "public",
+    params(
+        ("id" = i64, Path),
+        ("format" = Option<String>, Query, description = "`markdown` (default), `html` or `text`"),
+    ),
+    responses(
+        (status = 200, description = "The report", content(
+            (String = "text/markdown"),
+            (String = "text/html"),
+            (String = "text/plain"),
+        )),
+        (status = 400, response = responses::BadRequest),
+        (status = 404, response = responses::NotFound),
+    )
+)]
+#[get("/inspections/{id}/report")]
+pub async fn published_report(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    let format = report_format(&q)?;
+    let id = id.into_inner();
+    let (_, snapshot) = state.db.run(move |conn| inspections::published(conn, id)).await?.ok_or(AppError::NotFound)?;
+    let model: ReportModel = serde_json::from_str(&snapshot)?;
+    Ok(rendered(&model, format))
+}
+
+/// Sends feedback on a published report (anonymous; rate limited per client address). Unpublished or unknown: 404.
+#[utoipa::path(
+    tag = "public",
+    params(("id" = i64, Path)),
+    request_body = NewPublicFeedback,
+    responses(
+        (status = 202, description = "Received", body = FeedbackReceipt),
+        (status = 400, response = responses::BadRequest),
+        (status = 404, response = responses::NotFound),
+        (status = 413, response = responses::PayloadTooLarge),
+        (status = 422, response = responses::Unprocessable),
+        (status = 429, response = responses::TooManyRequests),
+    )
+)]
+#[post("/inspections/{id}/feedback")]
+pub async fn send_feedback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: Json<NewPublicFeedback>,
+) -> Result<HttpResponse, AppError> {
+    state.feedback_limiter.check(&req)?;
+    let mut errors = Errors::new();
+    let content = errors.text("content", &body.data.content, 2000);
+    let contact = errors.optional_text("contact", body.data.contact.as_deref(), 200);
+    errors.finish()?;
+    let id = id.into_inner();
+    let request_id = req.extensions().get::<crate::telemetry::RequestId>().map(|r| r.0.clone());
+    let actor = crate::audit::Actor { user_id: None, request_id };
+    let row = state
+        .db
+        .write(move |conn| {
+            inspections::published(conn, id)?.ok_or(AppError::NotFound)?;
+            let row = feedback::insert(conn, id, &content, contact.as_deref(), crate::db::now())?;
+            // Anonymous: no actor. The contact stays out of the audit trail.
+            crate::audit::record(
+                conn,
+                &actor,
+                crate::audit::Event::new(
+                    "feedback.received",
+                    "feedback",
+                    row.id,
+                    serde_json::json!({"content": row.content}),
+                )
+                .inspection(id),
+            )?;
+            Ok(row)
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(FeedbackReceipt {
+        id: row.id,
+        status: FeedbackStatus::New,
+        received_at: row.created_at.and_utc(),
+    }))
+}

@@ -1,0 +1,275 @@
+//! `GET /inspections/{id}/export?format=csv|xlsx`: the ledger (台账) as a
+//! spreadsheet. Rows are read in keyset batches, so memory stays flat however
+//! large the ledger: CSV is streamed batch by batch; XLSX is written in
+//! rust_xlsxwriter's constant-memory mode and then sent.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse};
+use futures_util::stream;
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook};
+
+use super::queries;
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::{Db, DbConn};
+use crate::error::{responses, AppError};
+use crate::findings::model::FindingStatus;
+use crate::findings::queries::FindingRow;
+use crate::http::QueryPairs;
+use crate::inspections::routes::find_in_scope;
+use crate::inspections::sections::queries as sections;
+
+/// The 11 columns of the ledger, in order.
+pub const COLUMNS: [&str; 11] =
+    ["序号", "类别", "方面", "问题", "整改措施", "责任单位", "责任领导", "责任人", "整改时限", "状态", "整改情况"];
+const WIDTHS: [f64; 11] = [6.0, 24.0, 30.0, 50.0, 50.0, 20.0, 12.0, 16.0, 12.0, 12.0, 60.0];
+const BATCH: i64 = 500;
+
+/// The status as the ledger writes it.
+pub fn status_label(status: FindingStatus, long_term: bool) -> &'static str {
+    match (status, long_term) {
+        (FindingStatus::Open, _) => "未启动",
+        (FindingStatus::InProgress, _) => "整改中",
+        (FindingStatus::PendingClosure, _) => "待销号",
+        (FindingStatus::Blocked, _) => "暂缓(需外部协调)",
+        (FindingStatus::Closed, true) => "已完成(长期坚持)",
+        (FindingStatus::Closed, false) => "已完成",
+    }
+}
+
+/// Category and aspect titles of every section (a finding under a level-3 section reports its ancestors).
+fn section_paths(conn: &mut DbConn, inspection_id: i64) -> Result<HashMap<i64, (String, String)>, AppError> {
+    let rows = sections::of_inspection(conn, inspection_id)?;
+    let by_id: HashMap<i64, &sections::SectionRow> = rows.iter().map(|s| (s.id, s)).collect();
+    let mut out = HashMap::new();
+    for s in &rows {
+        let (mut category, mut aspect) = (String::new(), String::new());
+        let mut cursor = Some(s);
+        while let Some(c) = cursor {
+            match c.level {
+                1 => category = c.title.clone(),
+                2 => aspect = c.title.clone(),
+                _ => {}
+            }
+            cursor = c.parent_id.and_then(|p| by_id.get(&p).copied());
+        }
+        out.insert(s.id, (category, aspect));
+    }
+    Ok(out)
+}
+
+/// A ledger row: its 11 cells, and the deadline as a date for XLSX.
+type LedgerRow = (Vec<String>, Option<chrono::NaiveDate>);
+
+/// One batch of ledger rows as the 11 cells each.
+fn rows_of(
+    conn: &mut DbConn,
+    batch: &[FindingRow],
+    paths: &HashMap<i64, (String, String)>,
+) -> Result<Vec<LedgerRow>, AppError> {
+    let ids: Vec<i64> = batch.iter().map(|f| f.id).collect();
+    let units: Vec<i64> = batch.iter().filter_map(|f| f.responsible_unit_id).collect();
+    let leaders: Vec<i64> = batch.iter().filter_map(|f| f.responsible_leader_id).collect();
+    let (units, leaders, assignees) =
+        (queries::unit_names(conn, &units)?, queries::user_names(conn, &leaders)?, queries::assignees_of(conn, &ids)?);
+    let mut out = Vec::with_capacity(batch.len());
+    for f in batch {
+        let (category, aspect) = f.section_id.and_then(|s| paths.get(&s).cloned()).unwrap_or_default();
+        let status = FindingStatus::from_db(&f.status)?;
+        out.push((
+            vec![
+                f.seq.to_string(),
+                category,
+                aspect,
+                f.title.clone(),
+                f.measures.clone().unwrap_or_default(),
+                f.responsible_unit_id.and_then(|u| units.get(&u).cloned()).unwrap_or_default(),
+                f.responsible_leader_id.and_then(|u| leaders.get(&u).cloned()).unwrap_or_default(),
+                assignees.get(&f.id).map(|n| n.join("、")).unwrap_or_default(),
+                f.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                status_label(status, f.long_term).to_owned(),
+                f.outcome.clone().or_else(|| f.blocked_reason.clone()).unwrap_or_default(),
+            ],
+            f.due_on,
+        ));
+    }
+    Ok(out)
+}
+
+fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r).map_err(|e| AppError::internal(format!("csv: {e}")))?;
+    }
+    w.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))
+}
+
+struct CsvState {
+    db: Db,
+    inspection_id: i64,
+    paths: HashMap<i64, (String, String)>,
+    after: (i32, i64),
+    header_sent: bool,
+    done: bool,
+}
+
+fn csv_stream(state: CsvState) -> impl futures_util::Stream<Item = Result<web::Bytes, AppError>> {
+    stream::unfold(state, |mut s| async move {
+        if s.done {
+            return None;
+        }
+        if !s.header_sent {
+            s.header_sent = true;
+            let mut bytes = "\u{feff}".as_bytes().to_vec();
+            let header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+            return Some((
+                csv_bytes(&[header]).map(|h| {
+                    bytes.extend(h);
+                    web::Bytes::from(bytes)
+                }),
+                s,
+            ));
+        }
+        let (db, id, after, paths) = (s.db.clone(), s.inspection_id, s.after, s.paths.clone());
+        let batch = db
+            .run(move |conn| {
+                let batch = queries::ledger_batch(conn, id, after, BATCH)?;
+                let last = batch.last().map(|f| (f.seq, f.id));
+                let rows = rows_of(conn, &batch, &paths)?;
+                Ok((rows, last))
+            })
+            .await;
+        match batch {
+            Err(e) => {
+                s.done = true;
+                Some((Err(e), s))
+            }
+            Ok((rows, last)) => {
+                if (rows.len() as i64) < BATCH {
+                    s.done = true;
+                }
+                match last {
+                    Some(l) => s.after = l,
+                    None => return None,
+                }
+                let cells: Vec<Vec<String>> = rows.into_iter().map(|(r, _)| r).collect();
+                Some((csv_bytes(&cells).map(web::Bytes::from), s))
+            }
+        }
+    })
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::internal(format!("xlsx: {e}"))
+}
+
+/// Writes the whole ledger as a workbook: bold, frozen header; widths for Chinese text; dates as dates.
+fn xlsx(conn: &mut DbConn, inspection_id: i64, paths: &HashMap<i64, (String, String)>) -> Result<Vec<u8>, AppError> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet_with_constant_memory().map_err(xlsx_error)?;
+    sheet.set_name("整改台账").map_err(xlsx_error)?;
+    let bold = Format::new().set_bold().set_align(FormatAlign::Center);
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (col, width) in WIDTHS.iter().enumerate() {
+        sheet.set_column_width(col as u16, *width).map_err(xlsx_error)?;
+    }
+    for (col, title) in COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *title, &bold).map_err(xlsx_error)?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    let (mut after, mut row) = ((0, 0), 1u32);
+    loop {
+        let batch = queries::ledger_batch(conn, inspection_id, after, BATCH)?;
+        let Some(last) = batch.last().map(|f| (f.seq, f.id)) else { break };
+        after = last;
+        for (cells, due_on) in rows_of(conn, &batch, paths)? {
+            for (col, cell) in cells.iter().enumerate() {
+                let col = col as u16;
+                match (col, due_on) {
+                    (0, _) => {
+                        sheet.write_number(row, col, cell.parse::<f64>().unwrap_or_default()).map_err(xlsx_error)?;
+                    }
+                    (8, Some(d)) => {
+                        use chrono::Datelike;
+                        let d = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                            .map_err(xlsx_error)?;
+                        sheet.write_datetime_with_format(row, col, &d, &date).map_err(xlsx_error)?;
+                    }
+                    _ if cell.is_empty() => {}
+                    _ => {
+                        sheet.write_string(row, col, cell).map_err(xlsx_error)?;
+                    }
+                }
+            }
+            row += 1;
+        }
+        if (batch.len() as i64) < BATCH {
+            break;
+        }
+    }
+    workbook.save_to_buffer().map_err(xlsx_error)
+}
+
+/// The ledger (台账) as CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX.
+#[utoipa::path(
+    tag = "reports",
+    params(
+        ("id" = i64, Path, description = "The inspection"),
+        ("format" = Option<String>, Query, description = "`csv` (default) or `xlsx`"),
+    ),
+    responses(
+        (status = 200, description = "The ledger: 序号, 类别, 方面, 问题, 整改措施, 责任单位, 责任领导, 责任人, 整改时限, 状态, 整改情况", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/inspections/{id}/export")]
+pub async fn export_ledger(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["format"])?;
+    let xlsx_wanted = match q.one("format")? {
+        None | Some("csv") => false,
+        Some("xlsx") => true,
+        Some(other) => {
+            return Err(AppError::BadRequest(format!("query parameter `format` must be csv or xlsx, got `{other}`")))
+        }
+    };
+    let id = id.into_inner();
+    let paths = state
+        .db
+        .run(move |conn| {
+            find_in_scope(conn, &user, id)?;
+            section_paths(conn, id)
+        })
+        .await?;
+    if xlsx_wanted {
+        let bytes = state.db.run(move |conn| xlsx(conn, id, &paths)).await?;
+        return Ok(HttpResponse::Ok()
+            .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"ledger-{id}.xlsx\"")))
+            .body(bytes));
+    }
+    let body = csv_stream(CsvState {
+        db: state.db.clone(),
+        inspection_id: id,
+        paths,
+        after: (0, 0),
+        header_sent: false,
+        done: false,
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"ledger-{id}.csv\"")))
+        .streaming(body))
+}
