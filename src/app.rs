@@ -153,6 +153,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(crate::auth::routes::me)
             .configure(crate::orgs::routes::configure)
             .configure(crate::users::routes::configure)
+            .configure(crate::imports::routes::configure)
             .configure(crate::inspections::routes::configure)
             .configure(crate::findings::routes::configure)
             .configure(crate::findings::actions::configure)

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use rectify::app::{self, AppState};
 use rectify::config::Config;
 use rectify::db::Db;
-use rectify::{bootstrap, telemetry};
+use rectify::{bootstrap, cli, telemetry};
 
 #[derive(Parser)]
 #[command(name = "rectify", version, about = "Tracks inspection findings through to their rectification")]
@@ -24,6 +24,54 @@ enum Command {
     Openapi,
     /// Apply database migrations and exit.
     Migrate,
+    /// Import a ledger: a JSON ledger (`.json`) or an official document in text.
+    Import(ImportArgs),
+    /// Fill an empty database with a sample inspection, users for every role and findings in every status.
+    Demo,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The file: `*.json` is read as a JSON ledger, anything else as a UTF-8 text document.
+    file: std::path::PathBuf,
+    /// Parse and check only; print the ledger.
+    #[arg(long)]
+    dry_run: bool,
+    /// Text documents: the inspecting unit (required).
+    #[arg(long)]
+    inspecting_unit_id: Option<i64>,
+    /// Text documents: the inspected unit (required).
+    #[arg(long)]
+    inspected_unit_id: Option<i64>,
+    #[arg(long)]
+    title: Option<String>,
+    #[arg(long)]
+    inspecting_body: Option<String>,
+    #[arg(long)]
+    started_on: Option<String>,
+    #[arg(long)]
+    ended_on: Option<String>,
+    #[arg(long)]
+    feedback_on: Option<String>,
+}
+
+impl ImportArgs {
+    fn params(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut add = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push((k.to_owned(), v));
+            }
+        };
+        add("inspecting_unit_id", self.inspecting_unit_id.map(|v| v.to_string()));
+        add("inspected_unit_id", self.inspected_unit_id.map(|v| v.to_string()));
+        add("title", self.title.clone());
+        add("inspecting_body", self.inspecting_body.clone());
+        add("started_on", self.started_on.clone());
+        add("ended_on", self.ended_on.clone());
+        add("feedback_on", self.feedback_on.clone());
+        out
+    }
 }
 
 fn main() -> ExitCode {
@@ -50,6 +98,16 @@ fn main() -> ExitCode {
     telemetry::init(&config);
     let result = match cli.command {
         Some(Command::Migrate) => migrate(&config),
+        Some(Command::Import(args)) => prepare(&config).and_then(|db| {
+            let out = cli::import(&db, &config, &args.file, args.params(), args.dry_run)?;
+            println!("{out}");
+            Ok(())
+        }),
+        Some(Command::Demo) => prepare(&config).and_then(|db| {
+            let out = cli::demo(&db, &config)?;
+            println!("{out}");
+            Ok(())
+        }),
         _ => serve(config),
     };
     match result {
@@ -69,14 +127,20 @@ fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-fn serve(config: Config) -> Result<(), String> {
+/// Connects, migrates and bootstraps: what every command that works on data needs first.
+fn prepare(config: &Config) -> Result<Db, String> {
     let db = Db::connect(&config.database_url, config.db_pool_size)?;
     let applied = db.migrate()?;
     tracing::info!(applied, postgres = db.is_postgres(), "database ready");
-    if let Some(password) = bootstrap::ensure_admin(&db, &config).map_err(|e| format!("bootstrap: {e:?}"))? {
+    if let Some(password) = bootstrap::ensure_admin(&db, config).map_err(|e| format!("bootstrap: {e:?}"))? {
         // Printed once, on the first start only: it is not stored anywhere in clear.
         tracing::warn!(username = "admin", password = %password, "created the bootstrap admin; change this password");
     }
+    Ok(db)
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let db = prepare(&config)?;
     let listener =
         TcpListener::bind(config.bind).map_err(|e| format!("RECTIFY_BIND: cannot bind {}: {e}", config.bind))?;
     tracing::info!(address = %config.bind, "serving");

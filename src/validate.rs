@@ -37,6 +37,10 @@ impl Errors {
         Some(v.to_owned())
     }
 
+    pub fn into_inner(self) -> Vec<FieldError> {
+        self.0
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

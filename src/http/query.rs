@@ -24,6 +24,11 @@ impl FromRequest for QueryPairs {
 }
 
 impl QueryPairs {
+    /// Pairs from elsewhere than a URL (the CLI).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
     /// Refuses any parameter not in `allowed`.
     pub fn only(&self, allowed: &[&str]) -> Result<(), AppError> {
         match self.0.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {

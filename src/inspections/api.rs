@@ -63,7 +63,7 @@ impl TryFrom<InspectionRow> for Inspection {
 }
 
 /// A new inspection; it starts `rectifying`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInspection {
     pub title: String,
@@ -81,7 +81,7 @@ pub struct NewInspection {
     #[serde(default)]
     pub rectification_due_on: Option<NaiveDate>,
     /// Default `["leader", "inspector"]`; 1–5 steps of leader, inspector or admin.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_chain: Option<Vec<Role>>,
 }
 

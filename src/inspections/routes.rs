@@ -49,9 +49,46 @@ fn check_dates(
     }
 }
 
+/// Validates a new inspection (field names get `prefix`) and makes its row.
+pub fn prepare_new(new: &NewInspection, created_by: i64, prefix: &str) -> Result<NewInspectionRow, AppError> {
+    let mut errors = Errors::new();
+    let f = |name: &str| format!("{prefix}{name}");
+    let title = errors.text(&f("title"), &new.title, SHORT_TEXT);
+    let inspecting_body = errors.text(&f("inspecting_body"), &new.inspecting_body, SHORT_TEXT);
+    let topic = errors.optional_text(&f("topic"), new.topic.as_deref(), SHORT_TEXT);
+    let mut dates = Errors::new();
+    check_dates(&mut dates, new.started_on, new.ended_on, new.feedback_on, new.rectification_due_on);
+    for e in dates.into_inner() {
+        errors.add(f(&e.field), e.message);
+    }
+    let chain = new.approval_chain.clone().unwrap_or_else(|| DEFAULT_CHAIN.to_vec());
+    if let Err(m) = validate_chain(&chain) {
+        errors.add(f("approval_chain"), m);
+    }
+    errors.finish()?;
+    let now = db::now();
+    Ok(NewInspectionRow {
+        title,
+        inspecting_body,
+        inspecting_unit_id: new.inspecting_unit_id,
+        inspected_unit_id: new.inspected_unit_id,
+        topic,
+        started_on: new.started_on,
+        ended_on: new.ended_on,
+        feedback_on: new.feedback_on,
+        rectification_due_on: new.rectification_due_on,
+        approval_chain: chain_to_db(&chain),
+        status: InspectionStatus::Rectifying.as_str().to_owned(),
+        created_by,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
 /// Both units must exist and at least one must lie in the caller's scope
 /// (an inspection group inspects units outside its own subtree).
-fn check_units(
+pub fn check_units(
     conn: &mut DbConn,
     user_scope: crate::auth::Scope,
     inspecting: i64,
@@ -156,35 +193,7 @@ pub async fn create_inspection(
     body: Json<NewInspection>,
 ) -> Result<HttpResponse, AppError> {
     user.require_any(&[Role::Inspector])?;
-    let new = &body.data;
-    let mut errors = Errors::new();
-    let title = errors.text("title", &new.title, SHORT_TEXT);
-    let inspecting_body = errors.text("inspecting_body", &new.inspecting_body, SHORT_TEXT);
-    let topic = errors.optional_text("topic", new.topic.as_deref(), SHORT_TEXT);
-    check_dates(&mut errors, new.started_on, new.ended_on, new.feedback_on, new.rectification_due_on);
-    let chain = new.approval_chain.clone().unwrap_or_else(|| DEFAULT_CHAIN.to_vec());
-    if let Err(m) = validate_chain(&chain) {
-        errors.add("approval_chain", m);
-    }
-    errors.finish()?;
-    let now = db::now();
-    let row = NewInspectionRow {
-        title,
-        inspecting_body,
-        inspecting_unit_id: new.inspecting_unit_id,
-        inspected_unit_id: new.inspected_unit_id,
-        topic,
-        started_on: new.started_on,
-        ended_on: new.ended_on,
-        feedback_on: new.feedback_on,
-        rectification_due_on: new.rectification_due_on,
-        approval_chain: chain_to_db(&chain),
-        status: InspectionStatus::Rectifying.as_str().to_owned(),
-        created_by: user.id,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let row = prepare_new(&body.data, user.id, "")?;
     let (actor, scope) = (user.actor(), user.scope());
     idempotency::create(&state.db, user.id, key, &req, &body.raw, move |conn| {
         check_units(conn, scope, row.inspecting_unit_id, row.inspected_unit_id)?;

@@ -1,0 +1,96 @@
+//! The JSON ledger format (import, dry-run preview, demo data).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::findings::model::FindingStatus;
+use crate::inspections::api::{Inspection, NewInspection};
+
+/// A whole ledger: the inspection, its category → aspect tree and the findings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerImport {
+    pub inspection: NewInspection,
+    /// Categories (大类) in order, each with aspects (方面) and findings.
+    #[serde(default)]
+    pub sections: Vec<ImportSection>,
+    /// Findings under no section.
+    #[serde(default)]
+    pub findings: Vec<ImportFinding>,
+}
+
+/// A section of the imported tree (at most 3 levels).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSection {
+    pub title: String,
+    #[serde(default)]
+    #[schema(no_recursion)]
+    pub children: Vec<ImportSection>,
+    #[serde(default)]
+    pub findings: Vec<ImportFinding>,
+}
+
+/// A finding as imported. `status` may be `open` (default), `closed` or `blocked`
+/// (with `blocked_reason`); work in progress is recorded through the workflow.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportFinding {
+    /// Default: numbered in document order after the highest given number.
+    #[serde(default)]
+    pub seq: Option<i32>,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// 整改措施.
+    #[serde(default)]
+    pub measures: Option<String>,
+    /// 整改情况.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub due_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub responsible_unit_id: Option<i64>,
+    #[serde(default)]
+    pub responsible_leader_id: Option<i64>,
+    #[serde(default)]
+    pub status: Option<FindingStatus>,
+    #[serde(default)]
+    pub long_term: Option<bool>,
+    #[serde(default)]
+    pub blocked_reason: Option<String>,
+}
+
+/// A problem found while reading a document: where, and what.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportWarning {
+    /// 1-based line of a text document (0 for JSON).
+    pub line: usize,
+    pub message: String,
+}
+
+/// How much a ledger holds.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+pub struct ImportTotals {
+    pub categories: usize,
+    pub aspects: usize,
+    pub findings: usize,
+}
+
+/// `?dry_run=true`: what would be imported, nothing saved.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportPreview {
+    pub ledger: LedgerImport,
+    pub totals: ImportTotals,
+    pub warnings: Vec<ImportWarning>,
+}
+
+/// The imported inspection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    pub inspection: Inspection,
+    pub totals: ImportTotals,
+    pub warnings: Vec<ImportWarning>,
+}

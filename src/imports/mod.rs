@@ -1,0 +1,8 @@
+//! Importing a ledger: the JSON ledger format, or an official document in
+//! text (`一、` / `(一)` / `1.` / `(1)` numbering, "整改情况:" paragraphs).
+
+pub mod api;
+pub mod preamble;
+pub mod routes;
+pub mod service;
+pub mod text;

@@ -1,0 +1,356 @@
+//! Turning a parsed document into the JSON ledger format, validating a
+//! ledger, and storing it in one transaction.
+
+use serde_json::json;
+
+use super::api::{ImportFinding, ImportSection, ImportTotals, ImportWarning, LedgerImport};
+use super::text::{ParsedDocument, ParsedFinding, ParsedSection};
+use crate::audit::{self, Actor, Event};
+use crate::auth::Scope;
+use crate::db::{self, DbConn};
+use crate::error::{AppError, FieldError};
+use crate::findings::api::{Derive, Finding};
+use crate::findings::model::FindingStatus;
+use crate::findings::queries::{self as findings, NewFindingRow};
+use crate::inspections::api::{Inspection, NewInspection};
+use crate::inspections::queries as inspections;
+use crate::inspections::routes::{check_units, prepare_new};
+use crate::inspections::sections::api::Section;
+use crate::inspections::sections::queries::{self as sections, NewSectionRow};
+use crate::inspections::sections::MAX_LEVEL;
+use crate::orgs::queries as orgs;
+use crate::users::queries as users;
+use crate::validate::{LONG_TEXT, SHORT_TEXT};
+
+fn finding_of(f: ParsedFinding, seq: Option<i32>) -> ImportFinding {
+    ImportFinding {
+        seq,
+        title: f.title,
+        description: f.description,
+        measures: f.measures,
+        outcome: f.outcome,
+        due_on: None,
+        responsible_unit_id: None,
+        responsible_leader_id: None,
+        status: None,
+        long_term: None,
+        blocked_reason: None,
+    }
+}
+
+/// The JSON ledger of a parsed document. A document's own problem numbers
+/// become `seq` when they are unique; sections holding no problem (a closing
+/// "下一步" part, say) are left out with a warning.
+pub fn ledger_from_text(doc: ParsedDocument, inspection: NewInspection) -> (LedgerImport, Vec<ImportWarning>) {
+    let mut warnings: Vec<ImportWarning> =
+        doc.warnings.iter().map(|w| ImportWarning { line: w.line, message: w.message.clone() }).collect();
+    let mut numbers: Vec<u32> = Vec::new();
+    fn collect(s: &ParsedSection, out: &mut Vec<u32>) {
+        out.extend(s.findings.iter().filter_map(|f| f.number));
+        for c in &s.children {
+            collect(c, out);
+        }
+    }
+    for s in &doc.sections {
+        collect(s, &mut numbers);
+    }
+    numbers.extend(doc.findings.iter().filter_map(|f| f.number));
+    let total = doc.finding_count();
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let keep_numbers = sorted.len() == total && sorted.iter().all(|n| (1..=i32::MAX as u32).contains(n));
+    if !keep_numbers {
+        warnings.push(ImportWarning {
+            line: 0,
+            message: "the problems' numbers are missing or repeat: they are numbered 1, 2, 3 … in document order"
+                .into(),
+        });
+    }
+    let seq = |f: &ParsedFinding| if keep_numbers { f.number.map(|n| n as i32) } else { None };
+
+    fn section(
+        s: ParsedSection,
+        seq: &dyn Fn(&ParsedFinding) -> Option<i32>,
+        warnings: &mut Vec<ImportWarning>,
+    ) -> Option<ImportSection> {
+        let children: Vec<ImportSection> = s.children.into_iter().filter_map(|c| section(c, seq, warnings)).collect();
+        let findings: Vec<ImportFinding> = s
+            .findings
+            .into_iter()
+            .map(|f| {
+                let n = seq(&f);
+                finding_of(f, n)
+            })
+            .collect();
+        if children.is_empty() && findings.is_empty() {
+            warnings.push(ImportWarning {
+                line: s.line,
+                message: format!("「{}」 holds no problems and was left out", s.title),
+            });
+            return None;
+        }
+        Some(ImportSection { title: s.title, children, findings })
+    }
+    let sections = doc.sections.into_iter().filter_map(|s| section(s, &seq, &mut warnings)).collect();
+    let findings = doc
+        .findings
+        .into_iter()
+        .map(|f| {
+            let n = seq(&f);
+            finding_of(f, n)
+        })
+        .collect();
+    (LedgerImport { inspection, sections, findings }, warnings)
+}
+
+/// Categories, aspects and findings of a ledger.
+pub fn totals(ledger: &LedgerImport) -> ImportTotals {
+    fn walk(s: &ImportSection, level: usize, t: &mut ImportTotals) {
+        match level {
+            1 => t.categories += 1,
+            2 => t.aspects += 1,
+            _ => {}
+        }
+        t.findings += s.findings.len();
+        for c in &s.children {
+            walk(c, level + 1, t);
+        }
+    }
+    let mut t = ImportTotals { findings: ledger.findings.len(), ..Default::default() };
+    for s in &ledger.sections {
+        walk(s, 1, &mut t);
+    }
+    t
+}
+
+fn check_text(errors: &mut Vec<FieldError>, field: String, value: &str, max: usize, required: bool) {
+    let n = value.trim().chars().count();
+    if required && n == 0 {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if n > max {
+        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+    }
+}
+
+fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, seqs: &mut Vec<i32>) {
+    check_text(errors, format!("{path}.title"), &f.title, SHORT_TEXT, true);
+    for (name, value) in [("description", &f.description), ("measures", &f.measures), ("outcome", &f.outcome)] {
+        if let Some(v) = value {
+            check_text(errors, format!("{path}.{name}"), v, LONG_TEXT, false);
+        }
+    }
+    if let Some(s) = f.seq {
+        if s < 1 {
+            errors.push(FieldError::new(format!("{path}.seq"), "must be 1 or more"));
+        } else if seqs.contains(&s) {
+            errors.push(FieldError::new(format!("{path}.seq"), format!("{s} is used twice")));
+        } else {
+            seqs.push(s);
+        }
+    }
+    match f.status.unwrap_or(FindingStatus::Open) {
+        FindingStatus::Open | FindingStatus::Closed => {}
+        FindingStatus::Blocked if f.blocked_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) => {}
+        FindingStatus::Blocked => errors.push(FieldError::new(format!("{path}.blocked_reason"), "is required for a blocked finding")),
+        other => errors.push(FieldError::new(
+            format!("{path}.status"),
+            format!("`{other}` cannot be imported: use open, closed or blocked, and record work in progress through the workflow"),
+        )),
+    }
+}
+
+/// Checks a ledger's shape: titles, depth, unique numbers, importable statuses. All errors at once (422).
+pub fn validate(ledger: &LedgerImport) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    let mut seqs = Vec::new();
+    fn walk(s: &ImportSection, path: String, level: i32, errors: &mut Vec<FieldError>, seqs: &mut Vec<i32>) {
+        check_text(errors, format!("{path}.title"), &s.title, SHORT_TEXT, true);
+        if level > MAX_LEVEL {
+            errors.push(FieldError::new(path.clone(), format!("sections nest at most {MAX_LEVEL} levels deep")));
+        }
+        for (i, f) in s.findings.iter().enumerate() {
+            check_finding(errors, &format!("{path}.findings[{i}]"), f, seqs);
+        }
+        for (i, c) in s.children.iter().enumerate() {
+            walk(c, format!("{path}.children[{i}]"), level + 1, errors, seqs);
+        }
+    }
+    for (i, s) in ledger.sections.iter().enumerate() {
+        walk(s, format!("sections[{i}]"), 1, &mut errors, &mut seqs);
+    }
+    for (i, f) in ledger.findings.iter().enumerate() {
+        check_finding(&mut errors, &format!("findings[{i}]"), f, &mut seqs);
+    }
+    if totals(ledger).findings == 0 {
+        errors.push(FieldError::new("findings", "the ledger holds no findings"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+struct Store<'a> {
+    actor: &'a Actor,
+    inspection_id: i64,
+    created_by: i64,
+    next_seq: i32,
+    derive: Derive,
+}
+
+impl Store<'_> {
+    fn finding(
+        &mut self,
+        conn: &mut DbConn,
+        section_id: Option<i64>,
+        f: &ImportFinding,
+        path: &str,
+    ) -> Result<(), AppError> {
+        let mut refs = Vec::new();
+        if let Some(u) = f.responsible_unit_id {
+            if !orgs::exists(conn, u)? {
+                refs.push(FieldError::new(format!("{path}.responsible_unit_id"), "no such org unit"));
+            }
+        }
+        if let Some(l) = f.responsible_leader_id {
+            if !users::active_in_scope(conn, Scope::All, l)? {
+                refs.push(FieldError::new(format!("{path}.responsible_leader_id"), "no such active user"));
+            }
+        }
+        if !refs.is_empty() {
+            return Err(AppError::Validation(refs));
+        }
+        let seq = match f.seq {
+            Some(s) => s,
+            None => {
+                self.next_seq += 1;
+                self.next_seq
+            }
+        };
+        let status = f.status.unwrap_or(FindingStatus::Open);
+        let now = db::now();
+        let row = findings::insert(
+            conn,
+            &NewFindingRow {
+                inspection_id: self.inspection_id,
+                section_id,
+                seq,
+                title: f.title.trim().to_owned(),
+                description: f.description.clone().filter(|d| !d.trim().is_empty()),
+                responsible_unit_id: f.responsible_unit_id,
+                responsible_leader_id: f.responsible_leader_id,
+                measures: f.measures.clone().filter(|m| !m.trim().is_empty()),
+                due_on: f.due_on,
+                status: FindingStatus::Open.as_str().to_owned(),
+                long_term: false,
+                reopen_count: 0,
+                created_by: self.created_by,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        // The outcome and a terminal status are workflow columns: set apart from the descriptive insert.
+        let changes = findings::FindingWorkflowChanges {
+            status: (status != FindingStatus::Open).then(|| status.as_str().to_owned()),
+            outcome: f.outcome.clone().filter(|o| !o.trim().is_empty()).map(Some),
+            long_term: f.long_term,
+            blocked_reason: f.blocked_reason.clone().filter(|_| status == FindingStatus::Blocked).map(Some),
+            closed_at: (status == FindingStatus::Closed).then_some(Some(now)),
+            version: 1,
+            updated_at: now,
+            ..Default::default()
+        };
+        let row = findings::apply_workflow(conn, row.id, 1, &changes)?.unwrap_or(row);
+        let finding = Finding::from_row(row, self.derive)?;
+        audit::record(
+            conn,
+            self.actor,
+            Event::new("finding.created", "finding", finding.id, json!({"after": finding, "source": "import"}))
+                .inspection(self.inspection_id)
+                .finding(finding.id),
+        )?;
+        Ok(())
+    }
+
+    fn section(
+        &mut self,
+        conn: &mut DbConn,
+        parent: Option<i64>,
+        level: i32,
+        position: i32,
+        s: &ImportSection,
+        path: &str,
+    ) -> Result<(), AppError> {
+        let now = db::now();
+        let row = sections::insert(
+            conn,
+            &NewSectionRow {
+                inspection_id: self.inspection_id,
+                parent_id: parent,
+                position,
+                title: s.title.trim().trim_end_matches('。').to_owned(),
+                level,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let section = Section::from(row);
+        audit::record(
+            conn,
+            self.actor,
+            Event::new("section.created", "section", section.id, json!({"after": section, "source": "import"}))
+                .inspection(self.inspection_id),
+        )?;
+        for (i, f) in s.findings.iter().enumerate() {
+            self.finding(conn, Some(section.id), f, &format!("{path}.findings[{i}]"))?;
+        }
+        for (i, c) in s.children.iter().enumerate() {
+            self.section(conn, Some(section.id), level + 1, i as i32 + 1, c, &format!("{path}.children[{i}]"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Stores a validated ledger as a new inspection, inside the caller's write transaction.
+pub fn store(
+    conn: &mut DbConn,
+    actor: &Actor,
+    scope: Scope,
+    created_by: i64,
+    ledger: &LedgerImport,
+    derive: Derive,
+) -> Result<Inspection, AppError> {
+    let row = prepare_new(&ledger.inspection, created_by, "inspection.")?;
+    check_units(conn, scope, row.inspecting_unit_id, row.inspected_unit_id).map_err(|e| match e {
+        AppError::Validation(v) => AppError::Validation(
+            v.into_iter().map(|f| FieldError::new(format!("inspection.{}", f.field), f.message)).collect(),
+        ),
+        other => other,
+    })?;
+    let inspection = Inspection::try_from(inspections::insert(conn, &row)?)?;
+    let t = totals(ledger);
+    audit::record(
+        conn,
+        actor,
+        Event::new("inspection.imported", "inspection", inspection.id, json!({"after": inspection, "totals": t}))
+            .inspection(inspection.id),
+    )?;
+    // Unnumbered findings continue after the highest given number.
+    fn max_seq(s: &ImportSection) -> i32 {
+        s.findings.iter().filter_map(|f| f.seq).chain(s.children.iter().map(max_seq)).max().unwrap_or(0)
+    }
+    let given =
+        ledger.sections.iter().map(max_seq).chain(ledger.findings.iter().filter_map(|f| f.seq)).max().unwrap_or(0);
+    let mut store = Store { actor, inspection_id: inspection.id, created_by, next_seq: given, derive };
+    for (i, s) in ledger.sections.iter().enumerate() {
+        store.section(conn, None, 1, i as i32 + 1, s, &format!("sections[{i}]"))?;
+    }
+    for (i, f) in ledger.findings.iter().enumerate() {
+        store.finding(conn, None, f, &format!("findings[{i}]"))?;
+    }
+    Ok(inspection)
+}

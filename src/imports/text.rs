@@ -1,0 +1,690 @@
+//! Parses a Chinese official document (inspection feedback or rectification report) into a ledger tree.
+//!
+//! The numbering levels `一、`, `(一)`, `1.` and `(1)` are mapped to parts, categories, aspects and
+//! problems adaptively: the deepest level in the document holds the problems.
+
+use chinese_number::{ChineseCountMethod, ChineseToNumber};
+use serde::Serialize;
+
+/// The ledger tree read from one document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParsedDocument {
+    /// Level-1 sections (categories) in order; empty if the document has no category level.
+    pub sections: Vec<ParsedSection>,
+    /// Problems not under any section (normally only when there is no category level).
+    pub findings: Vec<ParsedFinding>,
+    /// Things the parser tolerated but that a person may want to check.
+    pub warnings: Vec<ParseWarning>,
+}
+
+/// A category (level 1) or aspect (level 2) heading with what it holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParsedSection {
+    /// Heading text without its number or a trailing `。`.
+    pub title: String,
+    /// 1 = category, 2 = aspect.
+    pub level: u8,
+    /// 1-based line number of the heading.
+    pub line: usize,
+    /// Aspects of a category; always empty for an aspect.
+    pub children: Vec<ParsedSection>,
+    /// Problems directly under this section.
+    pub findings: Vec<ParsedFinding>,
+}
+
+/// One numbered problem with its rectification paragraphs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParsedFinding {
+    /// The problem's number as written, if it could be read.
+    pub number: Option<u32>,
+    /// The heading text, or its first sentence when the heading is very long.
+    pub title: String,
+    /// Further text about the problem (and the whole heading when it was shortened).
+    pub description: Option<String>,
+    /// The `整改措施` paragraph.
+    pub measures: Option<String>,
+    /// The `整改情况` paragraph.
+    pub outcome: Option<String>,
+    /// 1-based line number of the heading.
+    pub line: usize,
+}
+
+/// Something odd in the document that did not stop parsing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParseWarning {
+    /// 1-based line number the warning is about.
+    pub line: usize,
+    /// What is odd, in plain words.
+    pub message: String,
+}
+
+/// Why a document could not be parsed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParseError {
+    /// Nothing in the text is numbered like a problem.
+    #[error("the document holds no numbered problems such as (1) or 1.")]
+    NoProblems,
+}
+
+/// Longest problem heading, in characters, kept whole as a title.
+const MAX_TITLE_CHARS: usize = 200;
+
+/// Phrases of the "N大类N个方面N个问题" overview sentence, which is not an ignorable stray line.
+const SUMMARY_MARKERS: [&str; 5] = ["大类", "个方面", "个问题", "项问题", "条问题"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Part,
+    Category,
+    Aspect,
+    Problem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Field {
+    #[default]
+    Description,
+    Measures,
+    Outcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line<'a> {
+    Blank,
+    /// Level 1 `一、`, 2 `(一)`, 3 `1.`, 4 `(1)`.
+    Heading {
+        level: u8,
+        number: Option<u32>,
+        text: &'a str,
+    },
+    Marker {
+        field: Field,
+        text: &'a str,
+    },
+    Text(&'a str),
+}
+
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
+}
+
+fn trim(s: &str) -> &str {
+    s.trim_matches(is_space)
+}
+
+fn arabic_digit(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => c.to_digit(10),
+        '０'..='９' => Some(u32::from(c) - u32::from('０')),
+        _ => None,
+    }
+}
+
+fn is_chinese_digit(c: char) -> bool {
+    "〇零一二三四五六七八九十百".contains(c)
+}
+
+/// Splits `s` after its leading run of chars matching `pred`; char_indices keeps the cut on a char boundary.
+fn split_run(s: &str, pred: impl Fn(char) -> bool) -> (&str, &str) {
+    let end = s.char_indices().find(|&(_, c)| !pred(c)).map_or(s.len(), |(i, _)| i);
+    s.split_at(end)
+}
+
+fn parse_arabic(digits: &str) -> Option<u32> {
+    digits.chars().try_fold(0u32, |acc, c| acc.checked_mul(10)?.checked_add(arabic_digit(c)?))
+}
+
+fn classify(raw: &str) -> Line<'_> {
+    let line = trim(raw);
+    if line.is_empty() {
+        return Line::Blank;
+    }
+    if let Some(heading) = heading(line) {
+        return heading;
+    }
+    for (prefix, field) in [("整改情况", Field::Outcome), ("整改措施", Field::Measures)] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            if let Some(text) = rest.trim_start_matches(is_space).strip_prefix([':', '：']) {
+                return Line::Marker { field, text: trim(text) };
+            }
+        }
+    }
+    Line::Text(line)
+}
+
+fn heading(line: &str) -> Option<Line<'_>> {
+    let (bracketed, body) = match line.strip_prefix(['(', '（']) {
+        Some(rest) => (true, rest),
+        None => (false, line),
+    };
+    let (digits, after_digits) = split_run(body, |c| arabic_digit(c).is_some());
+    let arabic = !digits.is_empty();
+    let (numeral, rest) = if arabic { (digits, after_digits) } else { split_run(body, is_chinese_digit) };
+    // Longer runs are years and amounts ("2023年", "一千二百"), never heading numbers.
+    let max_len = if arabic { 3 } else { 4 };
+    if numeral.is_empty() || numeral.chars().count() > max_len {
+        return None;
+    }
+    let mut chars = rest.chars();
+    let separator = chars.next()?;
+    let after = chars.as_str();
+    if bracketed {
+        if !matches!(separator, ')' | '）') {
+            return None;
+        }
+    } else if !matches!(separator, '、' | '.' | '．') || (arabic && after.starts_with(|c| arabic_digit(c).is_some()))
+    {
+        // "1.5亿" is an amount, not heading 1.
+        return None;
+    }
+    let level = match (bracketed, arabic) {
+        (false, false) => 1,
+        (true, false) => 2,
+        (false, true) => 3,
+        (true, true) => 4,
+    };
+    let number = if arabic {
+        parse_arabic(numeral)
+    } else {
+        ChineseToNumber::<u32>::to_number(&numeral, ChineseCountMethod::TenThousand).ok()
+    };
+    Some(Line::Heading { level, number, text: trim(after) })
+}
+
+fn append(field: &mut Option<String>, text: &str) {
+    match field {
+        Some(existing) if !existing.is_empty() => {
+            if !text.is_empty() {
+                existing.push('\n');
+                existing.push_str(text);
+            }
+        }
+        _ => *field = Some(text.to_string()),
+    }
+}
+
+fn new_finding(number: Option<u32>, text: &str, line: usize) -> ParsedFinding {
+    let (title, description) = if text.chars().count() > MAX_TITLE_CHARS {
+        let head: String = text.chars().take(MAX_TITLE_CHARS).collect();
+        (head.split_inclusive('。').next().unwrap_or_default().to_string(), Some(text.to_string()))
+    } else {
+        (text.to_string(), None)
+    };
+    ParsedFinding { number, title, description, measures: None, outcome: None, line }
+}
+
+fn section_title(text: &str) -> String {
+    trim(text.trim_end_matches('。')).to_string()
+}
+
+/// A marker paragraph with nothing after the colon should not show up as an empty string.
+fn tidy(findings: &mut [ParsedFinding]) {
+    for finding in findings {
+        for field in [&mut finding.description, &mut finding.measures, &mut finding.outcome] {
+            if field.as_deref() == Some("") {
+                *field = None;
+            }
+        }
+    }
+}
+
+/// What the most recent heading in a contributing scope was; decides where unnumbered lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Cursor {
+    #[default]
+    Start,
+    Section,
+    Problem,
+}
+
+#[derive(Default)]
+struct Builder {
+    sections: Vec<ParsedSection>,
+    orphans: Vec<ParsedFinding>,
+    warnings: Vec<ParseWarning>,
+    in_category: bool,
+    in_aspect: bool,
+    cursor: Cursor,
+    field: Field,
+    has_categories: bool,
+    /// Last number seen per raw level (index 1..=4).
+    prev: [Option<u32>; 5],
+    /// Whether the next heading at a level is the first under its parent, where numbering may restart.
+    fresh: [bool; 5],
+}
+
+impl Builder {
+    fn warn(&mut self, line: usize, message: String) {
+        self.warnings.push(ParseWarning { line, message });
+    }
+
+    fn check_number(&mut self, level: u8, number: Option<u32>, line: usize) {
+        let level = usize::from(level);
+        for deeper in self.fresh.iter_mut().skip(level + 1) {
+            *deeper = true;
+        }
+        let fresh = self.fresh.get(level).copied().unwrap_or(true);
+        let prev = self.prev.get(level).copied().flatten();
+        if let Some(slot) = self.fresh.get_mut(level) {
+            *slot = false;
+        }
+        if let Some(slot) = self.prev.get_mut(level) {
+            *slot = number;
+        }
+        let Some(n) = number else { return };
+        // Numbering may restart at 1 under a new parent or run on across parents (as in the fixture).
+        let follows = prev.is_some_and(|p| Some(n) == p.checked_add(1));
+        if follows || (fresh && n == 1) || (prev.is_none() && !fresh) {
+            return;
+        }
+        let message = match prev {
+            Some(p) if n <= p => format!("heading number {n} repeats or goes back (previous was {p})"),
+            Some(p) => format!("heading number {n} skips ahead (previous was {p})"),
+            None => format!("heading numbering starts at {n} instead of 1"),
+        };
+        self.warn(line, message);
+    }
+
+    fn findings_target(&mut self) -> &mut Vec<ParsedFinding> {
+        if self.in_category {
+            if let Some(category) = self.sections.last_mut() {
+                if self.in_aspect {
+                    if let Some(aspect) = category.children.last_mut() {
+                        return &mut aspect.findings;
+                    }
+                }
+                return &mut category.findings;
+            }
+        }
+        &mut self.orphans
+    }
+
+    fn current_problem(&mut self) -> Option<&mut ParsedFinding> {
+        if self.cursor == Cursor::Problem {
+            self.findings_target().last_mut()
+        } else {
+            None
+        }
+    }
+
+    fn current_section(&mut self) -> Option<&mut ParsedSection> {
+        let category = self.sections.last_mut().filter(|_| self.in_category)?;
+        if self.in_aspect {
+            category.children.last_mut()
+        } else {
+            Some(category)
+        }
+    }
+
+    fn heading(&mut self, role: Role, text: &str, line: usize) {
+        let title = section_title(text);
+        match role {
+            Role::Part | Role::Problem => {}
+            Role::Category => {
+                let section = ParsedSection { title, level: 1, line, children: vec![], findings: vec![] };
+                self.sections.push(section);
+                self.in_category = true;
+                self.in_aspect = false;
+            }
+            Role::Aspect => match self.sections.last_mut().filter(|_| self.in_category) {
+                Some(category) => {
+                    category.children.push(ParsedSection { title, level: 2, line, children: vec![], findings: vec![] });
+                    self.in_aspect = true;
+                }
+                None => {
+                    self.in_aspect = false;
+                    self.warn(line, "aspect heading outside any category; its problems are kept at top level".into());
+                }
+            },
+        }
+        self.cursor = Cursor::Section;
+    }
+
+    fn problem(&mut self, number: Option<u32>, text: &str, line: usize) {
+        if self.has_categories && !self.in_category {
+            self.warn(line, "problem outside any category; kept at top level".into());
+        }
+        let finding = new_finding(number, text, line);
+        self.findings_target().push(finding);
+        self.cursor = Cursor::Problem;
+        self.field = Field::Description;
+    }
+
+    fn marker(&mut self, field: Field, text: &str, line: usize) {
+        if self.current_problem().is_some() {
+            self.field = field;
+            self.text(text, line);
+        } else {
+            self.ignore(text, line);
+        }
+    }
+
+    fn text(&mut self, text: &str, line: usize) {
+        let field = self.field;
+        if let Some(problem) = self.current_problem() {
+            match field {
+                // A heading holding only its number takes its title from the next line.
+                Field::Description if problem.title.is_empty() => problem.title = text.to_string(),
+                Field::Description => append(&mut problem.description, text),
+                Field::Measures => append(&mut problem.measures, text),
+                Field::Outcome => append(&mut problem.outcome, text),
+            }
+            return;
+        }
+        let cursor = self.cursor;
+        if let Some(section) = self.current_section().filter(|s| s.title.is_empty() && cursor == Cursor::Section) {
+            section.title = section_title(text);
+        } else {
+            self.ignore(text, line);
+        }
+    }
+
+    fn ignore(&mut self, text: &str, line: usize) {
+        // Text before the first heading is the preamble, and the overview sentence is expected.
+        if self.cursor != Cursor::Start && !SUMMARY_MARKERS.iter().any(|m| text.contains(m)) {
+            self.warn(line, "unnumbered line outside any problem was ignored".into());
+        }
+    }
+}
+
+/// Parses a whole document. Never panics, whatever the input.
+pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
+    let lines: Vec<Line<'_>> = text.lines().map(classify).collect();
+    let level_of = |line: &Line<'_>| if let Line::Heading { level, .. } = *line { Some(level) } else { None };
+    let levels: Vec<u8> = (1..=4).filter(|&l| lines.iter().any(|line| level_of(line) == Some(l))).collect();
+    let ladder: &[Role] = match levels.len() {
+        0 => return Err(ParseError::NoProblems),
+        1 => &[Role::Problem],
+        2 => &[Role::Category, Role::Problem],
+        3 => &[Role::Category, Role::Aspect, Role::Problem],
+        _ => &[Role::Part, Role::Category, Role::Aspect, Role::Problem],
+    };
+    let roles: Vec<Option<Role>> = lines
+        .iter()
+        .map(|line| {
+            level_of(line).and_then(|lv| levels.iter().position(|&l| l == lv)).and_then(|i| ladder.get(i)).copied()
+        })
+        .collect();
+
+    // Scope 0 is the text before the first part heading; only scopes holding a problem contribute.
+    let mut contributing = vec![false];
+    for role in roles.iter().flatten() {
+        match (role, contributing.last_mut()) {
+            (Role::Part, _) => contributing.push(false),
+            (Role::Problem, Some(last)) => *last = true,
+            _ => {}
+        }
+    }
+
+    let mut b = Builder { has_categories: ladder.contains(&Role::Category), fresh: [true; 5], ..Builder::default() };
+    let mut scope = 0;
+    for (index, (line, &role)) in lines.iter().zip(&roles).enumerate() {
+        let line_no = index + 1;
+        if role == Some(Role::Part) {
+            scope += 1;
+            b.in_category = false;
+            b.in_aspect = false;
+            b.cursor = Cursor::Section;
+        }
+        if !contributing.get(scope).copied().unwrap_or(false) {
+            if let (Some(Role::Part), Line::Heading { level, number, .. }) = (role, *line) {
+                b.check_number(level, number, line_no);
+            }
+            continue;
+        }
+        match *line {
+            Line::Blank => {}
+            Line::Heading { level, number, text } => {
+                b.check_number(level, number, line_no);
+                match role {
+                    Some(Role::Problem) => b.problem(number, text, line_no),
+                    Some(role) => b.heading(role, text, line_no),
+                    None => {}
+                }
+            }
+            Line::Marker { field, text } => b.marker(field, text, line_no),
+            Line::Text(text) => b.text(text, line_no),
+        }
+    }
+
+    tidy(&mut b.orphans);
+    for category in &mut b.sections {
+        tidy(&mut category.findings);
+        for aspect in &mut category.children {
+            tidy(&mut aspect.findings);
+        }
+    }
+    let doc = ParsedDocument { sections: b.sections, findings: b.orphans, warnings: b.warnings };
+    if doc.finding_count() == 0 {
+        return Err(ParseError::NoProblems);
+    }
+    Ok(doc)
+}
+
+fn count_sections(sections: &[ParsedSection], level: u8) -> usize {
+    sections.iter().map(|s| usize::from(s.level == level) + count_sections(&s.children, level)).sum()
+}
+
+fn count_findings(sections: &[ParsedSection]) -> usize {
+    sections.iter().map(|s| s.findings.len() + count_findings(&s.children)).sum()
+}
+
+impl ParsedDocument {
+    /// Number of level-1 sections (categories).
+    pub fn category_count(&self) -> usize {
+        count_sections(&self.sections, 1)
+    }
+
+    /// Number of level-2 sections (aspects).
+    pub fn aspect_count(&self) -> usize {
+        count_sections(&self.sections, 2)
+    }
+
+    /// Number of problems, wherever they sit in the tree.
+    pub fn finding_count(&self) -> usize {
+        self.findings.len() + count_findings(&self.sections)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FIXTURE: &str = include_str!("../../../shared/fixtures/yangling-approval-bureau-2024.txt");
+
+    /// All problems in document order.
+    fn all(doc: &ParsedDocument) -> Vec<&ParsedFinding> {
+        fn walk<'a>(sections: &'a [ParsedSection], out: &mut Vec<&'a ParsedFinding>) {
+            for s in sections {
+                out.extend(&s.findings);
+                walk(&s.children, out);
+            }
+        }
+        let mut out: Vec<&ParsedFinding> = doc.findings.iter().collect();
+        walk(&doc.sections, &mut out);
+        out
+    }
+
+    fn to_full_width_punct(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '(' => '（',
+                ')' => '）',
+                ':' => '：',
+                _ => c,
+            })
+            .collect()
+    }
+
+    /// Rewrites the fixture the way other offices type it: full-width punctuation and digits, odd spacing, CRLF, BOM.
+    fn full_width_variant(src: &str) -> String {
+        let mut out = String::from("\u{feff}");
+        for (i, line) in src.lines().enumerate() {
+            let line = to_full_width_punct(line);
+            let digits: String = line.chars().skip_while(|&c| c == '（').take_while(char::is_ascii_digit).collect();
+            let line = if !digits.is_empty() && line.starts_with('（') {
+                let wide: String =
+                    digits.chars().filter_map(|c| char::from_u32(u32::from(c) - 0x30 + 0xFF10)).collect();
+                line.replacen(&format!("（{digits}）"), &format!("（{wide}）  "), 1)
+            } else if !digits.is_empty() && line[digits.len()..].starts_with('.') {
+                let sep = if i % 2 == 0 { "．" } else { "、 " };
+                line.replacen(&format!("{digits}."), &format!("{digits}{sep}"), 1)
+            } else {
+                line
+            };
+            out.push_str(if i % 3 == 0 { "\u{3000}\u{3000}" } else { " " });
+            out.push_str(&line);
+            out.push_str(if i % 4 == 0 { "  \r\n\r\n \u{3000}\r\n" } else { "\r\n" });
+        }
+        out
+    }
+
+    #[test]
+    fn fixture_gives_the_ledger() {
+        let doc = parse(FIXTURE).expect("fixture parses");
+        let titles: Vec<&str> = doc.sections.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles, ["聚焦政治站位方面", "聚焦责任落实方面", "聚焦作风效能方面", "聚焦诚信建设方面"]);
+        assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (4, 8, 26));
+        assert!(doc.findings.is_empty());
+        assert_eq!(doc.warnings, []);
+        assert_eq!(doc.sections[0].line, 9);
+        assert_eq!(
+            doc.sections[0].children[0].title,
+            "学习贯彻习近平新时代中国特色社会主义思想,以及党的十九届历次全会和党的二十大精神情况"
+        );
+        assert_eq!(doc.sections[2].children[0].title, "优化营商环境建设工作主动性情况");
+        let findings = all(&doc);
+        let numbers: Vec<Option<u32>> = findings.iter().map(|f| f.number).collect();
+        assert_eq!(numbers, (1..=26).map(Some).collect::<Vec<_>>());
+        assert!(findings[0].title.starts_with("学习营商环境建设不经常、不深入"));
+        assert!(findings[0].outcome.as_deref().is_some_and(|o| o.starts_with("坚持每周集中学习不间断")));
+        assert!(findings[22].outcome.as_deref().is_some_and(|o| o.contains("目前该问题仍在协调中")));
+        for f in &findings {
+            assert!(f.outcome.as_deref().is_some_and(|o| !o.is_empty() && !o.contains("整改情况")), "{f:?}");
+            assert_eq!((f.description.as_deref(), f.measures.as_deref()), (None, None));
+        }
+        assert!(doc.sections.iter().all(|s| !s.title.contains("持续抓好后续整改工作")));
+    }
+
+    #[test]
+    fn full_width_variant_gives_the_same_ledger() {
+        let plain = parse(FIXTURE).expect("fixture parses");
+        let variant_text = full_width_variant(FIXTURE);
+        assert!(
+            variant_text.contains("（２６）  深入")
+                && variant_text.contains("1、 学习")
+                && variant_text.contains("2．贯彻")
+        );
+        let wide = parse(&variant_text).expect("variant parses");
+        assert_eq!((wide.category_count(), wide.aspect_count(), wide.finding_count()), (4, 8, 26));
+        assert_eq!(wide.warnings, []);
+        for (a, b) in all(&plain).into_iter().zip(all(&wide)) {
+            assert_eq!(a.number, b.number);
+            assert_eq!(to_full_width_punct(&a.title), b.title);
+            assert_eq!(a.outcome.as_deref().map(to_full_width_punct), b.outcome);
+        }
+    }
+
+    #[test]
+    fn three_levels_make_categories_aspects_and_problems() {
+        let text = "关于巡察情况的反馈意见\n一、贯彻落实党的路线方针政策方面\n（一）理论学习不深入\n\
+            1.理论学习中心组学习流于形式。\n整改措施：制定年度学习计划。\n整改情况：已制定并执行。\n\
+            2. 学习记录不完整。\n整改措施：规范学习记录。\n（二）落实上级决策部署有差距。\n1、重点工作推进缓慢。\n\
+            二、全面从严治党方面\n（一）主体责任落实不到位\n1.党组研究党风廉政建设不经常。\n\
+            整改措施：每季度专题研究一次。\n落实责任清单。\n";
+        let doc = parse(text).expect("parses");
+        assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (2, 3, 4));
+        assert_eq!(doc.warnings, []);
+        assert_eq!(doc.sections[0].title, "贯彻落实党的路线方针政策方面");
+        assert_eq!(doc.sections[0].children[1].title, "落实上级决策部署有差距");
+        let first = &doc.sections[0].children[0].findings;
+        assert_eq!(first[0].measures.as_deref(), Some("制定年度学习计划。"));
+        assert_eq!(first[0].outcome.as_deref(), Some("已制定并执行。"));
+        assert_eq!((first[1].number, first[1].title.as_str()), (Some(2), "学习记录不完整。"));
+        let last = &doc.sections[1].children[0].findings[0];
+        assert_eq!(last.measures.as_deref(), Some("每季度专题研究一次。\n落实责任清单。"));
+        assert_eq!(last.line, 13);
+    }
+
+    #[test]
+    fn two_levels_and_one_level() {
+        let doc = parse("（一）政治建设方面\n1.问题甲。\n整改情况：完成。\n2.问题乙。\n（二）作风建设方面\n3.问题丙。")
+            .unwrap();
+        assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (2, 0, 3));
+        assert_eq!(doc.sections[1].findings[0].number, Some(3));
+        assert_eq!(doc.sections[0].findings[0].outcome.as_deref(), Some("完成。"));
+
+        let doc = parse("巡察反馈问题清单\n(1)问题一\n整改情况 ： 完成\n(2) 问题二\n补充说明\n").unwrap();
+        assert!(doc.sections.is_empty());
+        assert_eq!(doc.findings.len(), 2);
+        assert_eq!(doc.findings[0].outcome.as_deref(), Some("完成"));
+        assert_eq!(doc.findings[1].description.as_deref(), Some("补充说明"));
+        assert_eq!(doc.warnings, []);
+    }
+
+    #[test]
+    fn years_and_amounts_are_not_headings() {
+        for line in ["2023年杨陵区行政审批服务局", "1.5亿元资金已拨付", "１．５亿元", "2024.12.20", "一是加强学习"]
+        {
+            assert!(matches!(classify(line), Line::Text(_)), "{line}");
+        }
+        let heading = |level, number, text| Line::Heading { level, number, text };
+        assert_eq!(classify("  １．标题 "), heading(3, Some(1), "标题"));
+        assert_eq!(classify("（十二）标题"), heading(2, Some(12), "标题"));
+        assert_eq!(classify("\u{3000}三．标题"), heading(1, Some(3), "标题"));
+        assert_eq!(classify("(1）标题"), heading(4, Some(1), "标题"));
+        let doc = parse("(一)类别\n1.方面\n(1)问题\n2023年杨陵区开展工作。\n1.5亿元资金已拨付。").unwrap();
+        assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (1, 1, 1));
+        let problem = &doc.sections[0].children[0].findings[0];
+        assert_eq!(problem.description.as_deref(), Some("2023年杨陵区开展工作。\n1.5亿元资金已拨付。"));
+    }
+
+    #[test]
+    fn nothing_numbered_is_an_error() {
+        for text in ["", "  \n\u{3000}\r\n\u{feff}", "这是一段没有编号的文字。\n整改情况：无。\n2024年12月20日"]
+        {
+            assert_eq!(parse(text), Err(ParseError::NoProblems), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn skipped_and_repeated_numbers_warn_with_their_line() {
+        let doc = parse("\n(1)甲\n\n(3)乙\n(3)丙\n(4)丁").unwrap();
+        let lines: Vec<usize> = doc.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, [4, 5], "{:?}", doc.warnings);
+        assert_eq!(doc.finding_count(), 4);
+    }
+
+    #[test]
+    fn long_headings_and_stray_lines() {
+        let long = format!("第一句话。{}", "很长".repeat(120));
+        let doc = parse(&format!("(一)类别\n多余的一行\n(1){long}\n补充")).unwrap();
+        let problem = &doc.sections[0].findings[0];
+        assert_eq!(problem.title, "第一句话。");
+        assert_eq!(problem.description, Some(format!("{long}\n补充")));
+        assert_eq!(doc.warnings.iter().map(|w| w.line).collect::<Vec<_>>(), [2]);
+        let doc = parse("(1)无类别\n(一)类别\n(1)问题").unwrap();
+        assert_eq!((doc.findings.len(), doc.sections[0].findings.len(), doc.warnings[0].line), (1, 1, 1));
+    }
+
+    fn random_document() -> impl Strategy<Value = String> {
+        let pieces = "一、|（二）|(3)|4.|１．|十二、|整改情况：|整改措施:|文字|2023年|。|\n|\r\n| |\u{3000}|\u{feff}";
+        let piece = prop::sample::select(pieces.split('|').collect::<Vec<_>>());
+        prop::collection::vec(piece, 0..80).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC*") {
+            let _ = parse(&s);
+        }
+
+        #[test]
+        fn random_documents_parse_or_report_no_problems(s in random_document()) {
+            if let Ok(doc) = parse(&s) {
+                prop_assert!(doc.finding_count() >= 1);
+            }
+        }
+    }
+}
