@@ -119,8 +119,8 @@ pub fn ledger_of(
     let text = std::str::from_utf8(bytes).map_err(|e| {
         AppError::BadRequest(format!("the document is not UTF-8 text (byte {}): save it as UTF-8", e.valid_up_to()))
     })?;
-    let inspection = text_inspection(q, &preamble::read(text))?;
     let doc = text::parse(text).map_err(|e| AppError::invalid("body", e.to_string()))?;
+    let inspection = text_inspection(q, &preamble::read(text))?;
     Ok(service::ledger_from_text(doc, inspection))
 }
 

@@ -6,6 +6,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod conventions;
+mod documents;
 mod findings;
 mod inspections;
 mod org_units;
