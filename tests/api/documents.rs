@@ -445,9 +445,21 @@ db_tests!(
     public_feedback_is_triaged_and_contacts_stay_private
 );
 
+const TWO_PER_MINUTE: &[(&str, &str)] = &[("RECTIFY_FEEDBACK_PER_MINUTE", "2")];
+
 #[tokio::test]
-async fn public_feedback_is_rate_limited_per_address() {
-    let app = TestApp::spawn_with(Backend::Sqlite, &[("RECTIFY_FEEDBACK_PER_MINUTE", "2")]).await.unwrap();
+async fn public_feedback_is_rate_limited_per_address_sqlite() {
+    rate_limited(TestApp::spawn_with(Backend::Sqlite, TWO_PER_MINUTE).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn public_feedback_is_rate_limited_per_address_postgres() {
+    if let Some(app) = TestApp::spawn_postgres(TWO_PER_MINUTE).await {
+        rate_limited(app).await;
+    }
+}
+
+async fn rate_limited(app: TestApp) {
     let w = app.world().await;
     let id = published(&app, &w).await;
     let path = format!("/public/v1/inspections/{id}/feedback");
