@@ -135,11 +135,59 @@ impl Modify for ResponsesAreComplete {
             }
         }
 
+        // Bodies clients send (their optional fields stay optional), and the problem
+        // document (whose `errors` appears on validation problems only).
+        const NOT_COMPLETE: &[&str] = &[
+            "BlockFinding",
+            "CompleteAssignment",
+            "Evidence",
+            "ImportFinding",
+            "ImportSection",
+            "LedgerImport",
+            "Problem",
+        ];
         let Some(components) = openapi.components.as_mut() else { return };
         for (name, schema) in components.schemas.iter_mut() {
-            let request = name.starts_with("New") || name.ends_with("Patch") || name.ends_with("Request");
-            if let (false, RefOr::T(schema)) = (request, schema) {
+            let request = name.starts_with("New") || name.ends_with("Patch") || name == "TokenRequest";
+            if let (false, false, RefOr::T(schema)) = (request, NOT_COMPLETE.contains(&name.as_str()), schema) {
                 complete(schema);
+            }
+        }
+    }
+}
+
+/// Problems every operation of a kind can answer, declared where a handler's own list
+/// leaves them out: bodies can be malformed (400), too large (413), not JSON (415) or
+/// invalid (422); path ids can be malformed (400); and any database call can time out (503).
+struct CommonProblems;
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut Spec) {
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        use utoipa::openapi::{Ref, RefOr};
+
+        fn add(op: &mut Operation, status: &str, response: &str) {
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(response)));
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for op in ops.into_iter().flatten() {
+                if op.request_body.is_some() {
+                    add(op, "400", "BadRequest");
+                    add(op, "413", "PayloadTooLarge");
+                    add(op, "415", "UnsupportedMediaType");
+                    add(op, "422", "Unprocessable");
+                }
+                let path_params = op.parameters.iter().flatten().any(|p| matches!(p.parameter_in, ParameterIn::Path));
+                if path_params {
+                    add(op, "400", "BadRequest");
+                }
+                if path != "/healthz" {
+                    add(op, "503", "Unavailable");
+                }
             }
         }
     }
@@ -173,6 +221,7 @@ pub fn spec() -> Spec {
     let (_, mut api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
     // The schemas collected from the handlers exist only now.
     ResponsesAreComplete.modify(&mut api);
+    CommonProblems.modify(&mut api);
     api
 }
 

@@ -218,6 +218,11 @@ impl Config {
             Some(other) => return Err(err("RECTIFY_TRUST_FORWARDED", format!("`{other}` is neither true nor false"))),
         };
 
+        let admin_password = get("RECTIFY_ADMIN_PASSWORD").map(Secret::new);
+        if admin_password.as_ref().is_some_and(|p| p.expose().chars().count() < 12) {
+            return Err(err("RECTIFY_ADMIN_PASSWORD", "must be at least 12 characters"));
+        }
+
         let yellow_days = parse_number(get("RECTIFY_WARNING_YELLOW_DAYS"), "RECTIFY_WARNING_YELLOW_DAYS", 10, 0, 3650)?;
         let green_days = parse_number(get("RECTIFY_WARNING_GREEN_DAYS"), "RECTIFY_WARNING_GREEN_DAYS", 20, 0, 3650)?;
         if green_days < yellow_days {
@@ -229,7 +234,7 @@ impl Config {
             db_pool_size,
             bind,
             jwt: JwtConfig { secret, issuer, audience, ttl_seconds, external },
-            admin_password: get("RECTIFY_ADMIN_PASSWORD").map(Secret::new),
+            admin_password,
             timezone,
             log,
             log_format,
@@ -316,6 +321,8 @@ mod tests {
             ("RECTIFY_TOKEN_TTL_SECONDS", "-5"),
             ("RECTIFY_DATABASE_URL", "mysql://x"),
             ("RECTIFY_JWT_SECRET", "short"),
+            ("RECTIFY_ADMIN_PASSWORD", "too-short"),
+            ("RECTIFY_TRUST_FORWARDED", "yes"),
         ] {
             let mut vars = vec![SECRET, PG];
             vars.retain(|(k, _)| *k != var);

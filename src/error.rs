@@ -181,6 +181,9 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::Conflict("a resource with these values exists already".into())
             }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::Conflict(
+                "a resource this change refers to was changed or removed meanwhile; read it again".into(),
+            ),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::Conflict("a concurrent change got there first; retry the request".into())
             }

@@ -63,5 +63,43 @@ where
     Option::<T>::deserialize(de).map(Some)
 }
 
+/// The largest finding number and section position accepted.
+pub const MAX_ORDINAL: i32 = 1_000_000;
+
 pub const SHORT_TEXT: usize = 500;
 pub const LONG_TEXT: usize = 20_000;
+
+/// Dates the service accepts: 1900-01-01 to 9999-12-31 (what YYYY-MM-DD and spreadsheets can hold).
+pub mod date {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{de, Deserialize, Deserializer};
+
+    pub const MESSAGE: &str = "must be a date from 1900-01-01 to 9999-12-31";
+
+    pub fn in_range(d: NaiveDate) -> bool {
+        (1900..=9999).contains(&d.year())
+    }
+
+    fn check<E: de::Error>(d: NaiveDate) -> Result<NaiveDate, E> {
+        if in_range(d) {
+            Ok(d)
+        } else {
+            Err(E::custom(MESSAGE))
+        }
+    }
+
+    /// A required date field.
+    pub fn required<'de, D: Deserializer<'de>>(de: D) -> Result<NaiveDate, D::Error> {
+        check(NaiveDate::deserialize(de)?)
+    }
+
+    /// An optional date field (with `#[serde(default)]`).
+    pub fn optional<'de, D: Deserializer<'de>>(de: D) -> Result<Option<NaiveDate>, D::Error> {
+        Option::<NaiveDate>::deserialize(de)?.map(check).transpose()
+    }
+
+    /// A PATCH date field: absent, `null` or a date.
+    pub fn patch<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Option<NaiveDate>>, D::Error> {
+        Ok(Some(optional(de)?))
+    }
+}

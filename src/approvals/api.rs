@@ -141,6 +141,7 @@ pub struct NewClosureRequest {
 #[serde(deny_unknown_fields)]
 pub struct NewExtensionRequest {
     /// After the finding's current `due_on`.
+    #[serde(deserialize_with = "crate::validate::date::required")]
     pub new_due_on: NaiveDate,
     pub reason: String,
 }
@@ -150,6 +151,11 @@ pub struct NewExtensionRequest {
 #[serde(deny_unknown_fields)]
 pub struct NewDecision {
     pub decision: Decision,
+    /// The step the caller means to decide (as read in `current_step`). When given, a request
+    /// that has moved on is a 409 instead of a decision on the next step. Send it (or `If-Match`)
+    /// whenever one person may hold the roles of two consecutive steps.
+    #[serde(default)]
+    pub step: Option<i32>,
     /// Required to reject: it is what the submitter must do next.
     #[serde(default)]
     pub comment: Option<String>,

@@ -143,6 +143,13 @@ pub async fn decide(
         Decision::Reject => RequestAction::Reject,
     };
     let next = status.transition(action)?;
+    if body.step.is_some_and(|s| s != row.current_step) {
+        return Err(AppError::Conflict(format!(
+            "step {} is no longer the current step (now step {})",
+            body.step.unwrap_or_default(),
+            row.current_step
+        )));
+    }
     let current = steps
         .iter()
         .find(|s| s.step == row.current_step)

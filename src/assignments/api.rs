@@ -69,6 +69,7 @@ pub struct NewAssignment {
     #[serde(default)]
     pub assignee_id: Option<i64>,
     /// Not after the finding's `due_on`.
+    #[serde(deserialize_with = "crate::validate::date::required")]
     pub due_on: NaiveDate,
 }
 
@@ -86,7 +87,7 @@ pub struct AssignmentPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub assignee_id: Option<Option<i64>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub due_on: Option<NaiveDate>,
 }
 

@@ -55,18 +55,39 @@ fn check_due(errors: &mut Errors, due_on: NaiveDate, finding: &FindingRow) {
     }
 }
 
-/// The assignee must be an active user of the responsible unit or a unit below it.
-fn check_assignee(conn: &mut DbConn, assignee: i64, unit: i64) -> Result<(), AppError> {
+/// The assignee must be an active user of the responsible unit or a unit below it, and must
+/// see the inspection (scope follows the inspection), or they could never complete it.
+fn check_assignee(conn: &mut DbConn, assignee: i64, unit: i64, inspection_id: i64) -> Result<(), AppError> {
     let found: Option<(i64, bool)> = users::table
         .filter(users::id.eq(assignee))
         .select((users::org_unit_id, users::active))
         .first(conn)
         .optional()?;
     match found {
-        Some((user_unit, true)) if scope::unit_in_scope(conn, Scope::Unit(unit), user_unit)? => Ok(()),
-        Some((_, true)) => Err(AppError::invalid("assignee_id", "the user does not belong to the responsible unit")),
+        Some((user_unit, true)) => {
+            if !scope::unit_in_scope(conn, Scope::Unit(unit), user_unit)? {
+                Err(AppError::invalid("assignee_id", "the user does not belong to the responsible unit"))
+            } else if !scope::inspection_in_scope(conn, Scope::Unit(user_unit), inspection_id)? {
+                Err(AppError::invalid("assignee_id", "the user's unit cannot see this inspection"))
+            } else {
+                Ok(())
+            }
+        }
         _ => Err(AppError::invalid("assignee_id", "no such active user")),
     }
+}
+
+/// The responsible unit must exist and see the inspection: its people claim and complete the work.
+fn check_unit(errors: &mut Errors, conn: &mut DbConn, unit: i64, inspection_id: i64) -> Result<(), AppError> {
+    if !orgs::exists(conn, unit)? {
+        errors.add("responsible_unit_id", "no such org unit");
+    } else if !scope::inspection_in_scope(conn, Scope::Unit(unit), inspection_id)? {
+        errors.add(
+            "responsible_unit_id",
+            "this unit cannot see the inspection: choose the inspected unit, or a unit above it",
+        );
+    }
+    Ok(())
 }
 
 fn event(action: &'static str, a: &Assignment, finding: &FindingRow, data: serde_json::Value) -> Event {
@@ -115,12 +136,10 @@ pub async fn create_assignment(
         ensure_editable(&find_in_scope(conn, &user, finding.inspection_id)?)?;
         let mut errors = Errors::new();
         check_due(&mut errors, due_on, &finding);
-        if !orgs::exists(conn, unit)? {
-            errors.add("responsible_unit_id", "no such org unit");
-        }
+        check_unit(&mut errors, conn, unit, finding.inspection_id)?;
         errors.finish()?;
         if let Some(a) = assignee {
-            check_assignee(conn, a, unit)?;
+            check_assignee(conn, a, unit, finding.inspection_id)?;
         }
         let (finding_after, from) = workflow::transition(conn, &finding, FindingAction::Assign, |_| {})?;
         let now = db::now();
@@ -332,12 +351,12 @@ pub async fn update_assignment(
                 check_due(&mut errors, due, &finding);
             }
             let unit = patch.responsible_unit_id.unwrap_or(before.responsible_unit_id);
-            if patch.responsible_unit_id.is_some() && !orgs::exists(conn, unit)? {
-                errors.add("responsible_unit_id", "no such org unit");
+            if patch.responsible_unit_id.is_some() {
+                check_unit(&mut errors, conn, unit, finding.inspection_id)?;
             }
             errors.finish()?;
             if let Some(Some(a)) = patch.assignee_id {
-                check_assignee(conn, a, unit)?;
+                check_assignee(conn, a, unit, finding.inspection_id)?;
             }
             let now = db::now();
             let changes = AssignmentChanges {

@@ -37,8 +37,9 @@ pub async fn issue_token(state: web::Data<AppState>, body: Json<TokenRequest>) -
             // Argon2 is slow on purpose: it runs here, on the blocking pool.
             Ok(match row {
                 Some((id, Some(hash), roles, unit, true)) if password::verify(&given, &hash) => Some((id, roles, unit)),
-                Some(_) => None,
-                None => {
+                Some((_, Some(_), _, _, true)) => None,
+                // Deactivated, or external-only: spend the same effort, so timing tells nothing.
+                Some(_) | None => {
                     password::verify_dummy(&given);
                     None
                 }

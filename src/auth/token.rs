@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::JwtConfig;
 use crate::error::AppError;
 
-/// Leeway for clock skew between this service and an identity provider.
-const LEEWAY_SECONDS: u64 = 30;
+/// Leeway for clock skew between this service and an external identity provider.
+/// Tokens this service issued itself are checked against its own clock, with none.
+const EXTERNAL_LEEWAY_SECONDS: u64 = 30;
 
 /// The claims of every token this service issues or accepts.
 #[derive(Debug, Serialize, Deserialize)]
@@ -62,12 +63,12 @@ pub fn external_algorithm(pem: &[u8]) -> Result<(Algorithm, DecodingKey), String
     Err("is not a PEM-encoded RSA or EC public key".into())
 }
 
-fn validation(algorithm: Algorithm, issuer: &str, audience: &str) -> Validation {
+fn validation(algorithm: Algorithm, issuer: &str, audience: &str, leeway: u64) -> Validation {
     let mut v = Validation::new(algorithm);
     v.set_issuer(&[issuer]);
     v.set_audience(&[audience]);
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    v.leeway = LEEWAY_SECONDS;
+    v.leeway = leeway;
     v.validate_exp = true;
     v.validate_nbf = true;
     v
@@ -79,7 +80,7 @@ impl TokenService {
         let mut verifiers = vec![Verifier {
             algorithm: Algorithm::HS256,
             key: DecodingKey::from_secret(secret),
-            validation: validation(Algorithm::HS256, &config.issuer, &config.audience),
+            validation: validation(Algorithm::HS256, &config.issuer, &config.audience, 0),
             external: false,
         }];
         if let Some(idp) = &config.external {
@@ -87,7 +88,7 @@ impl TokenService {
             verifiers.push(Verifier {
                 algorithm,
                 key,
-                validation: validation(algorithm, &idp.issuer, &idp.audience),
+                validation: validation(algorithm, &idp.issuer, &idp.audience, EXTERNAL_LEEWAY_SECONDS),
                 external: true,
             });
         }

@@ -134,7 +134,11 @@ pub async fn triage_feedback(
             let before = queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)?;
             if_match.require(before.version)?;
             let next = FeedbackStatus::from_db(&before.status)?.transition(patch.status)?;
-            let answered = response.clone().flatten().or(before.response.clone());
+            // What will be stored: the new response when one is sent (null clears it), else the old one.
+            let answered = match &response {
+                Some(r) => r.clone(),
+                None => before.response.clone(),
+            };
             if next == FeedbackStatus::Answered && answered.is_none() {
                 return Err(AppError::invalid("response", "is required to answer"));
             }

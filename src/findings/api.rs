@@ -105,7 +105,7 @@ pub struct NewFinding {
     pub responsible_leader_id: Option<i64>,
     #[serde(default)]
     pub measures: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub due_on: Option<NaiveDate>,
 }
 
@@ -130,7 +130,7 @@ pub struct FindingPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub measures: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::validate::date::patch")]
     #[schema(value_type = Option<NaiveDate>)]
     pub due_on: Option<Option<NaiveDate>>,
 }
@@ -142,7 +142,7 @@ pub struct BlockFinding {
     #[schema(example = "系政务系统问题，等待省上统一安排")]
     pub reason: String,
     /// When the blocker is expected to clear, if known.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub until: Option<NaiveDate>,
 }
 

@@ -177,7 +177,7 @@ pub struct FindingFilter {
 fn like_pattern(q: &str) -> String {
     let mut p = String::with_capacity(q.len() + 2);
     p.push('%');
-    for c in q.to_lowercase().chars() {
+    for c in q.chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }
@@ -233,11 +233,13 @@ pub fn list(
     }
     if let Some(text) = filter.q.as_deref() {
         let pattern = like_pattern(text);
+        // Both sides go through the database's own lower(), so an exact substring always
+        // matches on either backend, whatever lower() does with non-ASCII letters there.
         q = q.filter(
             lower(f::title)
-                .like(pattern.clone())
+                .like(lower(pattern.clone()))
                 .escape('\\')
-                .or(lower_nullable(f::description).like(pattern).escape('\\')),
+                .or(lower_nullable(f::description).like(lower_nullable(Some(pattern))).escape('\\')),
         );
     }
     q = match (after, sort.descending) {
@@ -277,7 +279,12 @@ pub fn next_seq(conn: &mut DbConn, inspection_id: i64) -> Result<i32, AppError> 
         .filter(findings::inspection_id.eq(inspection_id))
         .select(diesel::dsl::max(findings::seq))
         .first(conn)?;
-    Ok(max.unwrap_or(0) + 1)
+    match max.unwrap_or(0) {
+        m if m >= crate::validate::MAX_ORDINAL => {
+            Err(AppError::Conflict(format!("no seq is left after {m}: give one explicitly")))
+        }
+        m => Ok(m + 1),
+    }
 }
 
 /// A finding to insert.
@@ -341,7 +348,7 @@ mod tests {
     #[test]
     fn like_pattern_escapes_wildcards() {
         assert_eq!(like_pattern("营商"), "%营商%");
-        assert_eq!(like_pattern("100%_A\\"), "%100\\%\\_a\\\\%");
+        assert_eq!(like_pattern("100%_A\\"), "%100\\%\\_A\\\\%");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
 use serde_json::json;
 
 use super::api::{Derive, Finding, FindingPatch, NewFinding};
@@ -22,7 +23,7 @@ use crate::inspections::routes::{ensure_editable, find_in_scope};
 use crate::inspections::sections::queries as sections;
 use crate::orgs::queries as orgs;
 use crate::users::queries as users;
-use crate::validate::{Errors, LONG_TEXT, SHORT_TEXT};
+use crate::validate::{Errors, LONG_TEXT, MAX_ORDINAL, SHORT_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_findings)
@@ -222,8 +223,8 @@ pub async fn create_finding(
     let title = errors.text("title", &new.title, SHORT_TEXT);
     let description = errors.optional_text("description", new.description.as_deref(), LONG_TEXT);
     let measures = errors.optional_text("measures", new.measures.as_deref(), LONG_TEXT);
-    if new.seq.is_some_and(|s| s < 1) {
-        errors.add("seq", "must be 1 or more");
+    if new.seq.is_some_and(|s| !(1..=MAX_ORDINAL).contains(&s)) {
+        errors.add("seq", format!("must be from 1 to {MAX_ORDINAL}"));
     }
     errors.finish()?;
     let (inspection_id, section_id, seq) = (new.inspection_id, new.section_id, new.seq);
@@ -358,6 +359,19 @@ pub async fn update_finding(
                 patch.responsible_unit_id.flatten(),
                 patch.responsible_leader_id.flatten(),
             )?;
+            if let Some(Some(due)) = patch.due_on {
+                let later: Option<chrono::NaiveDate> = crate::db::schema::assignments::table
+                    .filter(crate::db::schema::assignments::finding_id.eq(id))
+                    .filter(crate::db::schema::assignments::status.ne("done"))
+                    .select(diesel::dsl::max(crate::db::schema::assignments::due_on))
+                    .first(conn)?;
+                if let Some(latest) = later.filter(|l| *l > due) {
+                    return Err(AppError::invalid(
+                        "due_on",
+                        format!("an open assignment of this finding is due on {latest}: move it first"),
+                    ));
+                }
+            }
             let changes = FindingChanges {
                 title,
                 description,

@@ -50,38 +50,40 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map(|l| l.0)
-            .or_else(|| req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit))
-            .unwrap_or(1024 * 1024);
-        let content_type_ok = is_json(req);
-        let declared_length = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType("the body must be application/json".into()));
-            }
-            if declared_length.is_some_and(|n| n > limit) {
-                return Err(AppError::PayloadTooLarge { limit });
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let raw = body.freeze();
-            let data = parse(&raw)?;
-            Ok(Json { data, raw })
-        })
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move { read(&req, payload).await })
     }
+}
+
+/// Reads and parses a JSON body; for handlers that must do something first (a rate limit).
+pub async fn read<T: DeserializeOwned>(req: &HttpRequest, mut payload: Payload) -> Result<Json<T>, AppError> {
+    let limit = req
+        .app_data::<BodyLimit>()
+        .map(|l| l.0)
+        .or_else(|| req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit))
+        .unwrap_or(1024 * 1024);
+    if !is_json(req) {
+        return Err(AppError::UnsupportedMediaType("the body must be application/json".into()));
+    }
+    let declared_length = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared_length.is_some_and(|n| n > limit) {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let raw = body.freeze();
+    let data = parse(&raw)?;
+    Ok(Json { data, raw })
 }
 
 fn is_json(req: &HttpRequest) -> bool {

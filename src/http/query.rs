@@ -74,7 +74,13 @@ impl QueryPairs {
 
     /// A `YYYY-MM-DD` date parameter.
     pub fn date(&self, key: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
-        self.parse(key, "a date YYYY-MM-DD")
+        let date: Option<chrono::NaiveDate> = self.parse(key, "a date YYYY-MM-DD")?;
+        match date {
+            Some(d) if !crate::validate::date::in_range(d) => {
+                Err(AppError::BadRequest(format!("query parameter `{key}` {}", crate::validate::date::MESSAGE)))
+            }
+            other => Ok(other),
+        }
     }
 
     /// A `true`/`false` parameter.

@@ -49,7 +49,7 @@ pub struct ImportFinding {
     /// 整改情况.
     #[serde(default)]
     pub outcome: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub due_on: Option<NaiveDate>,
     #[serde(default)]
     pub responsible_unit_id: Option<i64>,

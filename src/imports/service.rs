@@ -59,7 +59,8 @@ pub fn ledger_from_text(doc: ParsedDocument, inspection: NewInspection) -> (Ledg
     let mut sorted = numbers.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    let keep_numbers = sorted.len() == total && sorted.iter().all(|n| (1..=i32::MAX as u32).contains(n));
+    let keep_numbers =
+        sorted.len() == total && sorted.iter().all(|n| (1..=crate::validate::MAX_ORDINAL as u32).contains(n));
     if !keep_numbers {
         warnings.push(ImportWarning {
             line: 0,
@@ -141,8 +142,11 @@ fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, se
         }
     }
     if let Some(s) = f.seq {
-        if s < 1 {
-            errors.push(FieldError::new(format!("{path}.seq"), "must be 1 or more"));
+        if !(1..=crate::validate::MAX_ORDINAL).contains(&s) {
+            errors.push(FieldError::new(
+                format!("{path}.seq"),
+                format!("must be from 1 to {}", crate::validate::MAX_ORDINAL),
+            ));
         } else if seqs.contains(&s) {
             errors.push(FieldError::new(format!("{path}.seq"), format!("{s} is used twice")));
         } else {
@@ -192,15 +196,16 @@ pub fn validate(ledger: &LedgerImport) -> Result<(), AppError> {
     }
 }
 
-struct Store<'a> {
-    actor: &'a Actor,
+struct Store {
+    /// Written last: the audit counter's row lock is held from the first event to the commit.
+    events: Vec<Event>,
     inspection_id: i64,
     created_by: i64,
     next_seq: i32,
     derive: Derive,
 }
 
-impl Store<'_> {
+impl Store {
     fn finding(
         &mut self,
         conn: &mut DbConn,
@@ -224,6 +229,9 @@ impl Store<'_> {
         }
         let seq = match f.seq {
             Some(s) => s,
+            None if self.next_seq >= crate::validate::MAX_ORDINAL => {
+                return Err(AppError::invalid(format!("{path}.seq"), "no number is left after the highest given one"));
+            }
             None => {
                 self.next_seq += 1;
                 self.next_seq
@@ -265,13 +273,11 @@ impl Store<'_> {
         };
         let row = findings::apply_workflow(conn, row.id, 1, &changes)?.unwrap_or(row);
         let finding = Finding::from_row(row, self.derive)?;
-        audit::record(
-            conn,
-            self.actor,
+        self.events.push(
             Event::new("finding.created", "finding", finding.id, json!({"after": finding, "source": "import"}))
                 .inspection(self.inspection_id)
                 .finding(finding.id),
-        )?;
+        );
         Ok(())
     }
 
@@ -299,12 +305,10 @@ impl Store<'_> {
             },
         )?;
         let section = Section::from(row);
-        audit::record(
-            conn,
-            self.actor,
+        self.events.push(
             Event::new("section.created", "section", section.id, json!({"after": section, "source": "import"}))
                 .inspection(self.inspection_id),
-        )?;
+        );
         for (i, f) in s.findings.iter().enumerate() {
             self.finding(conn, Some(section.id), f, &format!("{path}.findings[{i}]"))?;
         }
@@ -333,24 +337,24 @@ pub fn store(
     })?;
     let inspection = Inspection::try_from(inspections::insert(conn, &row)?)?;
     let t = totals(ledger);
-    audit::record(
-        conn,
-        actor,
+    let imported =
         Event::new("inspection.imported", "inspection", inspection.id, json!({"after": inspection, "totals": t}))
-            .inspection(inspection.id),
-    )?;
+            .inspection(inspection.id);
     // Unnumbered findings continue after the highest given number.
     fn max_seq(s: &ImportSection) -> i32 {
         s.findings.iter().filter_map(|f| f.seq).chain(s.children.iter().map(max_seq)).max().unwrap_or(0)
     }
     let given =
         ledger.sections.iter().map(max_seq).chain(ledger.findings.iter().filter_map(|f| f.seq)).max().unwrap_or(0);
-    let mut store = Store { actor, inspection_id: inspection.id, created_by, next_seq: given, derive };
+    let mut store = Store { events: vec![imported], inspection_id: inspection.id, created_by, next_seq: given, derive };
     for (i, s) in ledger.sections.iter().enumerate() {
         store.section(conn, None, 1, i as i32 + 1, s, &format!("sections[{i}]"))?;
     }
     for (i, f) in ledger.findings.iter().enumerate() {
         store.finding(conn, None, f, &format!("findings[{i}]"))?;
+    }
+    for event in store.events {
+        audit::record(conn, actor, event)?;
     }
     Ok(inspection)
 }

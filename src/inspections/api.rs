@@ -72,13 +72,15 @@ pub struct NewInspection {
     pub inspected_unit_id: i64,
     #[serde(default)]
     pub topic: Option<String>,
+    #[serde(deserialize_with = "crate::validate::date::required")]
     pub started_on: NaiveDate,
     /// Not before `started_on`.
+    #[serde(deserialize_with = "crate::validate::date::required")]
     pub ended_on: NaiveDate,
     /// Not before `ended_on`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub feedback_on: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub rectification_due_on: Option<NaiveDate>,
     /// Default `["leader", "inspector"]`; 1–5 steps of leader, inspector or admin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,14 +102,14 @@ pub struct InspectionPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub topic: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub started_on: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub ended_on: Option<NaiveDate>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::validate::date::patch")]
     #[schema(value_type = Option<NaiveDate>)]
     pub feedback_on: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::validate::date::patch")]
     #[schema(value_type = Option<NaiveDate>)]
     pub rectification_due_on: Option<Option<NaiveDate>>,
     #[serde(default)]

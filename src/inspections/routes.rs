@@ -112,7 +112,8 @@ pub fn find_in_scope(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<quer
     queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)
 }
 
-/// Refuses changes under a published inspection (409).
+/// Asks the inspection's state machine whether its ledger may change (it may in every status today:
+/// publication freezes a snapshot of the report instead).
 pub fn ensure_editable(row: &queries::InspectionRow) -> Result<(), AppError> {
     InspectionStatus::from_db(&row.status)?.transition(InspectionAction::Edit)?;
     Ok(())
@@ -232,7 +233,7 @@ pub async fn get_inspection(
     Ok(ok_with_etag(inspection.version, &inspection))
 }
 
-/// Changes an inspection (inspector); needs `If-Match`. Published inspections are frozen (409).
+/// Changes an inspection (inspector); needs `If-Match`. (A published inspection's report stays as published.)
 #[utoipa::path(
     tag = "inspections",
     params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),

@@ -186,7 +186,15 @@ pub async fn update_org_unit(
     let row = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "org_units", id)?;
+            // A move locks both ends in id order, so two crossing moves cannot both pass the cycle check.
+            let mut locked = vec![id];
+            if let Some(Some(parent)) = patch.parent_id {
+                locked.push(parent);
+            }
+            locked.sort_unstable();
+            for unit in locked {
+                db::lock_row(conn, "org_units", unit)?;
+            }
             let before = queries::find(conn, Scope::All, id)?.ok_or(AppError::NotFound)?;
             if_match.require(before.version)?;
             if let Some(Some(parent)) = patch.parent_id {

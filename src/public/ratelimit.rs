@@ -23,11 +23,21 @@ impl AddressLimiter {
         Self { limiter: RateLimiter::keyed(Quota::per_minute(n).allow_burst(n)), trust_forwarded }
     }
 
-    /// The client's address: the peer, or the first `Forwarded`/`X-Forwarded-For`
-    /// hop when the service is configured to trust its proxy.
+    /// The client's address: the peer, or — when the service is configured to trust its
+    /// proxy — the last `X-Forwarded-For` hop, the one that proxy added (earlier hops are
+    /// whatever the client sent, and cannot be trusted).
     pub fn client(&self, req: &HttpRequest) -> Option<IpAddr> {
         if self.trust_forwarded {
-            if let Some(ip) = req.connection_info().realip_remote_addr().and_then(parse_ip) {
+            let last_hop = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .last()
+                .and_then(parse_ip);
+            if let Some(ip) = last_hop {
                 return Some(ip);
             }
         }

@@ -10,6 +10,7 @@ use crate::feedback::model::FeedbackStatus;
 use crate::feedback::queries as feedback;
 use crate::http::pagination::{Cursor, Page, PageParams};
 use crate::http::{Json, QueryPairs};
+
 use crate::inspections::queries as inspections;
 use crate::reports::model::ReportModel;
 use crate::reports::queries::unit_name;
@@ -116,9 +117,11 @@ pub async fn send_feedback(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
-    body: Json<NewPublicFeedback>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    // Every attempt counts, malformed ones too: the limit comes before the body is read.
     state.feedback_limiter.check(&req)?;
+    let body: Json<NewPublicFeedback> = crate::http::json::read(&req, payload.into_inner()).await?;
     let mut errors = Errors::new();
     let content = errors.text("content", &body.data.content, 2000);
     let contact = errors.optional_text("contact", body.data.contact.as_deref(), 200);

@@ -275,6 +275,25 @@ pub async fn inspection_report(
     Ok(rendered(&model, format))
 }
 
+/// Refuses while any finding is open, in progress or pending closure (blocked ones are counted apart).
+fn ensure_finished(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
+    let unfinished: i64 = crate::db::schema::findings::table
+        .filter(crate::db::schema::findings::inspection_id.eq(id))
+        .filter(crate::db::schema::findings::status.eq_any([
+            FindingStatus::Open.as_str(),
+            FindingStatus::InProgress.as_str(),
+            FindingStatus::PendingClosure.as_str(),
+        ]))
+        .count()
+        .get_result(conn)?;
+    if unfinished > 0 {
+        return Err(AppError::Conflict(format!(
+            "{unfinished} finding(s) are still open, in progress or pending closure"
+        )));
+    }
+    Ok(())
+}
+
 /// Concludes the rectification (inspector): no finding may still be open, in progress or pending closure
 /// (blocked ones are counted apart). Honours `If-Match`.
 #[utoipa::path(
@@ -306,20 +325,7 @@ pub async fn conclude_inspection(
             let before = find_in_scope(conn, &user, id)?;
             if_match.check(before.version)?;
             let next = InspectionStatus::from_db(&before.status)?.transition(InspectionAction::Conclude)?;
-            let unfinished: i64 = crate::db::schema::findings::table
-                .filter(crate::db::schema::findings::inspection_id.eq(id))
-                .filter(crate::db::schema::findings::status.eq_any([
-                    FindingStatus::Open.as_str(),
-                    FindingStatus::InProgress.as_str(),
-                    FindingStatus::PendingClosure.as_str(),
-                ]))
-                .count()
-                .get_result(conn)?;
-            if unfinished > 0 {
-                return Err(AppError::Conflict(format!(
-                    "{unfinished} finding(s) are still open, in progress or pending closure"
-                )));
-            }
+            ensure_finished(conn, id)?;
             let now = db::now();
             let after = inspection_queries::conclude(conn, id, before.version, next.as_str(), now)?
                 .ok_or(AppError::PreconditionFailed { current: before.version })?;
@@ -335,8 +341,8 @@ pub async fn conclude_inspection(
     Ok(ok_with_etag(inspection.version, &inspection))
 }
 
-/// Publishes a concluded inspection (inspector): the report is frozen as published, so later
-/// edits do not change what the public sees. Honours `If-Match`.
+/// Publishes a concluded inspection (inspector) whose findings are still all closed or blocked:
+/// the report is frozen as published, so later edits do not change what the public sees. Honours `If-Match`.
 #[utoipa::path(
     tag = "reports",
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
@@ -366,6 +372,8 @@ pub async fn publish_inspection(
             let before = find_in_scope(conn, &user, id)?;
             if_match.check(before.version)?;
             let next = InspectionStatus::from_db(&before.status)?.transition(InspectionAction::Publish)?;
+            // Work may have resumed since the conclusion (a look-back reopened a finding, say).
+            ensure_finished(conn, id)?;
             let snapshot = serde_json::to_string(&queries::report_model(conn, &before)?)?;
             let now = db::now();
             let after = inspection_queries::publish(conn, id, before.version, next.as_str(), &snapshot, now)?

@@ -427,6 +427,9 @@ async fn public_feedback_is_triaged_and_contacts_stay_private(app: TestApp) {
     let answered_without = app.patch(&item, Some(&w.leader), Some("\"1\""), &json!({"status": "answered"})).await;
     assert_eq!(fields(&problem(answered_without, 422).await), ["response"]);
     let ack = app.update(&item, &w.leader, json!({"status": "acknowledged"})).await;
+    let cleared =
+        app.patch(&item, Some(&w.leader), Some("\"2\""), &json!({"status": "answered", "response": null})).await;
+    assert_eq!(fields(&problem(cleared, 422).await), ["response"]);
     assert_eq!(ack["status"], "acknowledged");
     let answered = app.update(&item, &w.leader, json!({"status": "answered", "response": "已转相关科室办理"})).await;
     assert_eq!(answered["response"], "已转相关科室办理");

@@ -153,6 +153,13 @@ async fn filters_search_and_sorts(app: TestApp) {
         "q matches description"
     );
     assert_eq!(titles(&app.get_ok(&q("q=training"), &w.viewer).await), ["Window staff lack TRAINING"], "any case");
+    app.finding(&w, inspection, "全角ＡＢＣ与Ωmega", json!({})).await;
+    assert_eq!(
+        titles(&app.get_ok(&q("q=%EF%BC%A1%EF%BC%A2%EF%BC%A3"), &w.viewer).await),
+        ["全角ＡＢＣ与Ωmega"],
+        "exact full-width"
+    );
+    assert_eq!(titles(&app.get_ok(&q("q=%CE%A9"), &w.viewer).await), ["全角ＡＢＣ与Ωmega"], "exact Greek");
     assert_eq!(titles(&app.get_ok(&q("q=%25"), &w.viewer).await), ["100% 完成率_虚报"], "% is literal");
     assert_eq!(titles(&app.get_ok(&q("q=_"), &w.viewer).await), ["100% 完成率_虚报"], "_ is literal");
     assert_eq!(titles(&app.get_ok(&q(&format!("section_id={}", section["id"])), &w.viewer).await).len(), 1);
@@ -162,22 +169,34 @@ async fn filters_search_and_sorts(app: TestApp) {
     );
     assert_eq!(titles(&app.get_ok(&q("due_before=2030-02-01"), &w.viewer).await), ["理论学习形式单一"]);
     assert_eq!(titles(&app.get_ok(&q("due_after=2030-02-01"), &w.viewer).await), ["学习营商环境建设不经常、不深入"]);
-    assert_eq!(app.get_ok(&q("status=open&status=closed"), &w.viewer).await["items"].as_array().unwrap().len(), 4);
+    assert_eq!(app.get_ok(&q("status=open&status=closed"), &w.viewer).await["items"].as_array().unwrap().len(), 5);
     assert!(app.get_ok(&q("status=closed"), &w.viewer).await["items"].as_array().unwrap().is_empty());
     assert!(app.get_ok(&q("assignee_id=me"), &w.officer).await["items"].as_array().unwrap().is_empty());
 
     let by_due = titles(&app.get_ok(&q("sort=due_on"), &w.viewer).await);
     assert_eq!(
         by_due,
-        ["理论学习形式单一", "100% 完成率_虚报", "学习营商环境建设不经常、不深入", "Window staff lack TRAINING"]
+        [
+            "理论学习形式单一",
+            "100% 完成率_虚报",
+            "学习营商环境建设不经常、不深入",
+            "Window staff lack TRAINING",
+            "全角ＡＢＣ与Ωmega"
+        ]
     );
     let by_due_desc = titles(&app.get_ok(&q("sort=-due_on"), &w.viewer).await);
     assert_eq!(
         by_due_desc,
-        ["Window staff lack TRAINING", "学习营商环境建设不经常、不深入", "100% 完成率_虚报", "理论学习形式单一"]
+        [
+            "全角ＡＢＣ与Ωmega",
+            "Window staff lack TRAINING",
+            "学习营商环境建设不经常、不深入",
+            "100% 完成率_虚报",
+            "理论学习形式单一"
+        ]
     );
     let by_seq_desc = titles(&app.get_ok(&q("sort=-seq"), &w.viewer).await);
-    assert_eq!(by_seq_desc[0], "100% 完成率_虚报");
+    assert_eq!(by_seq_desc[0], "全角ＡＢＣ与Ωmega");
 
     for bad in ["sort=title", "status=done", "overdue=maybe", "due_before=tomorrow", "inspection_id=abc", "colour=red"]
     {

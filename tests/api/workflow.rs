@@ -396,3 +396,89 @@ db_tests!(
     blocked_findings_wait_apart,
     custom_chains_and_leader_assignment
 );
+
+/// Findings of the review: each rule holds through the API.
+async fn edges_of_the_workflow(app: TestApp) {
+    let w = app.world().await;
+    let (inspection, fid) = fixture_finding(&app, &w).await;
+    let assignments = format!("/api/v1/findings/{fid}/assignments");
+    // The responsible unit and the assignee must see the inspection (scope looks down, not up).
+    let sub_unit = json!({"title": "任务", "responsible_unit_id": w.office, "due_on": "2030-06-30"});
+    assert_eq!(
+        fields(&problem(post(&app, &w.leader, &assignments, sub_unit).await, 422).await),
+        ["responsible_unit_id"]
+    );
+    let sub_person = json!({"title": "任务", "responsible_unit_id": w.bureau, "due_on": "2030-06-30", "assignee_id": w.sub_officer_id});
+    assert_eq!(fields(&problem(post(&app, &w.leader, &assignments, sub_person).await, 422).await), ["assignee_id"]);
+    // Dates stay in range.
+    let ancient = json!({"title": "任务", "responsible_unit_id": w.bureau, "due_on": "1800-01-01"});
+    assert_eq!(fields(&problem(post(&app, &w.leader, &assignments, ancient).await, 422).await), ["due_on"]);
+    let far = app
+        .patch(
+            &format!("/api/v1/findings/{fid}"),
+            Some(&w.inspector),
+            Some("\"1\""),
+            &json!({"due_on": "+10000-01-01"}),
+        )
+        .await;
+    assert_eq!(fields(&problem(far, 422).await), ["due_on"]);
+    problem(app.get("/api/v1/findings?due_before=1800-01-01", Some(&w.viewer)).await, 400).await;
+    // A finding's deadline may not fall before an open assignment's.
+    finish_assignment(&app, &w, fid, "已完成的任务").await;
+    app.create(
+        &assignments,
+        &w.leader,
+        json!({"title": "未完成", "responsible_unit_id": w.bureau, "due_on": "2030-06-30"}),
+    )
+    .await;
+    let path = format!("/api/v1/findings/{fid}");
+    let etag = app.get(&path, Some(&w.viewer)).await.headers()["etag"].to_str().unwrap().to_owned();
+    let early = app.patch(&path, Some(&w.inspector), Some(&etag), &json!({"due_on": "2030-01-01"})).await;
+    assert_eq!(fields(&problem(early, 422).await), ["due_on"]);
+    // Finding numbers stay in range, and running out is a 409, never a 500.
+    let max = json!({"inspection_id": inspection, "title": "最后", "seq": 1_000_000});
+    app.create("/api/v1/findings", &w.inspector, max).await;
+    problem(
+        app.post(
+            "/api/v1/findings",
+            Some(&w.inspector),
+            &json!({"inspection_id": inspection, "title": "x", "seq": 1_000_001}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    problem(
+        app.post("/api/v1/findings", Some(&w.inspector), &json!({"inspection_id": inspection, "title": "x"})).await,
+        409,
+    )
+    .await;
+}
+
+/// One person holding both roles cannot turn a race on step 1 into a decision on step 2 when they name the step.
+async fn a_decision_names_its_step(app: TestApp) {
+    let w = app.world().await;
+    let (_, fid) = fixture_finding(&app, &w).await;
+    finish_assignment(&app, &w, fid, "任务").await;
+    let r =
+        app.create(&format!("/api/v1/findings/{fid}/closure-requests"), &w.officer, json!({"outcome": "完成"})).await;
+    let decisions = format!("/api/v1/closure-requests/{}/decisions", r["id"]);
+    let (_, two_hats) = app.user("hats", w.group, &["leader", "inspector"]).await;
+    ok(&app, &w.leader, &decisions, json!({"decision": "approve", "step": 1})).await;
+    // Meant step 1 (as read), but step 1 is gone: 409, not an approval of step 2.
+    let late = post(&app, &two_hats, &decisions, json!({"decision": "approve", "step": 1})).await;
+    problem(late, 409).await;
+    let stored = app.get_ok(&format!("/api/v1/closure-requests/{}", r["id"]), &w.viewer).await;
+    assert_eq!((stored["status"].as_str(), stored["current_step"].as_i64()), (Some("pending"), Some(2)));
+    ok(&app, &two_hats, &decisions, json!({"decision": "approve", "step": 2})).await;
+    // After a reopen, publication waits for the work to be finished again.
+    let inspection = finding(&app, &w, fid).await["inspection_id"].as_i64().unwrap();
+    assert_eq!(
+        post(&app, &w.inspector, &format!("/api/v1/inspections/{inspection}/conclude"), json!({})).await.status(),
+        200
+    );
+    app.create(&format!("/api/v1/findings/{fid}/reviews"), &w.inspector, json!({"outcome": "relapsed"})).await;
+    problem(post(&app, &w.inspector, &format!("/api/v1/inspections/{inspection}/publish"), json!({})).await, 409).await;
+}
+
+db_tests!(edges_of_the_workflow, a_decision_names_its_step);

@@ -77,7 +77,12 @@ pub fn next_position(conn: &mut DbConn, inspection_id: i64, parent: Option<i64>)
         None => q.filter(sections::parent_id.is_null()),
     };
     let max: Option<i32> = q.select(diesel::dsl::max(sections::position)).first(conn)?;
-    Ok(max.unwrap_or(0) + 1)
+    match max.unwrap_or(0) {
+        m if m >= crate::validate::MAX_ORDINAL => {
+            Err(AppError::Conflict("no position is left: give one explicitly".into()))
+        }
+        m => Ok(m + 1),
+    }
 }
 
 /// A section to insert.

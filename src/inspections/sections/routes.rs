@@ -44,8 +44,8 @@ fn section_in_scope(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<Secti
 }
 
 fn check_position(errors: &mut Errors, position: Option<i32>) {
-    if position.is_some_and(|p| p < 1) {
-        errors.add("position", "must be 1 or more");
+    if position.is_some_and(|p| !(1..=crate::validate::MAX_ORDINAL).contains(&p)) {
+        errors.add("position", format!("must be from 1 to {}", crate::validate::MAX_ORDINAL));
     }
 }
 
@@ -276,17 +276,24 @@ pub async fn update_section(
             let after = queries::update(conn, id, before.version, &changes)?
                 .ok_or(AppError::PreconditionFailed { current: before.version })?;
             let shift = after.level - before.level;
+            let mut moved = Vec::new();
             if shift != 0 {
                 for d in &descendants {
                     queries::set_level(conn, d.id, d.level + shift, now)?;
+                    moved.push(json!({"id": d.id, "level": {"from": d.level, "to": d.level + shift}}));
                 }
             }
             let (before, after) = (Section::from(before), Section::from(after));
             audit::record(
                 conn,
                 &actor,
-                Event::new("section.updated", "section", id, json!({"before": before, "after": after}))
-                    .inspection(after.inspection_id),
+                Event::new(
+                    "section.updated",
+                    "section",
+                    id,
+                    json!({"before": before, "after": after, "descendants": moved}),
+                )
+                .inspection(after.inspection_id),
             )?;
             Ok(after)
         })
