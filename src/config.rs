@@ -81,11 +81,26 @@ impl fmt::Debug for ExternalIdp {
     }
 }
 
+/// A key pair that signs issued tokens instead of the HS256 secret.
+#[derive(Clone)]
+pub struct SigningKeys {
+    pub private_pem: Vec<u8>,
+    pub public_pem: Vec<u8>,
+}
+
+impl fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKeys(***)")
+    }
+}
+
 /// Token settings.
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
-    /// HS256 signing secret, at least 32 bytes.
+    /// HS256 signing secret, at least 32 bytes (also keys the cursor signatures).
     pub secret: Secret,
+    /// RS256/ES256 key pair for issued tokens; None: HS256 with `secret`.
+    pub signing: Option<SigningKeys>,
     pub issuer: String,
     pub audience: String,
     pub ttl_seconds: u64,
@@ -193,6 +208,27 @@ impl Config {
             }
         };
 
+        let signing = match (get("RECTIFY_JWT_SIGNING_KEY_FILE"), get("RECTIFY_JWT_VERIFYING_KEY_FILE")) {
+            (None, None) => None,
+            (Some(private), Some(public)) => {
+                let read = |var: &'static str, file: &str| {
+                    std::fs::read(file).map_err(|e| err(var, format!("cannot read `{file}`: {e}")))
+                };
+                let keys = SigningKeys {
+                    private_pem: read("RECTIFY_JWT_SIGNING_KEY_FILE", &private)?,
+                    public_pem: read("RECTIFY_JWT_VERIFYING_KEY_FILE", &public)?,
+                };
+                crate::auth::token::signing_keys(&keys).map_err(|(var, m)| err(var, m))?;
+                Some(keys)
+            }
+            (Some(_), None) => {
+                return Err(err("RECTIFY_JWT_VERIFYING_KEY_FILE", "is required with RECTIFY_JWT_SIGNING_KEY_FILE"))
+            }
+            (None, Some(_)) => {
+                return Err(err("RECTIFY_JWT_SIGNING_KEY_FILE", "is required with RECTIFY_JWT_VERIFYING_KEY_FILE"))
+            }
+        };
+
         let timezone = get("RECTIFY_TIMEZONE").unwrap_or_else(|| "Asia/Shanghai".into());
         let timezone: Tz = timezone.parse().map_err(|_| {
             err("RECTIFY_TIMEZONE", format!("`{timezone}` is not an IANA time zone like Asia/Shanghai"))
@@ -233,7 +269,7 @@ impl Config {
             database_url,
             db_pool_size,
             bind,
-            jwt: JwtConfig { secret, issuer, audience, ttl_seconds, external },
+            jwt: JwtConfig { secret, signing, issuer, audience, ttl_seconds, external },
             admin_password,
             timezone,
             log,

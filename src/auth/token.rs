@@ -4,7 +4,7 @@ use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::config::JwtConfig;
+use crate::config::{JwtConfig, SigningKeys};
 use crate::error::AppError;
 
 /// Leeway for clock skew between this service and an external identity provider.
@@ -45,6 +45,7 @@ struct Verifier {
 
 /// Issues and verifies tokens.
 pub struct TokenService {
+    algorithm: Algorithm,
     encoding: EncodingKey,
     issuer: String,
     audience: String,
@@ -63,6 +64,32 @@ pub fn external_algorithm(pem: &[u8]) -> Result<(Algorithm, DecodingKey), String
     Err("is not a PEM-encoded RSA or EC public key".into())
 }
 
+/// The algorithm and keys of a configured signing key pair; errors name the variable at fault.
+pub fn signing_keys(keys: &SigningKeys) -> Result<(Algorithm, EncodingKey, DecodingKey), (&'static str, String)> {
+    let (algorithm, decoding) =
+        external_algorithm(&keys.public_pem).map_err(|m| ("RECTIFY_JWT_VERIFYING_KEY_FILE", m))?;
+    let encoding = match algorithm {
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(&keys.private_pem),
+        _ => EncodingKey::from_ec_pem(&keys.private_pem),
+    }
+    .map_err(|_| {
+        (
+            "RECTIFY_JWT_SIGNING_KEY_FILE",
+            format!("is not a PEM private key of the verifying key's kind ({algorithm:?})"),
+        )
+    })?;
+    // A key pair that does not belong together would issue tokens nobody accepts.
+    let probe = jsonwebtoken::encode(&Header::new(algorithm), &serde_json::json!({"probe": true}), &encoding)
+        .map_err(|e| ("RECTIFY_JWT_SIGNING_KEY_FILE", format!("cannot sign with it: {e}")))?;
+    let mut v = Validation::new(algorithm);
+    v.required_spec_claims.clear();
+    v.validate_exp = false;
+    v.validate_aud = false;
+    jsonwebtoken::decode::<serde_json::Value>(&probe, &decoding, &v)
+        .map_err(|_| ("RECTIFY_JWT_VERIFYING_KEY_FILE", "does not match RECTIFY_JWT_SIGNING_KEY_FILE".to_owned()))?;
+    Ok((algorithm, encoding, decoding))
+}
+
 fn validation(algorithm: Algorithm, issuer: &str, audience: &str, leeway: u64) -> Validation {
     let mut v = Validation::new(algorithm);
     v.set_issuer(&[issuer]);
@@ -77,10 +104,14 @@ fn validation(algorithm: Algorithm, issuer: &str, audience: &str, leeway: u64) -
 impl TokenService {
     pub fn new(config: &JwtConfig) -> Result<Self, String> {
         let secret = config.secret.expose().as_bytes();
+        let (algorithm, encoding, local_key) = match &config.signing {
+            Some(keys) => signing_keys(keys).map_err(|(var, m)| format!("{var}: {m}"))?,
+            None => (Algorithm::HS256, EncodingKey::from_secret(secret), DecodingKey::from_secret(secret)),
+        };
         let mut verifiers = vec![Verifier {
-            algorithm: Algorithm::HS256,
-            key: DecodingKey::from_secret(secret),
-            validation: validation(Algorithm::HS256, &config.issuer, &config.audience, 0),
+            algorithm,
+            key: local_key,
+            validation: validation(algorithm, &config.issuer, &config.audience, 0),
             external: false,
         }];
         if let Some(idp) = &config.external {
@@ -93,7 +124,8 @@ impl TokenService {
             });
         }
         Ok(Self {
-            encoding: EncodingKey::from_secret(secret),
+            algorithm,
+            encoding,
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             ttl_seconds: config.ttl_seconds,
@@ -119,7 +151,7 @@ impl TokenService {
             roles,
             org_unit_id: Some(org_unit_id),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)
             .map_err(|e| AppError::internal(format!("token signing: {e}")))
     }
 
@@ -128,8 +160,13 @@ impl TokenService {
         let invalid = || AppError::Unauthorized("the token is invalid or expired".into());
         // Unknown algorithms, `none` included, fail to parse here.
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-        let verifier = self.verifiers.iter().find(|v| v.algorithm == header.alg).ok_or_else(invalid)?;
-        let data = jsonwebtoken::decode::<Claims>(token, &verifier.key, &verifier.validation).map_err(|_| invalid())?;
+        // Our own key first, then the external provider's, when both use the token's algorithm.
+        let (verifier, data) = self
+            .verifiers
+            .iter()
+            .filter(|v| v.algorithm == header.alg)
+            .find_map(|v| jsonwebtoken::decode::<Claims>(token, &v.key, &v.validation).ok().map(|d| (v, d)))
+            .ok_or_else(invalid)?;
         let sub = data.claims.sub;
         if verifier.external {
             if sub.is_empty() {
@@ -150,6 +187,7 @@ mod tests {
     fn service() -> TokenService {
         TokenService::new(&JwtConfig {
             secret: Secret::new("k".repeat(32)),
+            signing: None,
             issuer: "rectify".into(),
             audience: "rectify-api".into(),
             ttl_seconds: 3600,

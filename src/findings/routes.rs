@@ -42,6 +42,16 @@ pub fn find_in_scope_by_id(conn: &mut DbConn, scope: Scope, id: i64) -> Result<q
     queries::find(conn, scope, id)?.ok_or(AppError::NotFound)
 }
 
+/// A responsible leader must be active and see the inspection; anyone else reads as unknown.
+pub fn leader_qualifies(conn: &mut DbConn, leader: i64, inspection_id: i64) -> Result<bool, AppError> {
+    Ok(match users::find(conn, Scope::All, leader)? {
+        Some(u) if u.active => {
+            crate::auth::scope::inspection_in_scope(conn, Scope::Unit(u.org_unit_id), inspection_id)?
+        }
+        _ => false,
+    })
+}
+
 /// Checks the ids a finding refers to; all refusals are 422 naming the field.
 fn check_references(
     conn: &mut DbConn,
@@ -62,8 +72,8 @@ fn check_references(
         }
     }
     if let Some(l) = leader {
-        if !users::active_in_scope(conn, Scope::All, l)? {
-            errors.add("responsible_leader_id", "no such active user");
+        if !leader_qualifies(conn, l, inspection_id)? {
+            errors.add("responsible_leader_id", "no such active user who can see this inspection");
         }
     }
     errors.finish()

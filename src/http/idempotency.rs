@@ -91,7 +91,11 @@ fn fingerprint(req: &HttpRequest, raw: &[u8]) -> String {
     hash.update(b"?");
     hash.update(req.query_string());
     hash.update(b"\n");
-    hash.update(raw);
+    // The same JSON with other whitespace is the same request.
+    match serde_json::from_slice::<serde_json::Value>(raw) {
+        Ok(value) => hash.update(value.to_string().as_bytes()),
+        Err(_) => hash.update(raw),
+    }
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 

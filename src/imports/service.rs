@@ -19,7 +19,6 @@ use crate::inspections::sections::api::Section;
 use crate::inspections::sections::queries::{self as sections, NewSectionRow};
 use crate::inspections::sections::MAX_LEVEL;
 use crate::orgs::queries as orgs;
-use crate::users::queries as users;
 use crate::validate::{LONG_TEXT, SHORT_TEXT};
 
 fn finding_of(f: ParsedFinding, seq: Option<i32>) -> ImportFinding {
@@ -220,8 +219,11 @@ impl Store {
             }
         }
         if let Some(l) = f.responsible_leader_id {
-            if !users::active_in_scope(conn, Scope::All, l)? {
-                refs.push(FieldError::new(format!("{path}.responsible_leader_id"), "no such active user"));
+            if !crate::findings::routes::leader_qualifies(conn, l, self.inspection_id)? {
+                refs.push(FieldError::new(
+                    format!("{path}.responsible_leader_id"),
+                    "no such active user who can see this inspection",
+                ));
             }
         }
         if !refs.is_empty() {

@@ -166,3 +166,44 @@ async fn external_rs256_tokens_name_local_users() {
 async fn external_es256_tokens_name_local_users() {
     external_provider(Algorithm::ES256, "idp-ec-public.pem", "idp-ec-private.pem").await;
 }
+
+async fn signed_with_a_key_pair(alg: Algorithm, private: &str, public: &str) {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let (private, public) = (format!("{dir}/tests/fixtures/{private}"), format!("{dir}/tests/fixtures/{public}"));
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("RECTIFY_JWT_SIGNING_KEY_FILE", &private), ("RECTIFY_JWT_VERIFYING_KEY_FILE", &public)],
+    )
+    .await
+    .unwrap();
+    let header = jsonwebtoken::decode_header(&app.admin).unwrap();
+    assert_eq!(header.alg, alg, "issued tokens use the key pair");
+    assert_eq!(app.get_ok("/api/v1/auth/me", &app.admin).await["username"], "admin");
+    // The HS256 secret no longer signs anything this service accepts.
+    assert_refused(&app, &sign(&claims("1"), JWT_SECRET), "an HS256 token when a key pair signs").await;
+}
+
+#[tokio::test]
+async fn issued_tokens_can_be_rs256() {
+    signed_with_a_key_pair(Algorithm::RS256, "idp-rsa-private.pem", "idp-rsa-public.pem").await;
+}
+
+#[tokio::test]
+async fn issued_tokens_can_be_es256() {
+    signed_with_a_key_pair(Algorithm::ES256, "idp-ec-private.pem", "idp-ec-public.pem").await;
+}
+
+#[test]
+fn mismatched_key_pairs_stop_the_start() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let vars: std::collections::HashMap<&str, String> = [
+        ("RECTIFY_DATABASE_URL", "postgres://localhost/x".to_owned()),
+        ("RECTIFY_JWT_SECRET", JWT_SECRET.to_owned()),
+        ("RECTIFY_JWT_SIGNING_KEY_FILE", format!("{dir}/tests/fixtures/idp-rsa-private.pem")),
+        ("RECTIFY_JWT_VERIFYING_KEY_FILE", format!("{dir}/tests/fixtures/idp-ec-public.pem")),
+    ]
+    .into_iter()
+    .collect();
+    let e = rectify::config::Config::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
+    assert_eq!(e.variable, "RECTIFY_JWT_SIGNING_KEY_FILE");
+}
