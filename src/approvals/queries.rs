@@ -32,41 +32,23 @@ pub struct RequestRow {
     pub updated_at: NaiveDateTime,
 }
 
-type Columns = (
-    ar::id,
-    ar::kind,
-    ar::finding_id,
-    ar::submitted_by,
-    ar::status,
-    ar::current_step,
-    ar::outcome,
-    ar::evidence,
-    ar::long_term,
-    ar::new_due_on,
-    ar::previous_due_on,
-    ar::reason,
-    ar::version,
-    ar::created_at,
-    ar::updated_at,
-);
-
-const COLUMNS: Columns = (
-    ar::id,
-    ar::kind,
-    ar::finding_id,
-    ar::submitted_by,
-    ar::status,
-    ar::current_step,
-    ar::outcome,
-    ar::evidence,
-    ar::long_term,
-    ar::new_due_on,
-    ar::previous_due_on,
-    ar::reason,
-    ar::version,
-    ar::created_at,
-    ar::updated_at,
-);
+crate::columns!(COLUMNS: Columns = ar {
+    id,
+    kind,
+    finding_id,
+    submitted_by,
+    status,
+    current_step,
+    outcome,
+    evidence,
+    long_term,
+    new_due_on,
+    previous_due_on,
+    reason,
+    version,
+    created_at,
+    updated_at,
+});
 
 /// A stored step.
 #[derive(Debug, Clone, Queryable)]
@@ -80,9 +62,15 @@ pub struct StepRow {
     pub decided_at: Option<NaiveDateTime>,
 }
 
-type StepColumns = (st::request_id, st::step, st::role, st::decided_by, st::decision, st::comment, st::decided_at);
-const STEP_COLUMNS: StepColumns =
-    (st::request_id, st::step, st::role, st::decided_by, st::decision, st::comment, st::decided_at);
+crate::columns!(STEP_COLUMNS: StepColumns = st {
+    request_id,
+    step,
+    role,
+    decided_by,
+    decision,
+    comment,
+    decided_at,
+});
 
 /// Ids of findings whose inspection lies in the scope of `unit`.
 #[diesel::dsl::auto_type]

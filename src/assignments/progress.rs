@@ -14,7 +14,7 @@ use crate::db;
 use crate::error::{responses, AppError};
 use crate::findings::routes::find_in_scope_by_id;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, Json, QueryPairs};
 use crate::validate::{Errors, LONG_TEXT};
 
@@ -131,12 +131,6 @@ pub async fn list_progress(
             queries::reports(conn, id, after, limit + 1)
         })
         .await?;
-    let page = paginate(
-        rows,
-        limit,
-        &state.cursor_key,
-        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
-        ProgressReport::from,
-    );
+    let page = paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), ProgressReport::from);
     Ok(HttpResponse::Ok().json(page))
 }

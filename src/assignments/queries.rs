@@ -29,39 +29,22 @@ pub struct AssignmentRow {
     pub updated_at: NaiveDateTime,
 }
 
-type Columns = (
-    assignments::id,
-    assignments::finding_id,
-    assignments::title,
-    assignments::measures,
-    assignments::responsible_unit_id,
-    assignments::assignee_id,
-    assignments::due_on,
-    assignments::status,
-    assignments::claimed_at,
-    assignments::completed_at,
-    assignments::outcome,
-    assignments::version,
-    assignments::created_at,
-    assignments::updated_at,
-);
-
-pub const COLUMNS: Columns = (
-    assignments::id,
-    assignments::finding_id,
-    assignments::title,
-    assignments::measures,
-    assignments::responsible_unit_id,
-    assignments::assignee_id,
-    assignments::due_on,
-    assignments::status,
-    assignments::claimed_at,
-    assignments::completed_at,
-    assignments::outcome,
-    assignments::version,
-    assignments::created_at,
-    assignments::updated_at,
-);
+crate::columns!(pub COLUMNS: Columns = assignments {
+    id,
+    finding_id,
+    title,
+    measures,
+    responsible_unit_id,
+    assignee_id,
+    due_on,
+    status,
+    claimed_at,
+    completed_at,
+    outcome,
+    version,
+    created_at,
+    updated_at,
+});
 
 /// Ids of findings whose inspection lies in the scope of `unit`.
 #[diesel::dsl::auto_type]
@@ -202,25 +185,15 @@ pub struct ReportRow {
     pub created_at: NaiveDateTime,
 }
 
-type ReportColumns = (
-    progress_reports::id,
-    progress_reports::assignment_id,
-    progress_reports::author_id,
-    progress_reports::content,
-    progress_reports::percent,
-    progress_reports::period,
-    progress_reports::created_at,
-);
-
-const REPORT_COLUMNS: ReportColumns = (
-    progress_reports::id,
-    progress_reports::assignment_id,
-    progress_reports::author_id,
-    progress_reports::content,
-    progress_reports::percent,
-    progress_reports::period,
-    progress_reports::created_at,
-);
+crate::columns!(REPORT_COLUMNS: ReportColumns = progress_reports {
+    id,
+    assignment_id,
+    author_id,
+    content,
+    percent,
+    period,
+    created_at,
+});
 
 /// A progress report to insert.
 #[derive(Debug, Insertable)]

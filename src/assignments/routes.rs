@@ -19,7 +19,7 @@ use crate::findings::routes::find_in_scope_by_id;
 use crate::findings::workflow;
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::inspections::routes::{ensure_editable, find_in_scope};
 use crate::orgs::queries as orgs;
@@ -172,14 +172,7 @@ pub async fn create_assignment(
 
 fn page_of(state: &AppState, rows: Vec<AssignmentRow>, limit: i64) -> Result<Page<Assignment>, AppError> {
     let today = state.today();
-    let rows = rows.into_iter().map(|r| Assignment::from_row(r, today)).collect::<Result<Vec<_>, _>>()?;
-    Ok(paginate(
-        rows,
-        limit,
-        &state.cursor_key,
-        |a| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: a.id },
-        |a| a,
-    ))
+    try_paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), |r| Assignment::from_row(r, today))
 }
 
 /// The assignments of one finding, by id.

@@ -17,6 +17,16 @@ use crate::error::AppError;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// Declares a row's column tuple once, as a type and a constant to `select` or `returning` with
+/// (diesel's `as_returning()` does not compile through the `MultiConnection`).
+#[macro_export]
+macro_rules! columns {
+    ($vis:vis $name:ident: $ty:ident = $table:ident { $($col:ident),+ $(,)? }) => {
+        $vis type $ty = ($($table::$col,)+);
+        $vis const $name: $ty = ($($table::$col,)+);
+    };
+}
+
 /// A connection to either backend; the URL scheme decides which.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {

@@ -24,30 +24,18 @@ pub struct FeedbackRow {
     pub updated_at: NaiveDateTime,
 }
 
-type Columns = (
-    pf::id,
-    pf::inspection_id,
-    pf::content,
-    pf::contact,
-    pf::status,
-    pf::response,
-    pf::responded_by,
-    pf::version,
-    pf::created_at,
-    pf::updated_at,
-);
-const COLUMNS: Columns = (
-    pf::id,
-    pf::inspection_id,
-    pf::content,
-    pf::contact,
-    pf::status,
-    pf::response,
-    pf::responded_by,
-    pf::version,
-    pf::created_at,
-    pf::updated_at,
-);
+crate::columns!(COLUMNS: Columns = pf {
+    id,
+    inspection_id,
+    content,
+    contact,
+    status,
+    response,
+    responded_by,
+    version,
+    created_at,
+    updated_at,
+});
 
 pub fn insert(
     conn: &mut DbConn,

@@ -12,7 +12,7 @@ use crate::auth::{AuthUser, Role};
 use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
-use crate::http::pagination::{Cursor, Page, PageParams};
+use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
 use crate::http::{IfMatch, Json, QueryPairs};
 use crate::validate::{Errors, LONG_TEXT};
 
@@ -59,17 +59,8 @@ pub async fn list_feedback(
     }
     let (scope, limit, inspection_id, show) = (user.scope(), page.limit, q.id("inspection_id")?, sees_contact(&user));
     let rows = state.db.run(move |conn| queries::list(conn, scope, inspection_id, &status, after, limit + 1)).await?;
-    let more = rows.len() as i64 > limit;
-    let items =
-        rows.into_iter().take(limit as usize).map(|r| Feedback::from_row(r, show)).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if more {
-        items
-            .last()
-            .map(|f| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: f.id }.encode(&state.cursor_key))
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    let page = try_paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), |r| Feedback::from_row(r, show))?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One piece of feedback.

@@ -15,7 +15,7 @@ use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{Cursor, Page, PageParams};
+use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::inspections::routes::{ensure_editable, find_in_scope};
 use crate::validate::{Errors, LONG_TEXT};
@@ -247,14 +247,6 @@ pub async fn list_reviews(
             queries::reviews_of(conn, id, after, limit + 1)
         })
         .await?;
-    let more = rows.len() as i64 > limit;
-    let items = rows.into_iter().take(limit as usize).map(Review::from_row).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if more {
-        items
-            .last()
-            .map(|r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id }.encode(&state.cursor_key))
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    let page = try_paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), Review::from_row)?;
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -45,51 +45,28 @@ pub struct FindingRow {
     pub updated_at: NaiveDateTime,
 }
 
-type Columns = (
-    findings::id,
-    findings::inspection_id,
-    findings::section_id,
-    findings::seq,
-    findings::title,
-    findings::description,
-    findings::responsible_unit_id,
-    findings::responsible_leader_id,
-    findings::measures,
-    findings::outcome,
-    findings::due_on,
-    findings::status,
-    findings::long_term,
-    findings::blocked_reason,
-    findings::blocked_until,
-    findings::closed_at,
-    findings::reopen_count,
-    findings::version,
-    findings::created_at,
-    findings::updated_at,
-);
-
-pub const COLUMNS: Columns = (
-    findings::id,
-    findings::inspection_id,
-    findings::section_id,
-    findings::seq,
-    findings::title,
-    findings::description,
-    findings::responsible_unit_id,
-    findings::responsible_leader_id,
-    findings::measures,
-    findings::outcome,
-    findings::due_on,
-    findings::status,
-    findings::long_term,
-    findings::blocked_reason,
-    findings::blocked_until,
-    findings::closed_at,
-    findings::reopen_count,
-    findings::version,
-    findings::created_at,
-    findings::updated_at,
-);
+crate::columns!(pub COLUMNS: Columns = findings {
+    id,
+    inspection_id,
+    section_id,
+    seq,
+    title,
+    description,
+    responsible_unit_id,
+    responsible_leader_id,
+    measures,
+    outcome,
+    due_on,
+    status,
+    long_term,
+    blocked_reason,
+    blocked_until,
+    closed_at,
+    reopen_count,
+    version,
+    created_at,
+    updated_at,
+});
 
 /// One finding, if it exists and its inspection lies in `scope`: one indexed query.
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<FindingRow>, AppError> {
@@ -401,10 +378,14 @@ pub struct ReviewRow {
     pub created_at: NaiveDateTime,
 }
 
-type ReviewColumns =
-    (reviews::id, reviews::finding_id, reviews::reviewer_id, reviews::outcome, reviews::notes, reviews::created_at);
-const REVIEW_COLUMNS: ReviewColumns =
-    (reviews::id, reviews::finding_id, reviews::reviewer_id, reviews::outcome, reviews::notes, reviews::created_at);
+crate::columns!(REVIEW_COLUMNS: ReviewColumns = reviews {
+    id,
+    finding_id,
+    reviewer_id,
+    outcome,
+    notes,
+    created_at,
+});
 
 pub fn insert_review(
     conn: &mut DbConn,

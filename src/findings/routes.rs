@@ -17,7 +17,7 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{Cursor, Page, PageParams};
+use crate::http::pagination::{try_paginate, Cursor, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::inspections::routes::{ensure_editable, find_in_scope};
 use crate::inspections::sections::queries as sections;
@@ -194,13 +194,8 @@ pub async fn list_findings(
     let (scope, limit, today) = (user.scope(), page.limit, state.today());
     let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, today, sort, after, limit + 1)).await?;
     let d = derive(&state);
-    let mut items = Vec::with_capacity(rows.len());
-    let more = rows.len() as i64 > limit;
-    let next = if more { rows.get(limit as usize - 1).map(|r| cursor_of(sort, r)) } else { None };
-    for row in rows.into_iter().take(limit as usize) {
-        items.push(Finding::from_row(row, d)?);
-    }
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: next.map(|c| c.encode(&state.cursor_key)) }))
+    let page = try_paginate(rows, limit, &state.cursor_key, |r| cursor_of(sort, r), |r| Finding::from_row(r, d))?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Records a finding (inspector); it starts `open`.

@@ -125,16 +125,35 @@ pub struct Page<T: ToSchema> {
 
 /// Cuts a fetched `limit + 1` rows to a page, making the cursor from the last row kept.
 pub fn paginate<R, T: ToSchema>(
+    rows: Vec<R>,
+    limit: i64,
+    key: &CursorKey,
+    cursor_of: impl Fn(&R) -> Cursor,
+    mut map: impl FnMut(R) -> T,
+) -> Page<T> {
+    match try_paginate::<_, _, std::convert::Infallible>(rows, limit, key, cursor_of, |r| Ok(map(r))) {
+        Ok(page) => page,
+        Err(never) => match never {},
+    }
+}
+
+/// `paginate` with a mapping that may fail.
+pub fn try_paginate<R, T: ToSchema, E>(
     mut rows: Vec<R>,
     limit: i64,
     key: &CursorKey,
     cursor_of: impl Fn(&R) -> Cursor,
-    map: impl FnMut(R) -> T,
-) -> Page<T> {
+    map: impl FnMut(R) -> Result<T, E>,
+) -> Result<Page<T>, E> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more { rows.last().map(|r| cursor_of(r).encode(key)) } else { None };
-    Page { items: rows.into_iter().map(map).collect(), next_cursor }
+    Ok(Page { items: rows.into_iter().map(map).collect::<Result<_, E>>()?, next_cursor })
+}
+
+/// The cursor of an id-ordered list.
+pub fn by_id(sort: &'static str, id: i64) -> Cursor {
+    Cursor { sort: sort.into(), key: serde_json::Value::Null, id }
 }
 
 #[cfg(test)]

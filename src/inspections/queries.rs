@@ -31,45 +31,25 @@ pub struct InspectionRow {
     pub updated_at: NaiveDateTime,
 }
 
-type Columns = (
-    inspections::id,
-    inspections::title,
-    inspections::inspecting_body,
-    inspections::inspecting_unit_id,
-    inspections::inspected_unit_id,
-    inspections::topic,
-    inspections::started_on,
-    inspections::ended_on,
-    inspections::feedback_on,
-    inspections::rectification_due_on,
-    inspections::approval_chain,
-    inspections::status,
-    inspections::concluded_at,
-    inspections::published_at,
-    inspections::version,
-    inspections::created_at,
-    inspections::updated_at,
-);
-
-pub const COLUMNS: Columns = (
-    inspections::id,
-    inspections::title,
-    inspections::inspecting_body,
-    inspections::inspecting_unit_id,
-    inspections::inspected_unit_id,
-    inspections::topic,
-    inspections::started_on,
-    inspections::ended_on,
-    inspections::feedback_on,
-    inspections::rectification_due_on,
-    inspections::approval_chain,
-    inspections::status,
-    inspections::concluded_at,
-    inspections::published_at,
-    inspections::version,
-    inspections::created_at,
-    inspections::updated_at,
-);
+crate::columns!(pub COLUMNS: Columns = inspections {
+    id,
+    title,
+    inspecting_body,
+    inspecting_unit_id,
+    inspected_unit_id,
+    topic,
+    started_on,
+    ended_on,
+    feedback_on,
+    rectification_due_on,
+    approval_chain,
+    status,
+    concluded_at,
+    published_at,
+    version,
+    created_at,
+    updated_at,
+});
 
 /// One inspection, if it exists and lies in `scope`.
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<InspectionRow>, AppError> {

@@ -14,7 +14,7 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::orgs::queries as orgs;
 use crate::validate::{Errors, SHORT_TEXT};
@@ -159,14 +159,7 @@ pub async fn list_inspections(
     };
     let (scope, limit) = (user.scope(), page.limit);
     let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, after, limit + 1)).await?;
-    let rows = rows.into_iter().map(Inspection::try_from).collect::<Result<Vec<_>, _>>()?;
-    let page = paginate(
-        rows,
-        limit,
-        &state.cursor_key,
-        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
-        |r| r,
-    );
+    let page = try_paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), Inspection::try_from)?;
     Ok(HttpResponse::Ok().json(page))
 }
 

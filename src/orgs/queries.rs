@@ -22,25 +22,15 @@ pub struct OrgUnitRow {
     pub updated_at: NaiveDateTime,
 }
 
-type Columns = (
-    org_units::id,
-    org_units::parent_id,
-    org_units::name,
-    org_units::credit_code,
-    org_units::version,
-    org_units::created_at,
-    org_units::updated_at,
-);
-
-pub const COLUMNS: Columns = (
-    org_units::id,
-    org_units::parent_id,
-    org_units::name,
-    org_units::credit_code,
-    org_units::version,
-    org_units::created_at,
-    org_units::updated_at,
-);
+crate::columns!(pub COLUMNS: Columns = org_units {
+    id,
+    parent_id,
+    name,
+    credit_code,
+    version,
+    created_at,
+    updated_at,
+});
 
 /// One unit, if it exists and lies in `scope`.
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<OrgUnitRow>, AppError> {

@@ -13,7 +13,7 @@ use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::validate::{Errors, SHORT_TEXT};
 
@@ -60,13 +60,7 @@ pub async fn list_org_units(
     let parent = q.id("parent_id")?;
     let (scope, limit) = (user.scope(), page.limit);
     let rows = state.db.run(move |conn| queries::list(conn, scope, parent, after, limit + 1)).await?;
-    let page = paginate(
-        rows,
-        limit,
-        &state.cursor_key,
-        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
-        OrgUnit::from,
-    );
+    let page = paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), OrgUnit::from);
     Ok(HttpResponse::Ok().json(page))
 }
 

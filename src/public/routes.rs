@@ -8,7 +8,7 @@ use crate::error::{responses, AppError};
 use crate::feedback::api::{FeedbackReceipt, NewPublicFeedback};
 use crate::feedback::model::FeedbackStatus;
 use crate::feedback::queries as feedback;
-use crate::http::pagination::{Cursor, Page, PageParams};
+use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{Json, QueryPairs};
 
 use crate::inspections::queries as inspections;
@@ -56,16 +56,8 @@ pub async fn list_published(state: web::Data<AppState>, q: QueryPairs) -> Result
             Ok(out)
         })
         .await?;
-    let more = items.len() as i64 > limit;
-    let items: Vec<_> = items.into_iter().take(limit as usize).collect();
-    let next_cursor = if more {
-        items
-            .last()
-            .map(|i| Cursor { sort: "public".into(), key: serde_json::Value::Null, id: i.id }.encode(&state.cursor_key))
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    let page = paginate(items, limit, &state.cursor_key, |i| by_id("public", i.id), |i| i);
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// The report as published (frozen at publication). Unpublished or unknown: 404.

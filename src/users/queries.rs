@@ -23,29 +23,17 @@ pub struct UserRow {
     pub updated_at: NaiveDateTime,
 }
 
-type Columns = (
-    users::id,
-    users::username,
-    users::display_name,
-    users::org_unit_id,
-    users::roles,
-    users::active,
-    users::version,
-    users::created_at,
-    users::updated_at,
-);
-
-pub const COLUMNS: Columns = (
-    users::id,
-    users::username,
-    users::display_name,
-    users::org_unit_id,
-    users::roles,
-    users::active,
-    users::version,
-    users::created_at,
-    users::updated_at,
-);
+crate::columns!(pub COLUMNS: Columns = users {
+    id,
+    username,
+    display_name,
+    org_unit_id,
+    roles,
+    active,
+    version,
+    created_at,
+    updated_at,
+});
 
 /// One user, if it exists and belongs to a unit in `scope`.
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<UserRow>, AppError> {

@@ -12,7 +12,7 @@ use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::orgs::queries as orgs;
 use crate::validate::{Errors, SHORT_TEXT};
@@ -81,13 +81,7 @@ pub async fn list_users(state: web::Data<AppState>, user: AuthUser, q: QueryPair
     let (unit, active) = (q.id("org_unit_id")?, q.boolean("active")?);
     let (scope, limit) = (user.scope(), page.limit);
     let rows = state.db.run(move |conn| queries::list(conn, scope, unit, active, after, limit + 1)).await?;
-    let page = paginate(
-        rows,
-        limit,
-        &state.cursor_key,
-        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
-        User::from,
-    );
+    let page = paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), User::from);
     Ok(HttpResponse::Ok().json(page))
 }
 

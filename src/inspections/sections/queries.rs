@@ -21,29 +21,17 @@ pub struct SectionRow {
     pub updated_at: NaiveDateTime,
 }
 
-type Columns = (
-    sections::id,
-    sections::inspection_id,
-    sections::parent_id,
-    sections::position,
-    sections::title,
-    sections::level,
-    sections::version,
-    sections::created_at,
-    sections::updated_at,
-);
-
-pub const COLUMNS: Columns = (
-    sections::id,
-    sections::inspection_id,
-    sections::parent_id,
-    sections::position,
-    sections::title,
-    sections::level,
-    sections::version,
-    sections::created_at,
-    sections::updated_at,
-);
+crate::columns!(pub COLUMNS: Columns = sections {
+    id,
+    inspection_id,
+    parent_id,
+    position,
+    title,
+    level,
+    version,
+    created_at,
+    updated_at,
+});
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<SectionRow>, AppError> {
     Ok(sections::table.filter(sections::id.eq(id)).select(COLUMNS).first(conn).optional()?)

@@ -15,7 +15,7 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{paginate, Cursor, Page, PageParams};
+use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::inspections::routes::{ensure_editable, find_in_scope};
 use crate::validate::{Errors, SHORT_TEXT};
@@ -84,13 +84,7 @@ pub async fn list_sections(
             queries::page(conn, id, after, limit + 1)
         })
         .await?;
-    let page = paginate(
-        rows,
-        limit,
-        &state.cursor_key,
-        |r| Cursor { sort: "id".into(), key: serde_json::Value::Null, id: r.id },
-        Section::from,
-    );
+    let page = paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), Section::from);
     Ok(HttpResponse::Ok().json(page))
 }
 
