@@ -27,6 +27,7 @@ pub struct AppState {
     pub tokens: TokenService,
     pub cursor_key: CursorKey,
     pub feedback_limiter: crate::public::ratelimit::AddressLimiter,
+    pub login_limiter: crate::public::ratelimit::AddressLimiter,
 }
 
 impl AppState {
@@ -35,7 +36,9 @@ impl AppState {
         let cursor_key = CursorKey::derive(config.jwt.secret.expose());
         let feedback_limiter =
             crate::public::ratelimit::AddressLimiter::per_minute(config.feedback_per_minute, config.trust_forwarded);
-        Ok(Self { db, config: Arc::new(config), tokens, cursor_key, feedback_limiter })
+        let login_limiter =
+            crate::public::ratelimit::AddressLimiter::per_minute(config.login_per_minute, config.trust_forwarded);
+        Ok(Self { db, config: Arc::new(config), tokens, cursor_key, feedback_limiter, login_limiter })
     }
 
     /// Today in the configured time zone (deadlines are dates there).

@@ -139,6 +139,8 @@ pub struct Config {
     pub workers: usize,
     /// Public feedback accepted per client address and minute.
     pub feedback_per_minute: u32,
+    /// Token requests (sign-in attempts) accepted per client address and minute.
+    pub login_per_minute: u32,
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded: bool,
 }
@@ -248,6 +250,8 @@ impl Config {
 
         let feedback_per_minute =
             parse_number(get("RECTIFY_FEEDBACK_PER_MINUTE"), "RECTIFY_FEEDBACK_PER_MINUTE", 5, 1, 10_000)? as u32;
+        let login_per_minute =
+            parse_number(get("RECTIFY_LOGIN_PER_MINUTE"), "RECTIFY_LOGIN_PER_MINUTE", 30, 1, 100_000)? as u32;
         let trust_forwarded = match get("RECTIFY_TRUST_FORWARDED").as_deref() {
             None | Some("false") => false,
             Some("true") => true,
@@ -279,6 +283,7 @@ impl Config {
             import_body_limit: 10 * 1024 * 1024,
             workers,
             feedback_per_minute,
+            login_per_minute,
             trust_forwarded,
         })
     }

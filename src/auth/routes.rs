@@ -1,6 +1,6 @@
 //! `POST /auth/token` and `GET /auth/me`.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 
 use super::api::{Me, TokenRequest, TokenResponse};
@@ -12,7 +12,7 @@ use crate::http::Json;
 
 const BAD_CREDENTIALS: &str = "the username or password is wrong";
 
-/// Exchanges a username and password for a bearer token.
+/// Exchanges a username and password for a bearer token. Sign-in attempts are rate-limited per client address.
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -21,10 +21,18 @@ const BAD_CREDENTIALS: &str = "the username or password is wrong";
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
+        (status = 429, response = responses::TooManyRequests),
     )
 )]
 #[post("/auth/token")]
-pub async fn issue_token(state: web::Data<AppState>, body: Json<TokenRequest>) -> Result<HttpResponse, AppError> {
+pub async fn issue_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    // Password guessing is throttled per client address, before the body is even read.
+    state.login_limiter.check(&req)?;
+    let body: Json<TokenRequest> = crate::http::json::read(&req, payload.into_inner()).await?;
     let TokenRequest { username, password: given } = body.data;
     let found = state
         .db

@@ -207,3 +207,19 @@ fn mismatched_key_pairs_stop_the_start() {
     let e = rectify::config::Config::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
     assert_eq!(e.variable, "RECTIFY_JWT_SIGNING_KEY_FILE");
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited_per_address() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("RECTIFY_LOGIN_PER_MINUTE", "3")]).await.unwrap();
+    // The spawn itself signed in once.
+    for _ in 0..2 {
+        let res =
+            app.post("/api/v1/auth/token", None, &json!({"username": "admin", "password": "wrong-password-123"})).await;
+        assert_eq!(res.status(), 401);
+    }
+    let res = app
+        .post("/api/v1/auth/token", None, &json!({"username": "admin", "password": crate::helpers::ADMIN_PASSWORD}))
+        .await;
+    assert!(res.headers().contains_key("retry-after"));
+    problem(res, 429).await;
+}

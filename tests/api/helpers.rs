@@ -143,6 +143,7 @@ impl TestApp {
             ("RECTIFY_DB_POOL_SIZE".into(), "4".into()),
             ("RECTIFY_WORKERS".into(), "2".into()),
             ("RECTIFY_LOG".into(), "warn".into()),
+            ("RECTIFY_LOGIN_PER_MINUTE".into(), "10000".into()),
         ]);
         for (k, v) in extra {
             vars.insert((*k).into(), (*v).into());
