@@ -72,6 +72,20 @@ async fn other_units_see_nothing(app: TestApp) {
         404,
     )
     .await;
+    // A body naming an inspection out of scope reads as naming an unknown one.
+    let res =
+        app.post("/api/v1/findings", Some(&w.outsider), &json!({"inspection_id": inspection, "title": "x"})).await;
+    assert_eq!(crate::helpers::fields(&problem(res, 422).await), ["inspection_id"]);
+    for path in [
+        format!("/api/v1/inspections/{inspection}/stats"),
+        format!("/api/v1/inspections/{inspection}/report"),
+        format!("/api/v1/inspections/{inspection}/progress-summary"),
+        format!("/api/v1/inspections/{inspection}/export"),
+        format!("/api/v1/findings/{finding_id}/assignments"),
+        format!("/api/v1/findings/{finding_id}/reviews"),
+    ] {
+        problem(app.get(&path, Some(&w.outsider)).await, 404).await;
+    }
 
     let events = app.get_ok("/api/v1/events?limit=200", &w.outsider).await;
     let events = events["items"].as_array().unwrap();
