@@ -249,7 +249,7 @@ impl Config {
         let workers = parse_number(get("RECTIFY_WORKERS"), "RECTIFY_WORKERS", cores, 1, 256)? as usize;
 
         let feedback_per_minute =
-            parse_number(get("RECTIFY_FEEDBACK_PER_MINUTE"), "RECTIFY_FEEDBACK_PER_MINUTE", 5, 1, 10_000)? as u32;
+            parse_number(get("RECTIFY_FEEDBACK_PER_MINUTE"), "RECTIFY_FEEDBACK_PER_MINUTE", 5, 1, 100_000)? as u32;
         let login_per_minute =
             parse_number(get("RECTIFY_LOGIN_PER_MINUTE"), "RECTIFY_LOGIN_PER_MINUTE", 30, 1, 100_000)? as u32;
         let trust_forwarded = match get("RECTIFY_TRUST_FORWARDED").as_deref() {

@@ -17,13 +17,13 @@ impl Errors {
         self.0.push(FieldError::new(field, message));
     }
 
-    /// Trimmed, non-empty text of at most `max` characters.
+    /// Trimmed, non-empty text of at most `max` characters, without control characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         let v = value.trim();
         if v.is_empty() {
             self.add(field, "must not be empty");
-        } else if v.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
+        } else {
+            self.check_text(field, v, max);
         }
         v.to_owned()
     }
@@ -31,10 +31,17 @@ impl Errors {
     /// Optional text: blank becomes null.
     pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
         let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+        self.check_text(field, v, max);
+        Some(v.to_owned())
+    }
+
+    fn check_text(&mut self, field: &str, v: &str, max: usize) {
         if v.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
+        } else if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            // NUL and friends break documents, spreadsheets and other systems downstream.
+            self.add(field, "must not contain control characters");
         }
-        Some(v.to_owned())
     }
 
     pub fn into_inner(self) -> Vec<FieldError> {

@@ -39,10 +39,10 @@ impl ApprovalStep {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
-    #[schema(example = "《审批联席会议制度》(修订稿)")]
+    #[schema(example = "《审批联席会议制度》(修订稿)", min_length = 1)]
     pub title: String,
     /// Where to find it: a document number, archive reference or URL.
-    #[schema(example = "杨审批发〔2024〕12号")]
+    #[schema(example = "杨审批发〔2024〕12号", min_length = 1)]
     pub reference: String,
 }
 
@@ -129,8 +129,10 @@ impl ExtensionRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClosureRequest {
+    #[schema(min_length = 1)]
     pub outcome: String,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub evidence: Vec<Evidence>,
     #[serde(default)]
     pub long_term: bool,
@@ -143,6 +145,7 @@ pub struct NewExtensionRequest {
     /// After the finding's current `due_on`.
     #[serde(deserialize_with = "crate::validate::date::required")]
     pub new_due_on: NaiveDate,
+    #[schema(min_length = 1)]
     pub reason: String,
 }
 

@@ -195,7 +195,7 @@ pub async fn create_extension_request(
             return Err(AppError::InvalidTransition {
                 entity: "finding",
                 current: status.as_str().into(),
-                action: "request an extension of".into(),
+                action: "request an extension".into(),
             });
         }
         check_new_due(new_due_on, finding.due_on, today)?;
@@ -262,7 +262,7 @@ fn check_new_due(new_due_on: NaiveDate, current: Option<NaiveDate>, today: Naive
         ("inspection_id" = Option<i64>, Query),
         ("finding_id" = Option<i64>, Query),
         ("awaiting" = Option<String>, Query, description = "`me`: pending requests whose current step the caller may decide"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(
@@ -290,7 +290,7 @@ pub async fn list_closure_requests(
         ("inspection_id" = Option<i64>, Query),
         ("finding_id" = Option<i64>, Query),
         ("awaiting" = Option<String>, Query, description = "`me`: pending requests whose current step the caller may decide"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(

@@ -206,7 +206,7 @@ pub async fn decide(
                             return Err(AppError::InvalidTransition {
                                 entity: "finding",
                                 current: "closed".into(),
-                                action: "extend the deadline of".into(),
+                                action: "extend the deadline".into(),
                             });
                         }
                         let changes = FindingWorkflowChanges {

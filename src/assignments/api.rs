@@ -61,6 +61,7 @@ impl Assignment {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAssignment {
+    #[schema(min_length = 1)]
     pub title: String,
     #[serde(default)]
     pub measures: Option<String>,
@@ -96,6 +97,7 @@ pub struct AssignmentPatch {
 #[serde(deny_unknown_fields)]
 pub struct CompleteAssignment {
     /// What was done (整改情况).
+    #[schema(min_length = 1)]
     pub outcome: String,
 }
 
@@ -132,8 +134,10 @@ impl From<ReportRow> for ProgressReport {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProgressReport {
+    #[schema(min_length = 1)]
     pub content: String,
     /// 0–100.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub percent: Option<i32>,
 }

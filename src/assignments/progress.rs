@@ -101,7 +101,7 @@ pub async fn report_progress(
     tag = "assignments",
     params(
         ("id" = i64, Path, description = "The assignment"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(

@@ -180,7 +180,7 @@ fn page_of(state: &AppState, rows: Vec<AssignmentRow>, limit: i64) -> Result<Pag
     tag = "assignments",
     params(
         ("id" = i64, Path, description = "The finding"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(
@@ -223,7 +223,7 @@ pub async fn list_finding_assignments(
         ("status" = Option<Vec<AssignmentStatus>>, Query, description = "Repeatable"),
         ("overdue" = Option<bool>, Query),
         ("inspection_id" = Option<i64>, Query),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(

@@ -34,7 +34,7 @@ pub fn start_after(q: &QueryPairs, page: &PageParams, state: &AppState, sort: &s
     tag = "audit",
     params(
         ("after" = Option<i64>, Query, description = "Return events with a larger id (default 0)"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
     ),
     responses(

@@ -58,9 +58,11 @@ pub struct FeedbackPatch {
 #[serde(deny_unknown_fields)]
 pub struct NewPublicFeedback {
     /// At most 2000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
     pub content: String,
     /// How to reach the sender (optional; seen only by leaders and admins). At most 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub contact: Option<String>,
 }
 

@@ -31,7 +31,7 @@ fn sees_contact(user: &AuthUser) -> bool {
     params(
         ("inspection_id" = Option<i64>, Query),
         ("status" = Option<Vec<FeedbackStatus>>, Query, description = "Repeatable"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(

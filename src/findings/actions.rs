@@ -217,7 +217,7 @@ pub async fn review_finding(
     tag = "findings",
     params(
         ("id" = i64, Path),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(

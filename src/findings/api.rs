@@ -94,8 +94,9 @@ pub struct NewFinding {
     pub section_id: Option<i64>,
     /// Default: the next number in the inspection. A number already used is a 409.
     #[serde(default)]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub seq: Option<i32>,
+    #[schema(min_length = 1)]
     pub title: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -139,7 +140,7 @@ pub struct FindingPatch {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BlockFinding {
-    #[schema(example = "系政务系统问题，等待省上统一安排")]
+    #[schema(example = "系政务系统问题，等待省上统一安排", min_length = 1)]
     pub reason: String,
     /// When the blocker is expected to clear, if known.
     #[serde(default, deserialize_with = "crate::validate::date::optional")]

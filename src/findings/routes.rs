@@ -162,7 +162,7 @@ fn cursor_of(sort: Sort, f: &queries::FindingRow) -> Cursor {
         ("due_after" = Option<NaiveDate>, Query, description = "`due_on` strictly after this date"),
         ("q" = Option<String>, Query, description = "Substring of title or description (Chinese works; Latin letters in any case)"),
         ("sort" = Option<String>, Query, description = "`seq` (default), `due_on`, `updated_at`; prefix `-` for descending. Findings without `due_on` sort last ascending, first descending"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (same sort)"),
     ),
     responses(
@@ -411,7 +411,7 @@ pub async fn update_finding(
     params(
         ("id" = i64, Path),
         ("after" = Option<i64>, Query, description = "Events with a larger id"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(

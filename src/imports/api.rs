@@ -24,6 +24,7 @@ pub struct LedgerImport {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportSection {
+    #[schema(min_length = 1)]
     pub title: String,
     #[serde(default)]
     #[schema(no_recursion)]
@@ -40,6 +41,7 @@ pub struct ImportFinding {
     /// Default: numbered in document order after the highest given number.
     #[serde(default)]
     pub seq: Option<i32>,
+    #[schema(min_length = 1)]
     pub title: String,
     #[serde(default)]
     pub description: Option<String>,

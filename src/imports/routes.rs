@@ -137,7 +137,7 @@ pub fn ledger_of(
     tag = "inspections",
     params(
         ("dry_run" = Option<bool>, Query, description = "Parse and check only; nothing is saved"),
-        ("inspecting_unit_id" = Option<i64>, Query, description = "Text documents: required"),
+        ("inspecting_unit_id" = Option<i64>, Query, description = "Text documents: required. These document parameters are refused (400) with a JSON ledger, which carries its own inspection"),
         ("inspected_unit_id" = Option<i64>, Query, description = "Text documents: required"),
         ("title" = Option<String>, Query, description = "Text documents: default from the inspecting body"),
         ("inspecting_body" = Option<String>, Query, description = "Text documents: default from the opening paragraph"),

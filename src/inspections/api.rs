@@ -66,7 +66,9 @@ impl TryFrom<InspectionRow> for Inspection {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInspection {
+    #[schema(min_length = 1)]
     pub title: String,
+    #[schema(min_length = 1)]
     pub inspecting_body: String,
     pub inspecting_unit_id: i64,
     pub inspected_unit_id: i64,
@@ -84,6 +86,7 @@ pub struct NewInspection {
     pub rectification_due_on: Option<NaiveDate>,
     /// Default `["leader", "inspector"]`; 1–5 steps of leader, inspector or admin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1, max_items = 5)]
     pub approval_chain: Option<Vec<Role>>,
 }
 
@@ -113,5 +116,6 @@ pub struct InspectionPatch {
     #[schema(value_type = Option<NaiveDate>)]
     pub rectification_due_on: Option<Option<NaiveDate>>,
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 5)]
     pub approval_chain: Option<Vec<Role>>,
 }

@@ -126,7 +126,7 @@ pub fn ensure_editable(row: &queries::InspectionRow) -> Result<(), AppError> {
         ("status" = Option<Vec<InspectionStatus>>, Query, description = "Repeatable"),
         ("inspected_unit_id" = Option<i64>, Query),
         ("inspecting_unit_id" = Option<i64>, Query),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(

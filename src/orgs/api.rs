@@ -41,12 +41,14 @@ impl From<OrgUnitRow> for OrgUnit {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrgUnit {
+    #[schema(min_length = 1, max_length = 500)]
     pub name: String,
     /// The parent unit; null or absent makes a new root.
     #[serde(default)]
     pub parent_id: Option<i64>,
     /// 18 characters; the check character is validated.
     #[serde(default)]
+    #[schema(min_length = 18, max_length = 18)]
     pub credit_code: Option<String>,
 }
 

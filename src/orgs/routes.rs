@@ -37,7 +37,7 @@ fn credit_code(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
     tag = "org-units",
     params(
         ("parent_id" = Option<i64>, Query, description = "Only the children of this unit"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
     ),
     responses(

@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Published inspections, by id.
 #[utoipa::path(
     tag = "public",
-    params(("limit" = Option<i64>, Query, description = "1–200, default 50"), ("cursor" = Option<String>, Query)),
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"), ("cursor" = Option<String>, Query)),
     responses(
         (status = 200, description = "A page of published inspections", body = Page<PublicInspection>),
         (status = 400, response = responses::BadRequest),

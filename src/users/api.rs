@@ -43,16 +43,17 @@ impl From<UserRow> for User {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 2–64 characters: letters, digits, `.`, `_`, `-`, `@`.
-    #[schema(example = "zhang.wei")]
+    #[schema(example = "zhang.wei", min_length = 2, max_length = 64)]
     pub username: String,
-    #[schema(example = "张伟")]
+    #[schema(example = "张伟", min_length = 1)]
     pub display_name: String,
     pub org_unit_id: i64,
     /// At least one role.
+    #[schema(min_items = 1)]
     pub roles: Vec<Role>,
     /// At least 12 characters. Omit for users who sign in only through the external identity provider.
     #[serde(default)]
-    #[schema(format = Password, write_only)]
+    #[schema(format = Password, write_only, min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     #[serde(default = "yes")]
     pub active: bool,
@@ -73,10 +74,11 @@ pub struct UserPatch {
     #[serde(default)]
     pub org_unit_id: Option<i64>,
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub roles: Option<Vec<Role>>,
     /// A new password, at least 12 characters.
     #[serde(default)]
-    #[schema(format = Password, write_only)]
+    #[schema(format = Password, write_only, min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     #[serde(default)]
     pub active: Option<bool>,

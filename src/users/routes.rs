@@ -62,7 +62,7 @@ fn taken(e: AppError) -> AppError {
     params(
         ("org_unit_id" = Option<i64>, Query, description = "Only users of this unit"),
         ("active" = Option<bool>, Query),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(

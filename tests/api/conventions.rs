@@ -116,6 +116,8 @@ async fn errors_are_problem_documents(app: TestApp) {
     problem(app.post("/api/v1/org-units", Some(&t), &big).await, 413).await;
     let wrong_type = app.post("/api/v1/org-units", Some(&t), &json!({"name": 5, "parent_id": 1})).await;
     assert_eq!(fields(&problem(wrong_type, 422).await), ["name"]);
+    let control = app.post("/api/v1/org-units", Some(&t), &json!({"name": "a\u{0}b", "parent_id": 1})).await;
+    assert_eq!(fields(&problem(control, 422).await), ["name"]);
     let missing = app.post("/api/v1/org-units", Some(&t), &json!({"parent_id": 1})).await;
     assert_eq!(fields(&problem(missing, 422).await), ["name"]);
     let res = app

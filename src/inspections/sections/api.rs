@@ -44,12 +44,14 @@ impl From<SectionRow> for Section {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSection {
+    #[schema(min_length = 1)]
     pub title: String,
     /// A section of the same inspection; absent for a category (level 1).
     #[serde(default)]
     pub parent_id: Option<i64>,
     /// Order among siblings; default: after the last.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub position: Option<i32>,
 }
 
@@ -60,6 +62,7 @@ pub struct SectionPatch {
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub position: Option<i32>,
     /// Moves the section (with its subtree) under another parent; null makes it a category.
     #[serde(default, deserialize_with = "double_option")]

@@ -54,7 +54,7 @@ fn check_position(errors: &mut Errors, position: Option<i32>) {
     tag = "inspections",
     params(
         ("id" = i64, Path, description = "The inspection"),
-        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
         ("cursor" = Option<String>, Query),
     ),
     responses(
