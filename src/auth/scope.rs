@@ -29,24 +29,32 @@ pub fn inspection_visible(unit: i64) -> _ {
     inspections::inspected_unit_id.eq_any(inspected).or(inspections::inspecting_unit_id.eq_any(inspecting))
 }
 
-/// Ids of inspections whose inspected or inspecting unit is `unit` or below it.
+/// Ids of inspections whose inspected or inspecting unit is `unit` or below it. Written as a
+/// join (not `a IN (…) OR b IN (…)`), which PostgreSQL estimates well: it then reads a
+/// scope's findings through the inspection index instead of scanning them all.
 #[diesel::dsl::auto_type]
 pub fn visible_inspection_ids(unit: i64) -> _ {
-    let inspected: visible_unit_ids = visible_unit_ids(unit);
-    let inspecting: visible_unit_ids = visible_unit_ids(unit);
     inspections::table
+        .inner_join(
+            closure::table.on(closure::descendant_id
+                .eq(inspections::inspected_unit_id)
+                .or(closure::descendant_id.eq(inspections::inspecting_unit_id))),
+        )
+        .filter(closure::ancestor_id.eq(unit))
         .select(inspections::id)
-        .filter(inspections::inspected_unit_id.eq_any(inspected).or(inspections::inspecting_unit_id.eq_any(inspecting)))
 }
 
 /// The same, typed for comparison with nullable columns.
 #[diesel::dsl::auto_type]
 pub fn visible_inspection_ids_nullable(unit: i64) -> _ {
-    let inspected: visible_unit_ids = visible_unit_ids(unit);
-    let inspecting: visible_unit_ids = visible_unit_ids(unit);
     inspections::table
+        .inner_join(
+            closure::table.on(closure::descendant_id
+                .eq(inspections::inspected_unit_id)
+                .or(closure::descendant_id.eq(inspections::inspecting_unit_id))),
+        )
+        .filter(closure::ancestor_id.eq(unit))
         .select(inspections::id.nullable())
-        .filter(inspections::inspected_unit_id.eq_any(inspected).or(inspections::inspecting_unit_id.eq_any(inspecting)))
 }
 
 /// `true` when `unit` lies in `scope`.

@@ -89,7 +89,8 @@ impl Db {
         }
         let pool = r2d2::Pool::builder()
             .max_size(size)
-            .min_idle(Some(1))
+            // A full pool from the start: no request waits for a connection to be opened under load.
+            .min_idle(None)
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { url: url.clone() })
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
