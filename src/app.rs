@@ -159,9 +159,10 @@ impl Modify for ResponsesAreComplete {
     }
 }
 
-/// Problems every operation of a kind can answer, declared where a handler's own list
-/// leaves them out: bodies can be malformed (400), too large (413), not JSON (415) or
-/// invalid (422); path ids can be malformed (400); and any database call can time out (503).
+/// Problems every operation of a kind can answer, so handlers list only their own: bodies
+/// can be malformed (400), too large (413), not JSON (415) or invalid (422); path ids can be
+/// malformed (400) or unknown or out of scope (404); authenticated operations can be refused
+/// a token (401); and any database call can time out (503).
 struct CommonProblems;
 
 impl Modify for CommonProblems {
@@ -187,6 +188,10 @@ impl Modify for CommonProblems {
                 let path_params = op.parameters.iter().flatten().any(|p| matches!(p.parameter_in, ParameterIn::Path));
                 if path_params {
                     add(op, "400", "BadRequest");
+                    add(op, "404", "NotFound");
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add(op, "401", "Unauthorized");
                 }
                 if path != "/healthz" {
                     add(op, "503", "Unavailable");

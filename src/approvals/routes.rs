@@ -63,12 +63,8 @@ fn finding_for_request(
     request_body = NewClosureRequest,
     responses(
         (status = 201, description = "Submitted", body = ClosureRequest, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -164,12 +160,8 @@ pub async fn create_closure_request(
     request_body = NewExtensionRequest,
     responses(
         (status = 201, description = "Submitted", body = ExtensionRequest, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -268,7 +260,6 @@ fn check_new_due(new_due_on: NaiveDate, current: Option<NaiveDate>, today: Naive
     responses(
         (status = 200, description = "A page of closure requests", body = Page<ClosureRequest>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -296,7 +287,6 @@ pub async fn list_closure_requests(
     responses(
         (status = 200, description = "A page of extension requests", body = Page<ExtensionRequest>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -316,8 +306,6 @@ pub async fn list_extension_requests(
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The request", body = ClosureRequest, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -336,8 +324,6 @@ pub async fn get_closure_request(
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The request", body = ExtensionRequest, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -360,13 +346,9 @@ pub async fn get_extension_request(
     request_body = NewDecision,
     responses(
         (status = 200, description = "The request after the decision", body = ClosureRequest, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -389,13 +371,9 @@ pub async fn decide_closure_request(
     request_body = NewDecision,
     responses(
         (status = 200, description = "The request after the decision", body = ExtensionRequest, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -416,9 +394,7 @@ pub async fn decide_extension_request(
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
     responses(
         (status = 200, description = "Withdrawn", body = ClosureRequest, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
@@ -440,9 +416,7 @@ pub async fn withdraw_closure_request(
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
     responses(
         (status = 200, description = "Withdrawn", body = ExtensionRequest, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),

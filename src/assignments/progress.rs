@@ -32,12 +32,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     request_body = NewProgressReport,
     responses(
         (status = 201, description = "Recorded", body = ProgressReport, headers(("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -106,9 +102,6 @@ pub async fn report_progress(
     ),
     responses(
         (status = 200, description = "A page of reports", body = Page<ProgressReport>),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))

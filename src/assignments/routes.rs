@@ -104,12 +104,8 @@ fn event(action: &'static str, a: &Assignment, finding: &FindingRow, data: serde
     request_body = NewAssignment,
     responses(
         (status = 201, description = "Created", body = Assignment, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -185,9 +181,6 @@ fn page_of(state: &AppState, rows: Vec<AssignmentRow>, limit: i64) -> Result<Pag
     ),
     responses(
         (status = 200, description = "A page of assignments", body = Page<Assignment>),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -229,7 +222,6 @@ pub async fn list_finding_assignments(
     responses(
         (status = 200, description = "A page of assignments", body = Page<Assignment>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -273,8 +265,6 @@ pub async fn list_assignments(
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The assignment", body = Assignment, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -297,13 +287,9 @@ pub async fn get_assignment(
     request_body = AssignmentPatch,
     responses(
         (status = 200, description = "Updated", body = Assignment, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
         (status = 428, response = responses::PreconditionRequired),
     ),
     security(("bearer" = []))
@@ -390,9 +376,7 @@ pub async fn update_assignment(
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
     responses(
         (status = 200, description = "Claimed: assigned to the caller", body = Assignment, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
@@ -444,13 +428,9 @@ pub async fn claim_assignment(
     request_body = CompleteAssignment,
     responses(
         (status = 200, description = "Done", body = Assignment, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]

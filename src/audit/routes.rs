@@ -40,7 +40,6 @@ pub fn start_after(q: &QueryPairs, page: &PageParams, state: &AppState, sort: &s
     responses(
         (status = 200, description = "Events, oldest first", body = Page<AuditEvent>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))

@@ -18,9 +18,7 @@ const BAD_CREDENTIALS: &str = "the username or password is wrong";
     request_body = TokenRequest,
     responses(
         (status = 200, description = "A token", body = TokenResponse),
-        (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
-        (status = 422, response = responses::Unprocessable),
         (status = 429, response = responses::TooManyRequests),
     )
 )]
@@ -71,7 +69,6 @@ pub async fn issue_token(
     tag = "auth",
     responses(
         (status = 200, description = "The caller", body = Me),
-        (status = 401, response = responses::Unauthorized),
     ),
     security(("bearer" = []))
 )]

@@ -37,7 +37,6 @@ fn sees_contact(user: &AuthUser) -> bool {
     responses(
         (status = 200, description = "A page of feedback", body = Page<Feedback>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -69,8 +68,6 @@ pub async fn list_feedback(
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The feedback", body = Feedback, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -93,13 +90,9 @@ pub async fn get_feedback(
     request_body = FeedbackPatch,
     responses(
         (status = 200, description = "Updated", body = Feedback, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
         (status = 428, response = responses::PreconditionRequired),
     ),
     security(("bearer" = []))

@@ -35,13 +35,9 @@ fn derive(state: &AppState) -> Derive {
     request_body = BlockFinding,
     responses(
         (status = 200, description = "Blocked", body = Finding, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -89,9 +85,7 @@ pub async fn block_finding(
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
     responses(
         (status = 200, description = "Unblocked", body = Finding, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
@@ -147,12 +141,8 @@ pub async fn unblock_finding(
     request_body = NewReview,
     responses(
         (status = 201, description = "Recorded", body = Review, headers(("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -222,9 +212,6 @@ pub async fn review_finding(
     ),
     responses(
         (status = 200, description = "A page of reviews", body = Page<Review>),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))

@@ -168,7 +168,6 @@ fn cursor_of(sort: Sort, f: &queries::FindingRow) -> Cursor {
     responses(
         (status = 200, description = "A page of findings", body = Page<Finding>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -205,12 +204,8 @@ pub async fn list_findings(
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses(
         (status = 201, description = "Created", body = Finding, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -299,8 +294,6 @@ fn queries_inspection(
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The finding", body = Finding, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -323,13 +316,9 @@ pub async fn get_finding(
     request_body = FindingPatch,
     responses(
         (status = 200, description = "Updated", body = Finding, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
         (status = 428, response = responses::PreconditionRequired),
     ),
     security(("bearer" = []))
@@ -416,9 +405,6 @@ pub async fn update_finding(
     ),
     responses(
         (status = 200, description = "The finding's history", body = Page<AuditEvent>),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))

@@ -155,12 +155,7 @@ pub fn ledger_of(
     responses(
         (status = 201, description = "Imported", body = ImportResult, headers(("ETag" = String), ("Location" = String))),
         (status = 200, description = "Dry run: what would be imported", body = ImportPreview),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]

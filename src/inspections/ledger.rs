@@ -11,7 +11,7 @@ use super::routes::find_in_scope;
 use super::sections::queries::{self as sections, SectionRow};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{responses, AppError};
+use crate::error::AppError;
 use crate::findings::api::{Derive, Finding};
 use crate::findings::model::FindingStatus;
 use crate::findings::queries as findings;
@@ -100,8 +100,6 @@ fn build(
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The ledger", body = Ledger),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]

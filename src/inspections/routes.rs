@@ -132,7 +132,6 @@ pub fn ensure_editable(row: &queries::InspectionRow) -> Result<(), AppError> {
     responses(
         (status = 200, description = "A page of inspections", body = Page<Inspection>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -170,11 +169,7 @@ pub async fn list_inspections(
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses(
         (status = 201, description = "Created", body = Inspection, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -209,8 +204,6 @@ pub async fn create_inspection(
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The inspection", body = Inspection, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -233,13 +226,9 @@ pub async fn get_inspection(
     request_body = InspectionPatch,
     responses(
         (status = 200, description = "Updated", body = Inspection, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
         (status = 428, response = responses::PreconditionRequired),
     ),
     security(("bearer" = []))

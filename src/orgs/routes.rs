@@ -43,7 +43,6 @@ fn credit_code(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
     responses(
         (status = 200, description = "A page of units", body = Page<OrgUnit>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -72,12 +71,8 @@ pub async fn list_org_units(
     responses(
         (status = 201, description = "Created", body = OrgUnit,
             headers(("ETag" = String, description = "\"<version>\""), ("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -127,8 +122,6 @@ fn conflict_on_code(e: AppError) -> AppError {
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The unit", body = OrgUnit, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -150,13 +143,9 @@ pub async fn get_org_unit(
     request_body = OrgUnitPatch,
     responses(
         (status = 200, description = "Updated", body = OrgUnit, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
         (status = 428, response = responses::PreconditionRequired),
     ),
     security(("bearer" = []))

@@ -73,8 +73,6 @@ pub async fn list_published(state: web::Data<AppState>, q: QueryPairs) -> Result
             (String = "text/html"),
             (String = "text/plain"),
         )),
-        (status = 400, response = responses::BadRequest),
-        (status = 404, response = responses::NotFound),
     )
 )]
 #[get("/inspections/{id}/report")]
@@ -97,10 +95,6 @@ pub async fn published_report(
     request_body = NewPublicFeedback,
     responses(
         (status = 202, description = "Received", body = FeedbackReceipt),
-        (status = 400, response = responses::BadRequest),
-        (status = 404, response = responses::NotFound),
-        (status = 413, response = responses::PayloadTooLarge),
-        (status = 422, response = responses::Unprocessable),
         (status = 429, response = responses::TooManyRequests),
     )
 )]

@@ -14,7 +14,7 @@ use super::queries;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{Db, DbConn};
-use crate::error::{responses, AppError};
+use crate::error::AppError;
 use crate::findings::model::FindingStatus;
 use crate::findings::queries::FindingRow;
 use crate::http::QueryPairs;
@@ -224,9 +224,6 @@ fn xlsx(conn: &mut DbConn, inspection_id: i64, paths: &HashMap<i64, (String, Str
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]

@@ -56,8 +56,6 @@ fn status_counts(rows: &[(String, i64)]) -> Result<GroupStats, AppError> {
     params(("id" = i64, Path, description = "The inspection")),
     responses(
         (status = 200, description = "Statistics", body = InspectionStats),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -178,9 +176,6 @@ fn stats(
     ),
     responses(
         (status = 200, description = "The summary", body = ProgressSummary),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -250,9 +245,6 @@ pub fn rendered(model: &ReportModel, format: ReportFormat) -> HttpResponse {
             (String = "text/html"),
             (String = "text/plain"),
         )),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -301,9 +293,7 @@ fn ensure_finished(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
     responses(
         (status = 200, description = "Concluded", body = Inspection, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
@@ -348,9 +338,7 @@ pub async fn conclude_inspection(
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
     responses(
         (status = 200, description = "Published", body = Inspection, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),

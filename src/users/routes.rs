@@ -68,7 +68,6 @@ fn taken(e: AppError) -> AppError {
     responses(
         (status = 200, description = "A page of users", body = Page<User>),
         (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -92,11 +91,8 @@ pub async fn list_users(state: web::Data<AppState>, user: AuthUser, q: QueryPair
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses(
         (status = 201, description = "Created", body = User, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -160,8 +156,6 @@ pub async fn create_user(
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The user", body = User, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -183,13 +177,9 @@ pub async fn get_user(
     request_body = UserPatch,
     responses(
         (status = 200, description = "Updated", body = User, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
         (status = 428, response = responses::PreconditionRequired),
     ),
     security(("bearer" = []))

@@ -59,9 +59,6 @@ fn check_position(errors: &mut Errors, position: Option<i32>) {
     ),
     responses(
         (status = 200, description = "A page of sections", body = Page<Section>),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
         (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
@@ -98,12 +95,8 @@ pub async fn list_sections(
     request_body = NewSection,
     responses(
         (status = 201, description = "Created", body = Section, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
-        (status = 422, response = responses::Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -171,8 +164,6 @@ pub async fn create_section(
     params(("id" = i64, Path)),
     responses(
         (status = 200, description = "The section", body = Section, headers(("ETag" = String))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -194,13 +185,9 @@ pub async fn get_section(
     request_body = SectionPatch,
     responses(
         (status = 200, description = "Updated", body = Section, headers(("ETag" = String))),
-        (status = 400, response = responses::BadRequest),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
-        (status = 422, response = responses::Unprocessable),
         (status = 428, response = responses::PreconditionRequired),
     ),
     security(("bearer" = []))
@@ -314,9 +301,7 @@ fn subtree(all: &[SectionRow], root: i64) -> Vec<SectionRow> {
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
-        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
