@@ -155,6 +155,7 @@ async fn external_provider(alg: Algorithm, public: &str, private: &str) {
     assert_eq!(app.get("/api/v1/auth/me", Some(&ext)).await.status(), 200);
     app.update(&format!("/api/v1/users/{id}"), &app.admin, json!({"active": false})).await;
     assert_refused(&app, &ext, "a deactivated external user").await;
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -181,6 +182,7 @@ async fn signed_with_a_key_pair(alg: Algorithm, private: &str, public: &str) {
     assert_eq!(app.get_ok("/api/v1/auth/me", &app.admin).await["username"], "admin");
     // The HS256 secret no longer signs anything this service accepts.
     assert_refused(&app, &sign(&claims("1"), JWT_SECRET), "an HS256 token when a key pair signs").await;
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -222,4 +224,5 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
         .await;
     assert!(res.headers().contains_key("retry-after"));
     problem(res, 429).await;
+    app.stop().await;
 }

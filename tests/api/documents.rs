@@ -475,4 +475,5 @@ async fn rate_limited(app: TestApp) {
     problem(limited, 429).await;
     let stored = app.get_ok(&format!("/api/v1/feedback?inspection_id={id}"), &w.leader).await;
     assert_eq!(stored["items"].as_array().unwrap().len(), 2, "the refused one changed nothing");
+    app.stop().await;
 }

@@ -176,6 +176,13 @@ impl TestApp {
         Some(app)
     }
 
+    /// Stops the server: its workers and pool end with the test, not at process exit.
+    pub async fn stop(self) {
+        let handle = self.handle.clone();
+        drop(self);
+        handle.stop(false).await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
