@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn reads_the_fixture_opening() {
-        let p = read(include_str!("../../../shared/fixtures/yangling-approval-bureau-2024.txt"));
+        let p = read(include_str!("../../tests/fixtures/yangling-approval-bureau-2024.txt"));
         assert_eq!(p.inspecting_body.as_deref(), Some("区委第三巡察组"));
         assert_eq!(p.started_on, NaiveDate::from_ymd_opt(2024, 5, 24));
         assert_eq!(p.ended_on, NaiveDate::from_ymd_opt(2024, 7, 24));

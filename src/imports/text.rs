@@ -491,7 +491,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const FIXTURE: &str = include_str!("../../../shared/fixtures/yangling-approval-bureau-2024.txt");
+    const FIXTURE: &str = include_str!("../../tests/fixtures/yangling-approval-bureau-2024.txt");
 
     /// All problems in document order.
     fn all(doc: &ParsedDocument) -> Vec<&ParsedFinding> {

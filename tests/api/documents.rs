@@ -6,7 +6,7 @@ use crate::db_tests;
 use crate::helpers::{fields, problem, Backend, TestApp, World};
 
 const FIXTURE: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/yangling-approval-bureau-2024.txt"));
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/yangling-approval-bureau-2024.txt"));
 const BLOCK_REASON: &str = "系政务系统问题,等待省上统一安排";
 
 async fn import_text(app: &TestApp, w: &World, text: &str, query: &str) -> reqwest::Response {
