@@ -14,38 +14,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::token::TokenService;
-use crate::config::Config;
-use crate::db::Db;
 use crate::error::{responses, AppError, FieldError, Problem};
-use crate::http::pagination::CursorKey;
-
-/// Everything a handler may need, shared by all workers.
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub tokens: TokenService,
-    pub cursor_key: CursorKey,
-    pub feedback_limiter: crate::public::ratelimit::AddressLimiter,
-    pub login_limiter: crate::public::ratelimit::AddressLimiter,
-}
-
-impl AppState {
-    pub fn new(config: Config, db: Db) -> Result<Self, String> {
-        let tokens = TokenService::new(&config.jwt)?;
-        let cursor_key = CursorKey::derive(config.jwt.secret.expose());
-        let feedback_limiter =
-            crate::public::ratelimit::AddressLimiter::per_minute(config.feedback_per_minute, config.trust_forwarded);
-        let login_limiter =
-            crate::public::ratelimit::AddressLimiter::per_minute(config.login_per_minute, config.trust_forwarded);
-        Ok(Self { db, config: Arc::new(config), tokens, cursor_key, feedback_limiter, login_limiter })
-    }
-
-    /// Today in the configured time zone (deadlines are dates there).
-    pub fn today(&self) -> chrono::NaiveDate {
-        chrono::Utc::now().with_timezone(&self.config.timezone).date_naive()
-    }
-}
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -212,6 +182,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::imports::routes::configure)
             .configure(crate::inspections::routes::configure)
             .configure(crate::findings::routes::configure)
+            // The history is the audit trail of one finding; served here, in the findings part of the spec.
+            .service(crate::audit::routes::finding_history)
             .configure(crate::findings::actions::configure)
             .configure(crate::assignments::routes::configure)
             .configure(crate::approvals::routes::configure)

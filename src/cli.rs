@@ -21,7 +21,7 @@ use crate::findings::queries as findings;
 use crate::findings::workflow;
 use crate::http::QueryPairs;
 use crate::imports::api::LedgerImport;
-use crate::imports::{routes as import_routes, service as import_service};
+use crate::imports::{document, service as import_service};
 use crate::inspections::model::chain_from_db;
 use crate::orgs::queries as orgs;
 use crate::users::queries::{self as user_queries, NewUserRow};
@@ -56,7 +56,7 @@ pub fn import(
     let json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let q = QueryPairs::from_pairs(params);
     let describe = |e: AppError| serde_json::to_string_pretty(&e.problem()).unwrap_or_default();
-    let (ledger, warnings) = import_routes::ledger_of(&bytes, json, &q).map_err(describe)?;
+    let (ledger, warnings) = document::ledger_of(&bytes, json, &q).map_err(describe)?;
     import_service::validate(&ledger).map_err(describe)?;
     let totals = import_service::totals(&ledger);
     if dry_run {

@@ -3,31 +3,14 @@
 //! A bad value stops the start with a message naming the variable; secrets are
 //! wrapped in [`Secret`] so that `Debug` never prints them.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use rand::RngCore;
 
-/// A value that must never reach a log.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use crate::auth::token::{self, ExternalIdp, JwtConfig, SigningKeys};
+use crate::secret::Secret;
 
 /// Where the data lives; the scheme of `RECTIFY_DATABASE_URL` decides the backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,49 +45,6 @@ impl DatabaseUrl {
 pub enum LogFormat {
     Json,
     Pretty,
-}
-
-/// An external identity provider whose tokens are accepted.
-#[derive(Clone)]
-pub struct ExternalIdp {
-    pub public_key_pem: Vec<u8>,
-    pub issuer: String,
-    pub audience: String,
-}
-
-impl fmt::Debug for ExternalIdp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExternalIdp")
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A key pair that signs issued tokens instead of the HS256 secret.
-#[derive(Clone)]
-pub struct SigningKeys {
-    pub private_pem: Vec<u8>,
-    pub public_pem: Vec<u8>,
-}
-
-impl fmt::Debug for SigningKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SigningKeys(***)")
-    }
-}
-
-/// Token settings.
-#[derive(Debug, Clone)]
-pub struct JwtConfig {
-    /// HS256 signing secret, at least 32 bytes (also keys the cursor signatures).
-    pub secret: Secret,
-    /// RS256/ES256 key pair for issued tokens; None: HS256 with `secret`.
-    pub signing: Option<SigningKeys>,
-    pub issuer: String,
-    pub audience: String,
-    pub ttl_seconds: u64,
-    pub external: Option<ExternalIdp>,
 }
 
 /// Days before `due_on` at which open work turns yellow or green.
@@ -204,8 +144,7 @@ impl Config {
                 })?;
                 let audience = get("RECTIFY_JWT_EXTERNAL_AUDIENCE").unwrap_or_else(|| audience.clone());
                 let idp = ExternalIdp { public_key_pem, issuer, audience };
-                crate::auth::token::external_algorithm(&idp.public_key_pem)
-                    .map_err(|m| err("RECTIFY_JWT_PUBLIC_KEY_FILE", m))?;
+                token::external_algorithm(&idp.public_key_pem).map_err(|m| err("RECTIFY_JWT_PUBLIC_KEY_FILE", m))?;
                 Some(idp)
             }
         };
@@ -220,7 +159,7 @@ impl Config {
                     private_pem: read("RECTIFY_JWT_SIGNING_KEY_FILE", &private)?,
                     public_pem: read("RECTIFY_JWT_VERIFYING_KEY_FILE", &public)?,
                 };
-                crate::auth::token::signing_keys(&keys).map_err(|(var, m)| err(var, m))?;
+                token::signing_keys(&keys).map_err(|(var, m)| err(var, m))?;
                 Some(keys)
             }
             (Some(_), None) => {

@@ -4,8 +4,8 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{responses, AppError};
+use crate::state::AppState;
 
 /// A probe's answer.
 #[derive(Serialize, ToSchema)]

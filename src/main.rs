@@ -4,9 +4,10 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use rectify::app::{self, AppState};
+use rectify::app;
 use rectify::config::Config;
 use rectify::db::Db;
+use rectify::state::AppState;
 use rectify::{bootstrap, cli, telemetry};
 
 #[derive(Parser)]

@@ -8,7 +8,6 @@ use super::api::{ClosureRequest, ExtensionRequest, NewClosureRequest, NewDecisio
 use super::model::{RequestKind, RequestStatus};
 use super::queries::{self, NewRequestRow};
 use super::service;
-use crate::app::AppState;
 use crate::assignments::model::AssignmentStatus;
 use crate::assignments::queries as assignments;
 use crate::audit::{self, Event};
@@ -17,13 +16,14 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::findings::model::{FindingAction, FindingStatus};
 use crate::findings::queries::FindingRow;
-use crate::findings::routes::find_in_scope_by_id;
+use crate::findings::service::find_in_scope_by_id;
 use crate::findings::workflow;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::Page;
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::inspections::model::chain_from_db;
-use crate::inspections::routes::{ensure_editable, find_in_scope};
+use crate::inspections::service::{ensure_editable, find_in_scope};
+use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT, SHORT_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 use super::api::{ClosureRequest, ExtensionRequest, NewDecision};
 use super::model::{Decision, RequestAction, RequestKind, RequestStatus};
 use super::queries::{self, Awaiting, RequestFilter, RequestRow, StepRow};
-use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role, Scope};
 use crate::db::{self, DbConn};
@@ -18,6 +17,7 @@ use crate::findings::workflow;
 use crate::http::etag::with_etag;
 use crate::http::pagination::{Cursor, Page, PageParams};
 use crate::http::{IfMatch, QueryPairs};
+use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT};
 
 /// A request with its steps, as its kind's DTO.

@@ -5,3 +5,4 @@ pub mod model;
 pub mod progress;
 pub mod queries;
 pub mod routes;
+pub mod service;

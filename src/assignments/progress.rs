@@ -6,16 +6,16 @@ use serde_json::json;
 use super::api::{NewProgressReport, ProgressReport};
 use super::model::{half_month, AssignmentAction, AssignmentStatus};
 use super::queries::{self, NewReportRow};
-use super::routes::assignment_in_scope;
-use crate::app::AppState;
+use super::service::assignment_in_scope;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
 use crate::db;
 use crate::error::{responses, AppError};
-use crate::findings::routes::find_in_scope_by_id;
+use crate::findings::service::find_in_scope_by_id;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, Json, QueryPairs};
+use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

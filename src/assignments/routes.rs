@@ -7,7 +7,7 @@ use serde_json::json;
 use super::api::{Assignment, AssignmentPatch, CompleteAssignment, NewAssignment};
 use super::model::{AssignmentAction, AssignmentStatus};
 use super::queries::{self, AssignmentChanges, AssignmentFilter, AssignmentRow, NewAssignmentRow};
-use crate::app::AppState;
+use super::service::assignment_in_scope;
 use crate::audit::{self, Event};
 use crate::auth::{scope, AuthUser, Role, Scope};
 use crate::db::schema::users;
@@ -15,14 +15,15 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::findings::model::FindingAction;
 use crate::findings::queries::FindingRow;
-use crate::findings::routes::find_in_scope_by_id;
+use crate::findings::service::find_in_scope_by_id;
 use crate::findings::workflow;
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
-use crate::inspections::routes::{ensure_editable, find_in_scope};
+use crate::inspections::service::{ensure_editable, find_in_scope};
 use crate::orgs::queries as orgs;
+use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT, SHORT_TEXT};
 use diesel::prelude::*;
 
@@ -35,11 +36,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(claim_assignment)
         .service(complete_assignment)
         .configure(super::progress::configure);
-}
-
-/// Loads an assignment in the caller's scope, or 404.
-pub fn assignment_in_scope(conn: &mut DbConn, scope: Scope, id: i64) -> Result<AssignmentRow, AppError> {
-    queries::find(conn, scope, id)?.ok_or(AppError::NotFound)
 }
 
 fn status(row: &AssignmentRow) -> Result<AssignmentStatus, AppError> {

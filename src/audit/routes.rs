@@ -4,14 +4,14 @@ use actix_web::{get, web, HttpResponse};
 
 use super::api::AuditEvent;
 use super::queries;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{responses, AppError};
 use crate::http::pagination::{Cursor, Page, PageParams};
 use crate::http::QueryPairs;
+use crate::state::AppState;
 
 /// Builds a page of events whose cursor is the last id; `after` wins over `cursor`.
-pub fn event_page(rows: Vec<queries::EventRow>, limit: i64, state: &AppState, sort: &str) -> Page<AuditEvent> {
+fn event_page(rows: Vec<queries::EventRow>, limit: i64, state: &AppState, sort: &str) -> Page<AuditEvent> {
     crate::http::pagination::paginate(
         rows,
         limit,
@@ -22,7 +22,7 @@ pub fn event_page(rows: Vec<queries::EventRow>, limit: i64, state: &AppState, so
 }
 
 /// Where to start: `after=<event id>`, or the cursor of the previous page.
-pub fn start_after(q: &QueryPairs, page: &PageParams, state: &AppState, sort: &str) -> Result<i64, AppError> {
+fn start_after(q: &QueryPairs, page: &PageParams, state: &AppState, sort: &str) -> Result<i64, AppError> {
     if let Some(after) = q.parse::<i64>("after", "an event id")? {
         return Ok(after);
     }
@@ -52,4 +52,40 @@ pub async fn list_events(state: web::Data<AppState>, user: AuthUser, q: QueryPai
     let (scope, limit) = (user.scope(), page.limit);
     let rows = state.db.run(move |conn| queries::feed(conn, scope, after, limit + 1)).await?;
     Ok(HttpResponse::Ok().json(event_page(rows, limit, &state, "events")))
+}
+
+/// The audit events of the finding and everything under it, oldest first.
+#[utoipa::path(
+    tag = "findings",
+    params(
+        ("id" = i64, Path),
+        ("after" = Option<i64>, Query, description = "Events with a larger id"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "The finding's history", body = Page<AuditEvent>),
+        (status = 422, response = responses::Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/findings/{id}/history")]
+pub async fn finding_history(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    q: QueryPairs,
+) -> Result<HttpResponse, AppError> {
+    q.only(&["after", "limit", "cursor"])?;
+    let page = PageParams::from_query(&q)?;
+    let after = start_after(&q, &page, &state, "history")?;
+    let (scope, id, limit) = (user.scope(), id.into_inner(), page.limit);
+    let rows = state
+        .db
+        .run(move |conn| {
+            crate::findings::service::find_in_scope_by_id(conn, scope, id)?;
+            queries::of_finding(conn, id, after, limit + 1)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(event_page(rows, limit, &state, "history")))
 }

@@ -14,10 +14,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::db::schema::users;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::telemetry::RequestId;
 use token::Subject;
 

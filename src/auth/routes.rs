@@ -5,10 +5,10 @@ use diesel::prelude::*;
 
 use super::api::{Me, TokenRequest, TokenResponse};
 use super::{password, roles_from_db, AuthUser};
-use crate::app::AppState;
 use crate::db::schema::users;
 use crate::error::{responses, AppError};
 use crate::http::Json;
+use crate::state::AppState;
 
 const BAD_CREDENTIALS: &str = "the username or password is wrong";
 

@@ -1,11 +1,56 @@
 //! JWT issue and verification with an explicit, pinned `Validation`.
 
+use std::fmt;
+
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{JwtConfig, SigningKeys};
 use crate::error::AppError;
+use crate::secret::Secret;
+
+/// An external identity provider whose tokens are accepted.
+#[derive(Clone)]
+pub struct ExternalIdp {
+    pub public_key_pem: Vec<u8>,
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl fmt::Debug for ExternalIdp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExternalIdp")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key pair that signs issued tokens instead of the HS256 secret.
+#[derive(Clone)]
+pub struct SigningKeys {
+    pub private_pem: Vec<u8>,
+    pub public_pem: Vec<u8>,
+}
+
+impl fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKeys(***)")
+    }
+}
+
+/// Token settings.
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    /// HS256 signing secret, at least 32 bytes (also keys the cursor signatures).
+    pub secret: Secret,
+    /// RS256/ES256 key pair for issued tokens; None: HS256 with `secret`.
+    pub signing: Option<SigningKeys>,
+    pub issuer: String,
+    pub audience: String,
+    pub ttl_seconds: u64,
+    pub external: Option<ExternalIdp>,
+}
 
 /// Leeway for clock skew between this service and an external identity provider.
 /// Tokens this service issued itself are checked against its own clock, with none.
@@ -182,7 +227,6 @@ impl TokenService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
 
     fn service() -> TokenService {
         TokenService::new(&JwtConfig {

@@ -6,7 +6,6 @@ use serde_json::json;
 use super::api::{Feedback, FeedbackPatch};
 use super::model::FeedbackStatus;
 use super::queries;
-use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
 use crate::db;
@@ -14,6 +13,7 @@ use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
 use crate::http::{IfMatch, Json, QueryPairs};
+use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -6,9 +6,8 @@ use serde_json::json;
 use super::api::{BlockFinding, Derive, Finding, NewReview, Review, ReviewOutcome};
 use super::model::FindingAction;
 use super::queries;
-use super::routes::find_in_scope_by_id;
+use super::service::find_in_scope_by_id;
 use super::workflow;
-use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
 use crate::db;
@@ -17,7 +16,8 @@ use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
-use crate::inspections::routes::{ensure_editable, find_in_scope};
+use crate::inspections::service::{ensure_editable, find_in_scope};
+use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -5,4 +5,5 @@ pub mod api;
 pub mod model;
 pub mod queries;
 pub mod routes;
+pub mod service;
 pub mod workflow;

@@ -8,48 +8,27 @@ use serde_json::json;
 use super::api::{Derive, Finding, FindingPatch, NewFinding};
 use super::model::FindingStatus;
 use super::queries::{self, After, FindingChanges, FindingFilter, NewFindingRow, Sort, SortField};
-use crate::app::AppState;
-use crate::audit::api::AuditEvent;
-use crate::audit::routes::{event_page, start_after};
+use super::service::{find_in_scope_by_id, leader_qualifies};
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Role, Scope};
+use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{try_paginate, Cursor, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
-use crate::inspections::routes::{ensure_editable, find_in_scope};
 use crate::inspections::sections::queries as sections;
+use crate::inspections::service::{ensure_editable, find_in_scope};
 use crate::orgs::queries as orgs;
-use crate::users::queries as users;
+use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT, MAX_ORDINAL, SHORT_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_findings)
-        .service(create_finding)
-        .service(get_finding)
-        .service(update_finding)
-        .service(finding_history);
+    cfg.service(list_findings).service(create_finding).service(get_finding).service(update_finding);
 }
 
 fn derive(state: &AppState) -> Derive {
     Derive { today: state.today(), thresholds: state.config.warnings }
-}
-
-/// Loads a finding whose inspection lies in the caller's scope, or 404.
-pub fn find_in_scope_by_id(conn: &mut DbConn, scope: Scope, id: i64) -> Result<queries::FindingRow, AppError> {
-    queries::find(conn, scope, id)?.ok_or(AppError::NotFound)
-}
-
-/// A responsible leader must be active and see the inspection; anyone else reads as unknown.
-pub fn leader_qualifies(conn: &mut DbConn, leader: i64, inspection_id: i64) -> Result<bool, AppError> {
-    Ok(match users::find(conn, Scope::All, leader)? {
-        Some(u) if u.active => {
-            crate::auth::scope::inspection_in_scope(conn, Scope::Unit(u.org_unit_id), inspection_id)?
-        }
-        _ => false,
-    })
 }
 
 /// Checks the ids a finding refers to; all refusals are 422 naming the field.
@@ -392,40 +371,4 @@ pub async fn update_finding(
         })
         .await?;
     Ok(ok_with_etag(finding.version, &finding))
-}
-
-/// The audit events of the finding and everything under it, oldest first.
-#[utoipa::path(
-    tag = "findings",
-    params(
-        ("id" = i64, Path),
-        ("after" = Option<i64>, Query, description = "Events with a larger id"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
-    ),
-    responses(
-        (status = 200, description = "The finding's history", body = Page<AuditEvent>),
-        (status = 422, response = responses::Unprocessable),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/findings/{id}/history")]
-pub async fn finding_history(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i64>,
-    q: QueryPairs,
-) -> Result<HttpResponse, AppError> {
-    q.only(&["after", "limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = start_after(&q, &page, &state, "history")?;
-    let (scope, id, limit) = (user.scope(), id.into_inner(), page.limit);
-    let rows = state
-        .db
-        .run(move |conn| {
-            find_in_scope_by_id(conn, scope, id)?;
-            crate::audit::queries::of_finding(conn, id, after, limit + 1)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(event_page(rows, limit, &state, "history")))
 }

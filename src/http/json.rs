@@ -9,8 +9,8 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
 use crate::error::{AppError, FieldError};
+use crate::state::AppState;
 
 /// Fields the service derives; a body that sets them is told so.
 const READ_ONLY_FIELDS: &[&str] = &[

@@ -2,6 +2,7 @@
 //! text (`一、` / `(一)` / `1.` / `(1)` numbering, "整改情况:" paragraphs).
 
 pub mod api;
+pub mod document;
 pub mod preamble;
 pub mod routes;
 pub mod service;

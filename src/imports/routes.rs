@@ -5,14 +5,14 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
 use super::api::{ImportPreview, ImportResult, LedgerImport};
-use super::{preamble, service, text};
-use crate::app::AppState;
+use super::document::ledger_of;
+use super::service;
 use crate::auth::{AuthUser, Role};
-use crate::error::{responses, AppError, FieldError};
+use crate::error::{responses, AppError};
 use crate::findings::api::Derive;
 use crate::http::idempotency::{self, Created};
 use crate::http::{IdempotencyKey, QueryPairs};
-use crate::inspections::api::NewInspection;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(import_inspection);
@@ -59,69 +59,6 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
-}
-
-/// The inspection facts of a text import: query parameters first, then what the document's opening says.
-fn text_inspection(q: &QueryPairs, opening: &preamble::Preamble) -> Result<NewInspection, AppError> {
-    let mut errors = Vec::new();
-    let mut need_id = |key: &str| match q.id(key) {
-        Ok(Some(v)) => Some(v),
-        Ok(None) => {
-            errors.push(FieldError::new(key, "is required to import a text document"));
-            None
-        }
-        Err(e) => {
-            errors.push(FieldError::new(key, e.to_string()));
-            None
-        }
-    };
-    let (inspecting, inspected) = (need_id("inspecting_unit_id"), need_id("inspected_unit_id"));
-    let inspecting_body = q.one("inspecting_body")?.map(str::to_owned).or_else(|| opening.inspecting_body.clone());
-    let started_on = q.date("started_on")?.or(opening.started_on);
-    let ended_on = q.date("ended_on")?.or(opening.ended_on);
-    for (key, missing) in [
-        ("inspecting_body", inspecting_body.is_none()),
-        ("started_on", started_on.is_none()),
-        ("ended_on", ended_on.is_none()),
-    ] {
-        if missing {
-            errors
-                .push(FieldError::new(key, "is not in the document's opening paragraph: give it as a query parameter"));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    let body = inspecting_body.unwrap_or_default();
-    Ok(NewInspection {
-        title: q.one("title")?.map(str::to_owned).unwrap_or_else(|| format!("{body}巡察反馈问题整改")),
-        inspecting_body: body,
-        inspecting_unit_id: inspecting.unwrap_or_default(),
-        inspected_unit_id: inspected.unwrap_or_default(),
-        topic: q.one("topic")?.map(str::to_owned),
-        started_on: started_on.unwrap_or_default(),
-        ended_on: ended_on.unwrap_or_default(),
-        feedback_on: q.date("feedback_on")?.or(opening.feedback_on),
-        rectification_due_on: q.date("rectification_due_on")?,
-        approval_chain: None,
-    })
-}
-
-/// Parses a body into a ledger and its warnings.
-pub fn ledger_of(
-    bytes: &[u8],
-    json: bool,
-    q: &QueryPairs,
-) -> Result<(LedgerImport, Vec<super::api::ImportWarning>), AppError> {
-    if json {
-        return Ok((crate::http::json::parse::<LedgerImport>(bytes)?, Vec::new()));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        AppError::BadRequest(format!("the document is not UTF-8 text (byte {}): save it as UTF-8", e.valid_up_to()))
-    })?;
-    let doc = text::parse(text).map_err(|e| AppError::invalid("body", e.to_string()))?;
-    let inspection = text_inspection(q, &preamble::read(text))?;
-    Ok(service::ledger_from_text(doc, inspection))
 }
 
 /// Imports a ledger as a new inspection (inspector), in one transaction.

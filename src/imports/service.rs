@@ -14,10 +14,10 @@ use crate::findings::model::FindingStatus;
 use crate::findings::queries::{self as findings, NewFindingRow};
 use crate::inspections::api::{Inspection, NewInspection};
 use crate::inspections::queries as inspections;
-use crate::inspections::routes::{check_units, prepare_new};
 use crate::inspections::sections::api::Section;
 use crate::inspections::sections::queries::{self as sections, NewSectionRow};
 use crate::inspections::sections::MAX_LEVEL;
+use crate::inspections::service::{check_units, prepare_new};
 use crate::orgs::queries as orgs;
 use crate::validate::{LONG_TEXT, SHORT_TEXT};
 
@@ -219,7 +219,7 @@ impl Store {
             }
         }
         if let Some(l) = f.responsible_leader_id {
-            if !crate::findings::routes::leader_qualifies(conn, l, self.inspection_id)? {
+            if !crate::findings::service::leader_qualifies(conn, l, self.inspection_id)? {
                 refs.push(FieldError::new(
                     format!("{path}.responsible_leader_id"),
                     "no such active user who can see this inspection",

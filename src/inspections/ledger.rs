@@ -7,14 +7,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::api::Inspection;
-use super::routes::find_in_scope;
 use super::sections::queries::{self as sections, SectionRow};
-use crate::app::AppState;
+use super::service::find_in_scope;
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::findings::api::{Derive, Finding};
 use crate::findings::model::FindingStatus;
 use crate::findings::queries as findings;
+use crate::state::AppState;
 
 /// A section with its sub-sections and findings.
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,3 +6,4 @@ pub mod model;
 pub mod queries;
 pub mod routes;
 pub mod sections;
+pub mod service;

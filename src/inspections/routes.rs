@@ -1,22 +1,21 @@
 //! `/api/v1/inspections`: list, create, read, change.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
 use serde_json::json;
 
 use super::api::{Inspection, InspectionPatch, NewInspection};
-use super::model::{chain_to_db, validate_chain, InspectionAction, InspectionStatus, DEFAULT_CHAIN};
-use super::queries::{self, InspectionChanges, InspectionFilter, NewInspectionRow};
-use crate::app::AppState;
+use super::model::{chain_to_db, validate_chain, InspectionStatus};
+use super::queries::{self, InspectionChanges, InspectionFilter};
+use super::service::{check_dates, check_units, ensure_editable, find_in_scope, prepare_new};
 use crate::audit::{self, Event};
-use crate::auth::{scope, AuthUser, Role};
-use crate::db::{self, DbConn};
+use crate::auth::{AuthUser, Role};
+use crate::db::{self};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
-use crate::orgs::queries as orgs;
+use crate::state::AppState;
 use crate::validate::{Errors, SHORT_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -26,97 +25,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_inspection)
         .configure(super::sections::configure)
         .service(super::ledger::get_ledger);
-}
-
-/// Date order: started ≤ ended ≤ feedback ≤ rectification due.
-fn check_dates(
-    errors: &mut Errors,
-    started: NaiveDate,
-    ended: NaiveDate,
-    feedback: Option<NaiveDate>,
-    due: Option<NaiveDate>,
-) {
-    if ended < started {
-        errors.add("ended_on", "must not be before started_on");
-    }
-    if feedback.is_some_and(|f| f < ended) {
-        errors.add("feedback_on", "must not be before ended_on");
-    }
-    if let (Some(d), Some(f)) = (due, feedback) {
-        if d < f {
-            errors.add("rectification_due_on", "must not be before feedback_on");
-        }
-    }
-}
-
-/// Validates a new inspection (field names get `prefix`) and makes its row.
-pub fn prepare_new(new: &NewInspection, created_by: i64, prefix: &str) -> Result<NewInspectionRow, AppError> {
-    let mut errors = Errors::new();
-    let f = |name: &str| format!("{prefix}{name}");
-    let title = errors.text(&f("title"), &new.title, SHORT_TEXT);
-    let inspecting_body = errors.text(&f("inspecting_body"), &new.inspecting_body, SHORT_TEXT);
-    let topic = errors.optional_text(&f("topic"), new.topic.as_deref(), SHORT_TEXT);
-    let mut dates = Errors::new();
-    check_dates(&mut dates, new.started_on, new.ended_on, new.feedback_on, new.rectification_due_on);
-    for e in dates.into_inner() {
-        errors.add(f(&e.field), e.message);
-    }
-    let chain = new.approval_chain.clone().unwrap_or_else(|| DEFAULT_CHAIN.to_vec());
-    if let Err(m) = validate_chain(&chain) {
-        errors.add(f("approval_chain"), m);
-    }
-    errors.finish()?;
-    let now = db::now();
-    Ok(NewInspectionRow {
-        title,
-        inspecting_body,
-        inspecting_unit_id: new.inspecting_unit_id,
-        inspected_unit_id: new.inspected_unit_id,
-        topic,
-        started_on: new.started_on,
-        ended_on: new.ended_on,
-        feedback_on: new.feedback_on,
-        rectification_due_on: new.rectification_due_on,
-        approval_chain: chain_to_db(&chain),
-        status: InspectionStatus::Rectifying.as_str().to_owned(),
-        created_by,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    })
-}
-
-/// Both units must exist and at least one must lie in the caller's scope
-/// (an inspection group inspects units outside its own subtree).
-pub fn check_units(
-    conn: &mut DbConn,
-    user_scope: crate::auth::Scope,
-    inspecting: i64,
-    inspected: i64,
-) -> Result<(), AppError> {
-    let mut errors = Errors::new();
-    for (field, id) in [("inspecting_unit_id", inspecting), ("inspected_unit_id", inspected)] {
-        if !orgs::exists(conn, id)? {
-            errors.add(field, "no such org unit");
-        }
-    }
-    errors.finish()?;
-    if !scope::unit_in_scope(conn, user_scope, inspecting)? && !scope::unit_in_scope(conn, user_scope, inspected)? {
-        return Err(AppError::invalid("inspected_unit_id", "neither unit lies in your org scope"));
-    }
-    Ok(())
-}
-
-/// Loads an inspection in the caller's scope, or 404.
-pub fn find_in_scope(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<queries::InspectionRow, AppError> {
-    queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)
-}
-
-/// Asks the inspection's state machine whether its ledger may change (it may in every status today:
-/// publication freezes a snapshot of the report instead).
-pub fn ensure_editable(row: &queries::InspectionRow) -> Result<(), AppError> {
-    InspectionStatus::from_db(&row.status)?.transition(InspectionAction::Edit)?;
-    Ok(())
 }
 
 /// Inspections in the caller's scope, by id.

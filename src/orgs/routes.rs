@@ -6,7 +6,6 @@ use serde_json::json;
 use super::api::{NewOrgUnit, OrgUnit, OrgUnitPatch};
 use super::credit_code::CreditCode;
 use super::queries::{self, OrgUnitChanges};
-use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Scope};
 use crate::db;
@@ -15,6 +14,7 @@ use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::state::AppState;
 use crate::validate::{Errors, SHORT_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -1,5 +1,4 @@
 //! `/public/v1`: anonymous reading of published reports and feedback intake.
 
 pub mod api;
-pub mod ratelimit;
 pub mod routes;

@@ -3,18 +3,18 @@
 use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
 
 use super::api::PublicInspection;
-use crate::app::AppState;
 use crate::error::{responses, AppError};
 use crate::feedback::api::{FeedbackReceipt, NewPublicFeedback};
 use crate::feedback::model::FeedbackStatus;
 use crate::feedback::queries as feedback;
 use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{Json, QueryPairs};
+use crate::state::AppState;
 
 use crate::inspections::queries as inspections;
 use crate::reports::model::ReportModel;
 use crate::reports::queries::unit_name;
-use crate::reports::routes::{rendered, report_format};
+use crate::reports::render::{rendered, report_format};
 use crate::validate::Errors;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

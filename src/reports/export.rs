@@ -11,15 +11,15 @@ use futures_util::stream;
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook};
 
 use super::queries;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{Db, DbConn};
 use crate::error::AppError;
 use crate::findings::model::FindingStatus;
 use crate::findings::queries::FindingRow;
 use crate::http::QueryPairs;
-use crate::inspections::routes::find_in_scope;
 use crate::inspections::sections::queries as sections;
+use crate::inspections::service::find_in_scope;
+use crate::state::AppState;
 
 /// The 11 columns of the ledger, in order.
 pub const COLUMNS: [&str; 11] =

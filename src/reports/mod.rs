@@ -6,4 +6,5 @@ pub mod export;
 pub mod model;
 pub mod periods;
 pub mod queries;
+pub mod render;
 pub mod routes;

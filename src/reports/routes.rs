@@ -10,10 +10,9 @@ use super::api::{
     GroupStats, InspectionStats, PeriodCount, ProgressSummary, ReportedAssignment, SectionStats, SilentAssignment,
     UnitStats,
 };
-use super::model::{ReportFormat, ReportModel};
 use super::periods::HalfMonth;
 use super::queries;
-use crate::app::AppState;
+use super::render::{rendered, report_format};
 use crate::assignments::api::Assignment;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
@@ -25,8 +24,9 @@ use crate::http::{IfMatch, QueryPairs};
 use crate::inspections::api::Inspection;
 use crate::inspections::model::{InspectionAction, InspectionStatus};
 use crate::inspections::queries as inspection_queries;
-use crate::inspections::routes::find_in_scope;
 use crate::inspections::sections::queries as sections;
+use crate::inspections::service::find_in_scope;
+use crate::state::AppState;
 use diesel::prelude::*;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -214,22 +214,6 @@ pub async fn progress_summary(
         })
         .await?;
     Ok(HttpResponse::Ok().json(summary))
-}
-
-/// Parses `format` (markdown default).
-pub fn report_format(q: &QueryPairs) -> Result<ReportFormat, AppError> {
-    q.only(&["format"])?;
-    match q.one("format")? {
-        None => Ok(ReportFormat::Markdown),
-        Some(raw) => ReportFormat::parse(raw).ok_or_else(|| {
-            AppError::BadRequest(format!("query parameter `format` must be markdown, html or text, got `{raw}`"))
-        }),
-    }
-}
-
-/// A rendered report.
-pub fn rendered(model: &ReportModel, format: ReportFormat) -> HttpResponse {
-    HttpResponse::Ok().content_type(format.content_type()).body(model.render(format))
 }
 
 /// The report (整改情况) as it stands now: the summary sentence, then every category, aspect and problem.

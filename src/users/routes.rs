@@ -5,7 +5,6 @@ use serde_json::json;
 
 use super::api::{NewUser, User, UserPatch};
 use super::queries::{self, NewUserRow, UserChanges};
-use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{password, roles_to_db, AuthUser, Role, Scope};
 use crate::db;
@@ -15,6 +14,7 @@ use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::orgs::queries as orgs;
+use crate::state::AppState;
 use crate::validate::{Errors, SHORT_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

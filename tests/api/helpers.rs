@@ -7,9 +7,10 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use diesel::{Connection, RunQueryDsl};
-use rectify::app::{self, AppState};
+use rectify::app;
 use rectify::config::Config;
 use rectify::db::Db;
+use rectify::state::AppState;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 

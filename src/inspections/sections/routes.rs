@@ -8,7 +8,6 @@ use serde_json::json;
 use super::api::{NewSection, Section, SectionPatch};
 use super::queries::{self, NewSectionRow, SectionChanges, SectionRow};
 use super::MAX_LEVEL;
-use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn};
@@ -17,7 +16,8 @@ use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
-use crate::inspections::routes::{ensure_editable, find_in_scope};
+use crate::inspections::service::{ensure_editable, find_in_scope};
+use crate::state::AppState;
 use crate::validate::{Errors, SHORT_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

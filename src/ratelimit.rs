@@ -1,4 +1,4 @@
-//! Per-client-address rate limiting of public feedback (governor's GCRA).
+//! Per-client-address rate limiting (governor's GCRA) of sign-ins and public feedback.
 //! The limit is per instance: behind a load balancer of n instances a client
 //! gets at most n times the quota.
 
