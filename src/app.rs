@@ -77,6 +77,25 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every operation under `/api/v1` needs a bearer token, except the one that issues it;
+/// declared here once instead of on each handler.
+struct BearerRequired;
+
+impl Modify for BearerRequired {
+    fn modify(&self, openapi: &mut Spec) {
+        use utoipa::openapi::security::SecurityRequirement;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") || path == "/api/v1/auth/token" {
+                continue;
+            }
+            let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for op in ops.into_iter().flatten() {
+                op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+            }
+        }
+    }
+}
+
 /// Response bodies always carry every field (absent values are `null`):
 /// mark all their properties required, so generated clients get exact types.
 /// Request bodies (`New*`, `*Patch`, `*Request`) keep their optional fields.
@@ -200,6 +219,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub fn spec() -> Spec {
     let (_, mut api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
     // The schemas collected from the handlers exist only now.
+    BearerRequired.modify(&mut api);
     ResponsesAreComplete.modify(&mut api);
     CommonProblems.modify(&mut api);
     api

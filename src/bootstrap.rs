@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Actor, Event};
-use crate::auth::{password, roles_to_db, Role};
+use crate::auth::{password, Role, RoleSet};
 use crate::config::Config;
 use crate::db::schema::users;
 use crate::db::{self, Db};
@@ -43,7 +43,7 @@ pub fn ensure_admin(db: &Db, config: &Config) -> Result<Option<String>, AppError
                 display_name: "Administrator",
                 org_unit_id: root.id,
                 password_hash: Some(hash),
-                roles: roles_to_db(&[Role::Admin]),
+                roles: RoleSet::new(&[Role::Admin]),
                 active: true,
                 version: 1,
                 created_at: now,

@@ -10,19 +10,18 @@ use crate::approvals::queries as approvals;
 use crate::assignments::model::AssignmentStatus;
 use crate::assignments::queries::{self as assignments, AssignmentChanges, NewAssignmentRow};
 use crate::audit::{self, Actor, Event};
-use crate::auth::{password, roles_to_db, Role, Scope};
+use crate::auth::{password, ApprovalChain, Role, RoleSet, Scope};
 use crate::config::Config;
 use crate::db::schema::{inspections, users};
 use crate::db::{self, Db, DbConn};
 use crate::error::AppError;
 use crate::findings::api::Derive;
-use crate::findings::model::FindingAction;
+use crate::findings::model::{FindingAction, FindingStatus};
 use crate::findings::queries as findings;
 use crate::findings::workflow;
 use crate::http::QueryPairs;
 use crate::imports::api::LedgerImport;
 use crate::imports::{document, service as import_service};
-use crate::inspections::model::chain_from_db;
 use crate::orgs::queries as orgs;
 use crate::users::queries::{self as user_queries, NewUserRow};
 
@@ -37,9 +36,9 @@ fn derive(config: &Config) -> Derive {
 
 /// The first admin: the acting user of command-line imports.
 fn admin_id(conn: &mut DbConn) -> Result<i64, AppError> {
-    let rows: Vec<(i64, String)> = users::table.select((users::id, users::roles)).order(users::id.asc()).load(conn)?;
+    let rows: Vec<(i64, RoleSet)> = users::table.select((users::id, users::roles)).order(users::id.asc()).load(conn)?;
     rows.into_iter()
-        .find(|(_, r)| crate::auth::roles_from_db(r).contains(&Role::Admin))
+        .find(|(_, r)| r.contains(Role::Admin))
         .map(|(id, _)| id)
         .ok_or_else(|| AppError::internal("no admin user: start the service once first"))
 }
@@ -90,7 +89,7 @@ fn demo_user(
             display_name: display,
             org_unit_id: unit,
             password_hash: Some(hash.to_owned()),
-            roles: roles_to_db(roles),
+            roles: RoleSet::new(roles),
             active: true,
             version: 1,
             created_at: now,
@@ -149,7 +148,7 @@ fn demo_assignment(
             responsible_unit_id: unit,
             assignee_id: Some(officer),
             due_on: due,
-            status: AssignmentStatus::Assigned.as_str().into(),
+            status: AssignmentStatus::Assigned,
             claimed_at: Some(now),
             created_by: leader,
             version: 1,
@@ -159,7 +158,7 @@ fn demo_assignment(
     )?;
     if done {
         let changes = AssignmentChanges {
-            status: Some(AssignmentStatus::Done.as_str().into()),
+            status: Some(AssignmentStatus::Done),
             completed_at: Some(Some(now)),
             outcome: Some(finding.outcome.clone().or(Some("已按整改措施完成".into()))),
             version: 2,
@@ -207,7 +206,7 @@ pub fn demo(db: &Db, config: &Config) -> Result<String, String> {
         // Bring some open findings along the workflow: in progress, waiting for sign-off.
         let open: Vec<(i64, i32)> = crate::db::schema::findings::table
             .filter(crate::db::schema::findings::inspection_id.eq(inspection.id))
-            .filter(crate::db::schema::findings::status.eq("open"))
+            .filter(crate::db::schema::findings::status.eq(FindingStatus::Open))
             .select((crate::db::schema::findings::id, crate::db::schema::findings::seq))
             .order(crate::db::schema::findings::seq.asc())
             .load(conn)?;
@@ -222,14 +221,14 @@ pub fn demo(db: &Db, config: &Config) -> Result<String, String> {
                     demo_assignment(conn, finding_id, bureau, leader, officer, true)?;
                     let finding = findings::find(conn, Scope::All, finding_id)?.ok_or(AppError::NotFound)?;
                     let now = db::now();
-                    let chain = chain_from_db(&inspection_chain(conn, inspection.id)?);
+                    let chain = inspection_chain(conn, inspection.id)?.0;
                     approvals::insert(
                         conn,
                         &approvals::NewRequestRow {
-                            kind: RequestKind::Closure.as_str().into(),
+                            kind: RequestKind::Closure,
                             finding_id,
                             submitted_by: officer,
-                            status: RequestStatus::Pending.as_str().into(),
+                            status: RequestStatus::Pending,
                             current_step: 1,
                             outcome: finding.outcome.clone().or(Some("已按整改措施完成".into())),
                             evidence: Some("[]".into()),
@@ -258,6 +257,6 @@ pub fn demo(db: &Db, config: &Config) -> Result<String, String> {
     ))
 }
 
-fn inspection_chain(conn: &mut DbConn, id: i64) -> Result<String, AppError> {
+fn inspection_chain(conn: &mut DbConn, id: i64) -> Result<ApprovalChain, AppError> {
     Ok(inspections::table.filter(inspections::id.eq(id)).select(inspections::approval_chain).first(conn)?)
 }

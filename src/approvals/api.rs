@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::model::{Decision, RequestStatus};
-use super::queries::{RequestRow, StepRow};
-use crate::auth::Role;
+use super::queries::{AwaitingUser, RequestFilter, RequestRow, StepRow};
+use crate::auth::{AuthUser, Role};
 use crate::error::AppError;
 
 /// One sign-off step.
@@ -23,15 +23,15 @@ pub struct ApprovalStep {
 }
 
 impl ApprovalStep {
-    pub fn from_row(r: StepRow) -> Result<Self, AppError> {
-        Ok(Self {
+    pub fn from_row(r: StepRow) -> Self {
+        Self {
             step: r.step,
-            role: Role::parse(&r.role).ok_or_else(|| AppError::internal(format!("unknown role `{}`", r.role)))?,
+            role: r.role,
             decided_by: r.decided_by,
-            decision: r.decision.as_deref().map(Decision::from_db).transpose()?,
+            decision: r.decision,
             comment: r.comment,
             decided_at: r.decided_at.map(|t| t.and_utc()),
-        })
+        }
     }
 }
 
@@ -78,9 +78,9 @@ impl ClosureRequest {
                 None => Vec::new(),
             },
             long_term: r.long_term.unwrap_or(false),
-            status: RequestStatus::from_db(&r.status)?,
+            status: r.status,
             current_step: r.current_step,
-            steps: steps.into_iter().map(ApprovalStep::from_row).collect::<Result<_, _>>()?,
+            steps: steps.into_iter().map(ApprovalStep::from_row).collect(),
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
             version: r.version,
@@ -115,9 +115,9 @@ impl ExtensionRequest {
             new_due_on: r.new_due_on.ok_or_else(|| AppError::internal("extension request without new_due_on"))?,
             previous_due_on: r.previous_due_on,
             reason: r.reason.unwrap_or_default(),
-            status: RequestStatus::from_db(&r.status)?,
+            status: r.status,
             current_step: r.current_step,
-            steps: steps.into_iter().map(ApprovalStep::from_row).collect::<Result<_, _>>()?,
+            steps: steps.into_iter().map(ApprovalStep::from_row).collect(),
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
             version: r.version,
@@ -162,4 +162,36 @@ pub struct NewDecision {
     /// Required to reject: it is what the submitter must do next.
     #[serde(default)]
     pub comment: Option<String>,
+}
+
+/// `awaiting=me`: pending requests whose current step the caller may decide.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Awaiting {
+    Me,
+}
+
+/// Filters of the closure and extension request lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RequestQuery {
+    /// Repeatable (`status=pending&status=rejected`) or comma-separated.
+    #[serde(default, deserialize_with = "crate::http::query::comma_list")]
+    pub status: Vec<RequestStatus>,
+    pub inspection_id: Option<i64>,
+    pub finding_id: Option<i64>,
+    /// `me`: pending requests whose current step the caller may decide (their role, not the submitter, no other step decided by them).
+    #[param(inline)]
+    pub awaiting: Option<Awaiting>,
+}
+
+impl RequestQuery {
+    /// The filter for `user` (`awaiting=me` resolved to their id and roles).
+    pub fn for_user(self, user: &AuthUser) -> RequestFilter {
+        let awaiting = self.awaiting.map(|Awaiting::Me| AwaitingUser {
+            user_id: user.id,
+            roles: if user.is_admin() { None } else { Some(user.roles.clone()) },
+        });
+        RequestFilter { status: self.status, inspection_id: self.inspection_id, finding_id: self.finding_id, awaiting }
+    }
 }

@@ -3,6 +3,8 @@
 //! one decision per step, separation of duties.
 
 pub mod api;
+pub mod closures;
+pub mod extensions;
 pub mod model;
 pub mod queries;
 pub mod routes;

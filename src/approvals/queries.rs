@@ -3,9 +3,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::{BigInt, Bool, Text};
 
-use super::model::{RequestKind, RequestStatus};
+use super::model::{Decision, RequestKind, RequestStatus, StepState};
 use crate::auth::scope::visible_inspection_ids;
 use crate::auth::{Role, Scope};
 use crate::db::schema::{approval_requests as ar, approval_steps as st, findings};
@@ -16,10 +16,10 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Queryable)]
 pub struct RequestRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: RequestKind,
     pub finding_id: i64,
     pub submitted_by: i64,
-    pub status: String,
+    pub status: RequestStatus,
     pub current_step: i32,
     pub outcome: Option<String>,
     pub evidence: Option<String>,
@@ -55,11 +55,25 @@ crate::columns!(COLUMNS: Columns = ar {
 pub struct StepRow {
     pub request_id: i64,
     pub step: i32,
-    pub role: String,
+    pub role: Role,
     pub decided_by: Option<i64>,
-    pub decision: Option<String>,
+    pub decision: Option<Decision>,
     pub comment: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
+}
+
+impl StepRow {
+    /// The step as the separation-of-duties rules see it.
+    pub fn state(&self) -> StepState {
+        StepState { step: self.step, role: self.role, decided_by: self.decided_by }
+    }
+}
+
+impl crate::db::versioned::Versioned for RequestRow {
+    const TABLE: &'static str = "approval_requests";
+    fn version(&self) -> i32 {
+        self.version
+    }
 }
 
 crate::columns!(STEP_COLUMNS: StepColumns = st {
@@ -81,7 +95,7 @@ fn visible_finding_ids(unit: i64) -> _ {
 
 /// One request of `kind`, if its finding lies in `scope`.
 pub fn find(conn: &mut DbConn, scope: Scope, kind: RequestKind, id: i64) -> Result<Option<RequestRow>, AppError> {
-    let mut q = ar::table.filter(ar::id.eq(id)).filter(ar::kind.eq(kind.as_str())).select(COLUMNS).into_boxed();
+    let mut q = ar::table.filter(ar::id.eq(id)).filter(ar::kind.eq(kind)).select(COLUMNS).into_boxed();
     if let Scope::Unit(unit) = scope {
         q = q.filter(ar::finding_id.eq_any(visible_finding_ids(unit)));
     }
@@ -99,7 +113,7 @@ pub fn steps(conn: &mut DbConn, request_ids: &[i64]) -> Result<Vec<StepRow>, App
 
 /// Who is asking for the `awaiting=me` list.
 #[derive(Debug, Clone)]
-pub struct Awaiting {
+pub struct AwaitingUser {
     pub user_id: i64,
     /// None for admins, who may decide any step.
     pub roles: Option<Vec<Role>>,
@@ -111,7 +125,7 @@ pub struct RequestFilter {
     pub status: Vec<RequestStatus>,
     pub inspection_id: Option<i64>,
     pub finding_id: Option<i64>,
-    pub awaiting: Option<Awaiting>,
+    pub awaiting: Option<AwaitingUser>,
 }
 
 /// A page of requests of `kind` in `scope`, by id.
@@ -123,17 +137,13 @@ pub fn list(
     after: i64,
     limit: i64,
 ) -> Result<Vec<RequestRow>, AppError> {
-    let mut q = ar::table
-        .filter(ar::kind.eq(kind.as_str()))
-        .filter(ar::id.gt(after))
-        .select(COLUMNS)
-        .order(ar::id.asc())
-        .into_boxed();
+    let mut q =
+        ar::table.filter(ar::kind.eq(kind)).filter(ar::id.gt(after)).select(COLUMNS).order(ar::id.asc()).into_boxed();
     if let Scope::Unit(unit) = scope {
         q = q.filter(ar::finding_id.eq_any(visible_finding_ids(unit)));
     }
     if !filter.status.is_empty() {
-        q = q.filter(ar::status.eq_any(filter.status.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        q = q.filter(ar::status.eq_any(filter.status.clone()));
     }
     if let Some(i) = filter.inspection_id {
         q = q.filter(ar::finding_id.eq_any(findings::table.select(findings::id).filter(findings::inspection_id.eq(i))));
@@ -142,17 +152,32 @@ pub fn list(
         q = q.filter(ar::finding_id.eq(f));
     }
     if let Some(me) = &filter.awaiting {
-        q = q.filter(ar::status.eq(RequestStatus::Pending.as_str())).filter(ar::submitted_by.ne(me.user_id));
+        q = q.filter(ar::status.eq(RequestStatus::Pending)).filter(ar::submitted_by.ne(me.user_id));
         // Correlated subqueries: the current step is the caller's to decide,
         // and the caller decided no other step of the request.
         if let Some(roles) = &me.roles {
-            // Role names come from the Role enum, never from the client.
-            let names: Vec<String> = roles.iter().map(|r| format!("'{}'", r.as_str())).collect();
-            let names = if names.is_empty() { "''".to_owned() } else { names.join(", ") };
-            q = q.filter(sql::<Bool>(&format!(
-                "EXISTS (SELECT 1 FROM approval_steps s WHERE s.request_id = approval_requests.id \
-                 AND s.step = approval_requests.current_step AND s.role IN ({names}))"
-            )));
+            // A correlated subquery, which diesel's DSL cannot express: the roles are bound as
+            // parameters, always five (a role set has at most five; repeats change nothing).
+            let r = |i: usize| roles.get(i).or(roles.first()).copied().unwrap_or(Role::Viewer);
+            if roles.is_empty() {
+                q = q.filter(sql::<Bool>("1 = 0"));
+            }
+            q = q.filter(
+                sql::<Bool>(
+                    "EXISTS (SELECT 1 FROM approval_steps s WHERE s.request_id = approval_requests.id \
+                     AND s.step = approval_requests.current_step AND s.role IN (",
+                )
+                .bind::<Text, _>(r(0))
+                .sql(", ")
+                .bind::<Text, _>(r(1))
+                .sql(", ")
+                .bind::<Text, _>(r(2))
+                .sql(", ")
+                .bind::<Text, _>(r(3))
+                .sql(", ")
+                .bind::<Text, _>(r(4))
+                .sql("))"),
+            );
         }
         q = q.filter(
             sql::<Bool>(
@@ -170,8 +195,8 @@ pub fn has_pending(conn: &mut DbConn, finding_id: i64, kind: RequestKind) -> Res
     Ok(diesel::dsl::select(diesel::dsl::exists(
         ar::table
             .filter(ar::finding_id.eq(finding_id))
-            .filter(ar::kind.eq(kind.as_str()))
-            .filter(ar::status.eq(RequestStatus::Pending.as_str())),
+            .filter(ar::kind.eq(kind))
+            .filter(ar::status.eq(RequestStatus::Pending)),
     ))
     .get_result(conn)?)
 }
@@ -180,10 +205,10 @@ pub fn has_pending(conn: &mut DbConn, finding_id: i64, kind: RequestKind) -> Res
 #[derive(Debug, Insertable)]
 #[diesel(table_name = ar)]
 pub struct NewRequestRow {
-    pub kind: String,
+    pub kind: RequestKind,
     pub finding_id: i64,
     pub submitted_by: i64,
-    pub status: String,
+    pub status: RequestStatus,
     pub current_step: i32,
     pub outcome: Option<String>,
     pub evidence: Option<String>,
@@ -201,7 +226,7 @@ pub fn insert(conn: &mut DbConn, row: &NewRequestRow, chain: &[Role]) -> Result<
     let request: RequestRow = diesel::insert_into(ar::table).values(row).returning(COLUMNS).get_result(conn)?;
     for (i, role) in chain.iter().enumerate() {
         diesel::insert_into(st::table)
-            .values((st::request_id.eq(request.id), st::step.eq(i as i32 + 1), st::role.eq(role.as_str())))
+            .values((st::request_id.eq(request.id), st::step.eq(i as i32 + 1), st::role.eq(*role)))
             .execute(conn)?;
     }
     Ok(request)
@@ -217,13 +242,10 @@ pub fn advance(
     now: NaiveDateTime,
 ) -> Result<Option<RequestRow>, AppError> {
     Ok(diesel::update(
-        ar::table
-            .filter(ar::id.eq(id))
-            .filter(ar::version.eq(expected))
-            .filter(ar::status.eq(RequestStatus::Pending.as_str())),
+        ar::table.filter(ar::id.eq(id)).filter(ar::version.eq(expected)).filter(ar::status.eq(RequestStatus::Pending)),
     )
     .set((
-        ar::status.eq(status.as_str()),
+        ar::status.eq(status),
         ar::current_step.eq(current_step),
         ar::version.eq(expected + 1),
         ar::updated_at.eq(now),
@@ -239,7 +261,7 @@ pub fn decide_step(
     request_id: i64,
     step: i32,
     decided_by: i64,
-    decision: &str,
+    decision: Decision,
     comment: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {

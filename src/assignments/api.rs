@@ -6,7 +6,6 @@ use utoipa::ToSchema;
 
 use super::model::AssignmentStatus;
 use super::queries::{AssignmentRow, ReportRow};
-use crate::error::AppError;
 use crate::validate::double_option;
 
 /// A piece of a finding's rectification, with a responsible person and a deadline (任务到人、责任到岗).
@@ -35,9 +34,9 @@ pub struct Assignment {
 }
 
 impl Assignment {
-    pub fn from_row(r: AssignmentRow, today: NaiveDate) -> Result<Self, AppError> {
-        let status = AssignmentStatus::from_db(&r.status)?;
-        Ok(Self {
+    pub fn from_row(r: AssignmentRow, today: NaiveDate) -> Self {
+        let status = r.status;
+        Self {
             id: r.id,
             finding_id: r.finding_id,
             title: r.title,
@@ -53,7 +52,7 @@ impl Assignment {
             version: r.version,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
-        })
+        }
     }
 }
 

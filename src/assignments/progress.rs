@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::api::{NewProgressReport, ProgressReport};
-use super::model::{half_month, AssignmentAction, AssignmentStatus};
+use super::model::{half_month, AssignmentAction};
 use super::queries::{self, NewReportRow};
 use super::service::assignment_in_scope;
 use crate::audit::{self, Event};
@@ -35,7 +35,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
     ),
-    security(("bearer" = []))
 )]
 #[post("/assignments/{id}/progress")]
 pub async fn report_progress(
@@ -60,7 +59,7 @@ pub async fn report_progress(
         if assignment.assignee_id != Some(user.id) && user.require_any(&[Role::Leader]).is_err() {
             return Err(AppError::Forbidden("only the assignee or a leader may report progress".into()));
         }
-        AssignmentStatus::from_db(&assignment.status)?.transition(AssignmentAction::Report)?;
+        assignment.status.transition(AssignmentAction::Report)?;
         let finding = find_in_scope_by_id(conn, user.scope(), assignment.finding_id)?;
         let now = db::now();
         let row = queries::insert_report(
@@ -104,7 +103,6 @@ pub async fn report_progress(
         (status = 200, description = "A page of reports", body = Page<ProgressReport>),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/assignments/{id}/progress")]
 pub async fn list_progress(

@@ -20,7 +20,7 @@ pub struct AssignmentRow {
     pub responsible_unit_id: i64,
     pub assignee_id: Option<i64>,
     pub due_on: NaiveDate,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub claimed_at: Option<NaiveDateTime>,
     pub completed_at: Option<NaiveDateTime>,
     pub outcome: Option<String>,
@@ -97,9 +97,9 @@ pub fn list(
         q = q.filter(a::responsible_unit_id.eq(u));
     }
     if !filter.status.is_empty() {
-        q = q.filter(a::status.eq_any(filter.status.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        q = q.filter(a::status.eq_any(filter.status.clone()));
     }
-    let done = AssignmentStatus::Done.as_str();
+    let done = AssignmentStatus::Done;
     match filter.overdue {
         Some(true) => q = q.filter(a::status.ne(done).and(a::due_on.lt(today))),
         Some(false) => q = q.filter(a::status.eq(done).or(a::due_on.ge(today))),
@@ -109,6 +109,15 @@ pub fn list(
         q = q.filter(a::finding_id.eq_any(findings::table.select(findings::id).filter(findings::inspection_id.eq(i))));
     }
     Ok(q.limit(limit).load(conn)?)
+}
+
+/// The latest due date among a finding's assignments that are not done yet.
+pub fn latest_open_due(conn: &mut DbConn, finding_id: i64) -> Result<Option<NaiveDate>, AppError> {
+    Ok(assignments::table
+        .filter(assignments::finding_id.eq(finding_id))
+        .filter(assignments::status.ne(AssignmentStatus::Done))
+        .select(diesel::dsl::max(assignments::due_on))
+        .first(conn)?)
 }
 
 /// Every assignment of a finding.
@@ -130,7 +139,7 @@ pub struct NewAssignmentRow {
     pub responsible_unit_id: i64,
     pub assignee_id: Option<i64>,
     pub due_on: NaiveDate,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub claimed_at: Option<NaiveDateTime>,
     pub created_by: i64,
     pub version: i32,
@@ -151,7 +160,7 @@ pub struct AssignmentChanges {
     pub responsible_unit_id: Option<i64>,
     pub assignee_id: Option<Option<i64>>,
     pub due_on: Option<NaiveDate>,
-    pub status: Option<String>,
+    pub status: Option<AssignmentStatus>,
     pub claimed_at: Option<Option<NaiveDateTime>>,
     pub completed_at: Option<Option<NaiveDateTime>>,
     pub outcome: Option<Option<String>>,

@@ -19,7 +19,7 @@ use crate::findings::service::find_in_scope_by_id;
 use crate::findings::workflow;
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
+use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::inspections::service::{ensure_editable, find_in_scope};
 use crate::orgs::queries as orgs;
@@ -36,10 +36,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(claim_assignment)
         .service(complete_assignment)
         .configure(super::progress::configure);
-}
-
-fn status(row: &AssignmentRow) -> Result<AssignmentStatus, AppError> {
-    AssignmentStatus::from_db(&row.status)
 }
 
 /// An assignment's deadline may not run past its finding's.
@@ -103,7 +99,6 @@ fn event(action: &'static str, a: &Assignment, finding: &FindingRow, data: serde
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
     ),
-    security(("bearer" = []))
 )]
 #[post("/findings/{id}/assignments")]
 pub async fn create_assignment(
@@ -144,9 +139,7 @@ pub async fn create_assignment(
                 responsible_unit_id: unit,
                 assignee_id: assignee,
                 due_on,
-                status: if assignee.is_some() { AssignmentStatus::Assigned } else { AssignmentStatus::Unassigned }
-                    .as_str()
-                    .to_owned(),
+                status: if assignee.is_some() { AssignmentStatus::Assigned } else { AssignmentStatus::Unassigned },
                 claimed_at: assignee.map(|_| now),
                 created_by: user_id,
                 version: 1,
@@ -154,7 +147,7 @@ pub async fn create_assignment(
                 updated_at: now,
             },
         )?;
-        let created = Assignment::from_row(row, today)?;
+        let created = Assignment::from_row(row, today);
         let data = json!({"after": created, "finding_status": {"from": from, "to": finding_after.status}});
         audit::record(conn, &actor, event("assignment.created", &created, &finding, data))?;
         Created::new(&created, format!("/api/v1/assignments/{}", created.id), created.version)
@@ -162,9 +155,9 @@ pub async fn create_assignment(
     .await
 }
 
-fn page_of(state: &AppState, rows: Vec<AssignmentRow>, limit: i64) -> Result<Page<Assignment>, AppError> {
+fn page_of(state: &AppState, rows: Vec<AssignmentRow>, limit: i64) -> Page<Assignment> {
     let today = state.today();
-    try_paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), |r| Assignment::from_row(r, today))
+    paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), |r| Assignment::from_row(r, today))
 }
 
 /// The assignments of one finding, by id.
@@ -179,7 +172,6 @@ fn page_of(state: &AppState, rows: Vec<AssignmentRow>, limit: i64) -> Result<Pag
         (status = 200, description = "A page of assignments", body = Page<Assignment>),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/findings/{id}/assignments")]
 pub async fn list_finding_assignments(
@@ -200,7 +192,7 @@ pub async fn list_finding_assignments(
             queries::list(conn, scope, &filter, today, after, limit + 1)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page_of(&state, rows, limit)?))
+    Ok(HttpResponse::Ok().json(page_of(&state, rows, limit)))
 }
 
 /// Assignments in the caller's scope; `assignee_id=me` is a person's inbox.
@@ -220,7 +212,6 @@ pub async fn list_finding_assignments(
         (status = 400, response = responses::BadRequest),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/assignments")]
 pub async fn list_assignments(
@@ -252,7 +243,7 @@ pub async fn list_assignments(
     };
     let (scope, limit, today) = (user.scope(), page.limit, state.today());
     let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, today, after, limit + 1)).await?;
-    Ok(HttpResponse::Ok().json(page_of(&state, rows, limit)?))
+    Ok(HttpResponse::Ok().json(page_of(&state, rows, limit)))
 }
 
 /// One assignment in the caller's scope.
@@ -262,7 +253,6 @@ pub async fn list_assignments(
     responses(
         (status = 200, description = "The assignment", body = Assignment, headers(("ETag" = String))),
     ),
-    security(("bearer" = []))
 )]
 #[get("/assignments/{id}")]
 pub async fn get_assignment(
@@ -272,7 +262,7 @@ pub async fn get_assignment(
 ) -> Result<HttpResponse, AppError> {
     let (scope, id) = (user.scope(), id.into_inner());
     let row = state.db.run(move |conn| assignment_in_scope(conn, scope, id)).await?;
-    let a = Assignment::from_row(row, state.today())?;
+    let a = Assignment::from_row(row, state.today());
     Ok(ok_with_etag(a.version, &a))
 }
 
@@ -288,7 +278,6 @@ pub async fn get_assignment(
         (status = 412, response = responses::PreconditionFailed),
         (status = 428, response = responses::PreconditionRequired),
     ),
-    security(("bearer" = []))
 )]
 #[patch("/assignments/{id}")]
 pub async fn update_assignment(
@@ -312,14 +301,14 @@ pub async fn update_assignment(
             let before = assignment_in_scope(conn, user.scope(), id)?;
             if_match.require(before.version)?;
             let finding = find_in_scope_by_id(conn, user.scope(), before.finding_id)?;
-            let mut next = status(&before)?.transition(AssignmentAction::Edit)?;
+            let mut next = before.status.transition(AssignmentAction::Edit)?;
             let action = match patch.assignee_id {
                 Some(Some(_)) => AssignmentAction::Assign,
                 Some(None) => AssignmentAction::Unassign,
                 None => AssignmentAction::Edit,
             };
             if action != AssignmentAction::Edit {
-                next = status(&before)?.transition(action)?;
+                next = before.status.transition(action)?;
             }
             let mut errors = Errors::new();
             if let Some(due) = patch.due_on {
@@ -340,7 +329,7 @@ pub async fn update_assignment(
                 responsible_unit_id: patch.responsible_unit_id,
                 assignee_id: patch.assignee_id,
                 due_on: patch.due_on,
-                status: Some(next.as_str().to_owned()),
+                status: Some(next),
                 claimed_at: match action {
                     AssignmentAction::Assign => Some(Some(now)),
                     AssignmentAction::Unassign => Some(None),
@@ -352,7 +341,7 @@ pub async fn update_assignment(
             };
             let after = queries::update(conn, id, before.version, &changes)?
                 .ok_or(AppError::PreconditionFailed { current: before.version })?;
-            let (before, after) = (Assignment::from_row(before, today)?, Assignment::from_row(after, today)?);
+            let (before, after) = (Assignment::from_row(before, today), Assignment::from_row(after, today));
             let name = match action {
                 AssignmentAction::Assign => "assignment.assigned",
                 AssignmentAction::Unassign => "assignment.unassigned",
@@ -376,7 +365,6 @@ pub async fn update_assignment(
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
-    security(("bearer" = []))
 )]
 #[post("/assignments/{id}/claim")]
 pub async fn claim_assignment(
@@ -393,7 +381,7 @@ pub async fn claim_assignment(
             db::lock_row(conn, "assignments", id)?;
             let before = assignment_in_scope(conn, user.scope(), id)?;
             if_match.check(before.version)?;
-            let next = status(&before)?.transition(AssignmentAction::Claim)?;
+            let next = before.status.transition(AssignmentAction::Claim)?;
             if !scope::unit_in_scope(conn, user.scope(), before.responsible_unit_id)? {
                 return Err(AppError::Forbidden("only the responsible unit may claim this assignment".into()));
             }
@@ -401,7 +389,7 @@ pub async fn claim_assignment(
             let now = db::now();
             let changes = AssignmentChanges {
                 assignee_id: Some(Some(user.id)),
-                status: Some(next.as_str().to_owned()),
+                status: Some(next),
                 claimed_at: Some(Some(now)),
                 version: before.version + 1,
                 updated_at: now,
@@ -409,7 +397,7 @@ pub async fn claim_assignment(
             };
             let after = queries::update(conn, id, before.version, &changes)?
                 .ok_or_else(|| AppError::Conflict("someone else claimed it first".into()))?;
-            let after = Assignment::from_row(after, today)?;
+            let after = Assignment::from_row(after, today);
             audit::record(conn, &actor, event("assignment.claimed", &after, &finding, json!({"after": after})))?;
             Ok(after)
         })
@@ -428,7 +416,6 @@ pub async fn claim_assignment(
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
-    security(("bearer" = []))
 )]
 #[post("/assignments/{id}/complete")]
 pub async fn complete_assignment(
@@ -448,14 +435,14 @@ pub async fn complete_assignment(
             db::lock_row(conn, "assignments", id)?;
             let before = assignment_in_scope(conn, user.scope(), id)?;
             if_match.check(before.version)?;
-            let next = status(&before)?.transition(AssignmentAction::Complete)?;
+            let next = before.status.transition(AssignmentAction::Complete)?;
             if before.assignee_id != Some(user.id) {
                 return Err(AppError::Forbidden("only the assignee may complete an assignment".into()));
             }
             let finding = find_in_scope_by_id(conn, user.scope(), before.finding_id)?;
             let now = db::now();
             let changes = AssignmentChanges {
-                status: Some(next.as_str().to_owned()),
+                status: Some(next),
                 completed_at: Some(Some(now)),
                 outcome: Some(Some(outcome)),
                 version: before.version + 1,
@@ -464,7 +451,7 @@ pub async fn complete_assignment(
             };
             let after = queries::update(conn, id, before.version, &changes)?
                 .ok_or_else(|| AppError::Conflict("the assignment changed meanwhile".into()))?;
-            let after = Assignment::from_row(after, today)?;
+            let after = Assignment::from_row(after, today);
             audit::record(conn, &actor, event("assignment.completed", &after, &finding, json!({"after": after})))?;
             Ok(after)
         })

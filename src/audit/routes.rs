@@ -42,7 +42,6 @@ fn start_after(q: &QueryPairs, page: &PageParams, state: &AppState, sort: &str) 
         (status = 400, response = responses::BadRequest),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/events")]
 pub async fn list_events(state: web::Data<AppState>, user: AuthUser, q: QueryPairs) -> Result<HttpResponse, AppError> {
@@ -67,7 +66,6 @@ pub async fn list_events(state: web::Data<AppState>, user: AuthUser, q: QueryPai
         (status = 200, description = "The finding's history", body = Page<AuditEvent>),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/findings/{id}/history")]
 pub async fn finding_history(

@@ -11,8 +11,6 @@ use std::pin::Pin;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::db::schema::users;
@@ -21,47 +19,64 @@ use crate::state::AppState;
 use crate::telemetry::RequestId;
 use token::Subject;
 
-/// What a user may do (a user may hold several roles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Inspector,
-    Leader,
-    Officer,
-    Viewer,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Inspector, Role::Leader, Role::Officer, Role::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Inspector => "inspector",
-            Role::Leader => "leader",
-            Role::Officer => "officer",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
+crate::string_enum! {
+    /// What a user may do (a user may hold several roles).
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        Admin => "admin",
+        Inspector => "inspector",
+        Leader => "leader",
+        Officer => "officer",
+        Viewer => "viewer",
     }
 }
 
-/// Stores a role set as the comma-separated text kept in `users.roles`.
-pub fn roles_to_db(roles: &[Role]) -> String {
-    let mut sorted = roles.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    sorted.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+/// Roles as comma-separated text: a user's role set (`users.roles`) or an approval chain.
+fn roles_text(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
 
-/// Reads `users.roles`; unknown names (from a newer version) are skipped.
-pub fn roles_from_db(raw: &str) -> Vec<Role> {
+/// Reads comma-separated roles; unknown names (from a newer version) are skipped.
+fn parse_roles(raw: &str) -> Vec<Role> {
     raw.split(',').filter_map(|s| Role::parse(s.trim())).collect()
 }
+
+/// The roles a user holds: a set, stored sorted and without repeats in `users.roles`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct RoleSet(Vec<Role>);
+
+impl RoleSet {
+    pub fn new(roles: &[Role]) -> Self {
+        let mut sorted = roles.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        Self(sorted)
+    }
+
+    pub fn roles(&self) -> &[Role] {
+        &self.0
+    }
+
+    pub fn contains(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+
+    pub fn into_vec(self) -> Vec<Role> {
+        self.0
+    }
+}
+
+crate::text_sql_type!(RoleSet, |raw: &str| Some(RoleSet(parse_roles(raw))), |s: &RoleSet| roles_text(&s.0));
+
+/// The ordered roles that sign off a request step by step (order and repeats matter).
+#[derive(Debug, Clone, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct ApprovalChain(pub Vec<Role>);
+
+crate::text_sql_type!(ApprovalChain, |raw: &str| Some(ApprovalChain(parse_roles(raw))), |c: &ApprovalChain| {
+    roles_text(&c.0)
+});
 
 /// Which org units a caller sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +138,7 @@ struct UserRow {
     username: String,
     display_name: String,
     org_unit_id: i64,
-    roles: String,
+    roles: RoleSet,
     active: bool,
 }
 
@@ -175,7 +190,7 @@ impl FromRequest for AuthUser {
                     username: u.username,
                     display_name: u.display_name,
                     org_unit_id: u.org_unit_id,
-                    roles: roles_from_db(&u.roles),
+                    roles: u.roles.into_vec(),
                     request_id,
                 }),
                 _ => Err(AppError::Unauthorized("the token is invalid or expired".into())),
@@ -189,10 +204,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_round_trip_sorted_and_unique() {
-        let raw = roles_to_db(&[Role::Officer, Role::Admin, Role::Officer]);
-        assert_eq!(raw, "admin,officer");
-        assert_eq!(roles_from_db(&raw), vec![Role::Admin, Role::Officer]);
-        assert_eq!(roles_from_db("admin,unknown"), vec![Role::Admin]);
+    fn role_sets_are_sorted_and_unique_and_skip_unknown_names() {
+        let set = RoleSet::new(&[Role::Officer, Role::Admin, Role::Officer]);
+        assert_eq!(roles_text(set.roles()), "admin,officer");
+        assert_eq!(parse_roles("admin,officer"), vec![Role::Admin, Role::Officer]);
+        assert_eq!(parse_roles("admin,unknown"), vec![Role::Admin]);
+    }
+
+    #[test]
+    fn approval_chains_keep_order_and_repeats() {
+        let chain = [Role::Leader, Role::Inspector, Role::Leader];
+        assert_eq!(parse_roles(&roles_text(&chain)), chain.to_vec());
     }
 }

@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 
 use super::api::{Me, TokenRequest, TokenResponse};
-use super::{password, roles_from_db, AuthUser};
+use super::{password, AuthUser, RoleSet};
 use crate::db::schema::users;
 use crate::error::{responses, AppError};
 use crate::http::Json;
@@ -35,7 +35,7 @@ pub async fn issue_token(
     let found = state
         .db
         .run(move |conn| {
-            let row: Option<(i64, Option<String>, String, i64, bool)> = users::table
+            let row: Option<(i64, Option<String>, RoleSet, i64, bool)> = users::table
                 .filter(users::username.eq(&username))
                 .select((users::id, users::password_hash, users::roles, users::org_unit_id, users::active))
                 .first(conn)
@@ -55,7 +55,7 @@ pub async fn issue_token(
     let Some((id, roles, unit)) = found else {
         return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
     };
-    let roles = roles_from_db(&roles).iter().map(|r| r.as_str().to_owned()).collect();
+    let roles = roles.roles().iter().map(|r| r.as_str().to_owned()).collect();
     let access_token = state.tokens.issue(id, roles, unit)?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
         access_token,
@@ -70,7 +70,6 @@ pub async fn issue_token(
     responses(
         (status = 200, description = "The caller", body = Me),
     ),
-    security(("bearer" = []))
 )]
 #[get("/auth/me")]
 pub async fn me(user: AuthUser) -> HttpResponse {

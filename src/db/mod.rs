@@ -2,6 +2,7 @@
 //! pool, and the blocking-pool runner every handler goes through.
 
 pub mod schema;
+pub mod versioned;
 
 use std::time::Duration;
 

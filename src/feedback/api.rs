@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::model::FeedbackStatus;
 use super::queries::FeedbackRow;
-use crate::error::AppError;
 use crate::validate::double_option;
 
 /// Feedback from the public on a published report, as staff see it.
@@ -26,19 +25,19 @@ pub struct Feedback {
 }
 
 impl Feedback {
-    pub fn from_row(r: FeedbackRow, show_contact: bool) -> Result<Self, AppError> {
-        Ok(Self {
+    pub fn from_row(r: FeedbackRow, show_contact: bool) -> Self {
+        Self {
             id: r.id,
             inspection_id: r.inspection_id,
             content: r.content,
             contact: if show_contact { r.contact } else { None },
-            status: FeedbackStatus::from_db(&r.status)?,
+            status: r.status,
             response: r.response,
             responded_by: r.responded_by,
             version: r.version,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
-        })
+        }
     }
 }
 
@@ -72,4 +71,14 @@ pub struct FeedbackReceipt {
     pub id: i64,
     pub status: FeedbackStatus,
     pub received_at: DateTime<Utc>,
+}
+
+/// Filters of the staff feedback list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedbackFilter {
+    pub inspection_id: Option<i64>,
+    /// Repeatable (`status=new&status=acknowledged`) or comma-separated.
+    #[serde(default, deserialize_with = "crate::http::query::comma_list")]
+    pub status: Vec<FeedbackStatus>,
 }

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::api::FeedbackFilter;
+use super::model::FeedbackStatus;
 use crate::auth::scope::visible_inspection_ids;
 use crate::auth::Scope;
 use crate::db::schema::public_feedback as pf;
@@ -16,7 +18,7 @@ pub struct FeedbackRow {
     pub inspection_id: i64,
     pub content: String,
     pub contact: Option<String>,
-    pub status: String,
+    pub status: FeedbackStatus,
     pub response: Option<String>,
     pub responded_by: Option<i64>,
     pub version: i32,
@@ -49,7 +51,7 @@ pub fn insert(
             pf::inspection_id.eq(inspection_id),
             pf::content.eq(content),
             pf::contact.eq(contact),
-            pf::status.eq("new"),
+            pf::status.eq(FeedbackStatus::New),
             pf::version.eq(1),
             pf::created_at.eq(now),
             pf::updated_at.eq(now),
@@ -69,8 +71,7 @@ pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<FeedbackR
 pub fn list(
     conn: &mut DbConn,
     scope: Scope,
-    inspection_id: Option<i64>,
-    status: &[String],
+    filter: &FeedbackFilter,
     after: i64,
     limit: i64,
 ) -> Result<Vec<FeedbackRow>, AppError> {
@@ -78,11 +79,11 @@ pub fn list(
     if let Scope::Unit(unit) = scope {
         q = q.filter(pf::inspection_id.eq_any(visible_inspection_ids(unit)));
     }
-    if let Some(i) = inspection_id {
+    if let Some(i) = filter.inspection_id {
         q = q.filter(pf::inspection_id.eq(i));
     }
-    if !status.is_empty() {
-        q = q.filter(pf::status.eq_any(status.to_vec()));
+    if !filter.status.is_empty() {
+        q = q.filter(pf::status.eq_any(filter.status.clone()));
     }
     Ok(q.limit(limit).load(conn)?)
 }
@@ -91,7 +92,7 @@ pub fn update(
     conn: &mut DbConn,
     id: i64,
     expected: i32,
-    status: &str,
+    status: FeedbackStatus,
     response: Option<Option<String>>,
     responded_by: i64,
     now: NaiveDateTime,

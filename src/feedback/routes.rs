@@ -3,7 +3,7 @@
 use actix_web::{get, patch, web, HttpResponse};
 use serde_json::json;
 
-use super::api::{Feedback, FeedbackPatch};
+use super::api::{Feedback, FeedbackFilter, FeedbackPatch};
 use super::model::FeedbackStatus;
 use super::queries;
 use crate::audit::{self, Event};
@@ -11,8 +11,9 @@ use crate::auth::{AuthUser, Role};
 use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
-use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
-use crate::http::{IfMatch, Json, QueryPairs};
+use crate::http::pagination::{by_id, paginate, Page};
+use crate::http::query::{ListQuery, PageQuery};
+use crate::http::{IfMatch, Json};
 use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT};
 
@@ -28,37 +29,23 @@ fn sees_contact(user: &AuthUser) -> bool {
 /// Public feedback on inspections in the caller's scope.
 #[utoipa::path(
     tag = "feedback",
-    params(
-        ("inspection_id" = Option<i64>, Query),
-        ("status" = Option<Vec<FeedbackStatus>>, Query, description = "Repeatable"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
-    ),
+    params(FeedbackFilter, PageQuery),
     responses(
         (status = 200, description = "A page of feedback", body = Page<Feedback>),
         (status = 400, response = responses::BadRequest),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/feedback")]
 pub async fn list_feedback(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: QueryPairs,
+    q: ListQuery<FeedbackFilter>,
 ) -> Result<HttpResponse, AppError> {
-    q.only(&["inspection_id", "status", "limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
-    let mut status = Vec::new();
-    for s in q.all("status") {
-        let parsed = FeedbackStatus::parse(s)
-            .ok_or_else(|| AppError::BadRequest(format!("query parameter `status`: unknown status `{s}`")))?;
-        status.push(parsed.as_str().to_owned());
-    }
-    let (scope, limit, inspection_id, show) = (user.scope(), page.limit, q.id("inspection_id")?, sees_contact(&user));
-    let rows = state.db.run(move |conn| queries::list(conn, scope, inspection_id, &status, after, limit + 1)).await?;
-    let page = try_paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), |r| Feedback::from_row(r, show))?;
+    let after = q.page.after_id(&state.cursor_key, "id")?;
+    let (scope, limit, filter, show) = (user.scope(), q.page.limit, q.filter, sees_contact(&user));
+    let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, after, limit + 1)).await?;
+    let page = paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), |r| Feedback::from_row(r, show));
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -69,7 +56,6 @@ pub async fn list_feedback(
     responses(
         (status = 200, description = "The feedback", body = Feedback, headers(("ETag" = String))),
     ),
-    security(("bearer" = []))
 )]
 #[get("/feedback/{id}")]
 pub async fn get_feedback(
@@ -79,7 +65,7 @@ pub async fn get_feedback(
 ) -> Result<HttpResponse, AppError> {
     let (scope, id, show) = (user.scope(), id.into_inner(), sees_contact(&user));
     let row = state.db.run(move |conn| queries::find(conn, scope, id)).await?.ok_or(AppError::NotFound)?;
-    let f = Feedback::from_row(row, show)?;
+    let f = Feedback::from_row(row, show);
     Ok(ok_with_etag(f.version, &f))
 }
 
@@ -95,7 +81,6 @@ pub async fn get_feedback(
         (status = 412, response = responses::PreconditionFailed),
         (status = 428, response = responses::PreconditionRequired),
     ),
-    security(("bearer" = []))
 )]
 #[patch("/feedback/{id}")]
 pub async fn triage_feedback(
@@ -117,7 +102,7 @@ pub async fn triage_feedback(
             db::lock_row(conn, "public_feedback", id)?;
             let before = queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)?;
             if_match.require(before.version)?;
-            let next = FeedbackStatus::from_db(&before.status)?.transition(patch.status)?;
+            let next = before.status.transition(patch.status)?;
             // What will be stored: the new response when one is sent (null clears it), else the old one.
             let answered = match &response {
                 Some(r) => r.clone(),
@@ -126,10 +111,10 @@ pub async fn triage_feedback(
             if next == FeedbackStatus::Answered && answered.is_none() {
                 return Err(AppError::invalid("response", "is required to answer"));
             }
-            let after = queries::update(conn, id, before.version, next.as_str(), response, user_id, db::now())?
+            let after = queries::update(conn, id, before.version, next, response, user_id, db::now())?
                 .ok_or(AppError::PreconditionFailed { current: before.version })?;
             let inspection_id = after.inspection_id;
-            let (before, after) = (Feedback::from_row(before, false)?, Feedback::from_row(after, true)?);
+            let (before, after) = (Feedback::from_row(before, false), Feedback::from_row(after, true));
             // The audit trail keeps the triage, never the contact details.
             let mut logged = after.clone();
             logged.contact = None;

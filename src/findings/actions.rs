@@ -14,7 +14,7 @@ use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
+use crate::http::pagination::{by_id, paginate, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::inspections::service::{ensure_editable, find_in_scope};
 use crate::state::AppState;
@@ -39,7 +39,6 @@ fn derive(state: &AppState) -> Derive {
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
-    security(("bearer" = []))
 )]
 #[post("/findings/{id}/block")]
 pub async fn block_finding(
@@ -65,7 +64,7 @@ pub async fn block_finding(
                 c.blocked_reason = Some(Some(reason.clone()));
                 c.blocked_until = Some(until);
             })?;
-            let finding = Finding::from_row(after, d)?;
+            let finding = Finding::from_row(after, d);
             audit::record(
                 conn,
                 &actor,
@@ -89,7 +88,6 @@ pub async fn block_finding(
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
-    security(("bearer" = []))
 )]
 #[post("/findings/{id}/unblock")]
 pub async fn unblock_finding(
@@ -111,7 +109,7 @@ pub async fn unblock_finding(
                 c.blocked_reason = Some(None);
                 c.blocked_until = Some(None);
             })?;
-            let finding = Finding::from_row(after, d)?;
+            let finding = Finding::from_row(after, d);
             audit::record(
                 conn,
                 &actor,
@@ -144,7 +142,6 @@ pub async fn unblock_finding(
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
     ),
-    security(("bearer" = []))
 )]
 #[post("/findings/{id}/reviews")]
 pub async fn review_finding(
@@ -164,17 +161,9 @@ pub async fn review_finding(
         db::lock_row(conn, "findings", id)?;
         let before = find_in_scope_by_id(conn, user.scope(), id)?;
         ensure_editable(&find_in_scope(conn, &user, before.inspection_id)?)?;
-        let status = super::model::FindingStatus::from_db(&before.status)?;
-        if status != super::model::FindingStatus::Closed {
-            return Err(AppError::InvalidTransition {
-                entity: "finding",
-                current: status.as_str().into(),
-                action: "review".into(),
-            });
-        }
+        before.status.transition(FindingAction::Review)?;
         let now = db::now();
-        let review =
-            Review::from_row(queries::insert_review(conn, id, user.id, outcome.as_str(), notes.as_deref(), now)?)?;
+        let review = Review::from_row(queries::insert_review(conn, id, user.id, outcome, notes.as_deref(), now)?);
         let action = match outcome {
             ReviewOutcome::Sustained => "finding.review_sustained",
             ReviewOutcome::Relapsed => {
@@ -214,7 +203,6 @@ pub async fn review_finding(
         (status = 200, description = "A page of reviews", body = Page<Review>),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/findings/{id}/reviews")]
 pub async fn list_reviews(
@@ -234,6 +222,6 @@ pub async fn list_reviews(
             queries::reviews_of(conn, id, after, limit + 1)
         })
         .await?;
-    let page = try_paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), Review::from_row)?;
+    let page = paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), Review::from_row);
     Ok(HttpResponse::Ok().json(page))
 }

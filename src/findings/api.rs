@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use super::model::{is_overdue, warning_level, FindingStatus, WarningLevel};
 use super::queries::FindingRow;
 use crate::config::WarningThresholds;
-use crate::error::AppError;
 use crate::validate::double_option;
 
 /// A finding (问题) of an inspection and the state of its rectification.
@@ -56,9 +55,9 @@ pub struct Derive {
 }
 
 impl Finding {
-    pub fn from_row(r: FindingRow, d: Derive) -> Result<Self, AppError> {
-        let status = FindingStatus::from_db(&r.status)?;
-        Ok(Self {
+    pub fn from_row(r: FindingRow, d: Derive) -> Self {
+        let status = r.status;
+        Self {
             id: r.id,
             inspection_id: r.inspection_id,
             section_id: r.section_id,
@@ -81,7 +80,7 @@ impl Finding {
             version: r.version,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
-        })
+        }
     }
 }
 
@@ -169,15 +168,15 @@ pub struct Review {
 }
 
 impl Review {
-    pub fn from_row(r: super::queries::ReviewRow) -> Result<Self, AppError> {
-        Ok(Self {
+    pub fn from_row(r: super::queries::ReviewRow) -> Self {
+        Self {
             id: r.id,
             finding_id: r.finding_id,
             reviewer_id: r.reviewer_id,
-            outcome: ReviewOutcome::from_db(&r.outcome)?,
+            outcome: r.outcome,
             notes: r.notes,
             created_at: r.created_at.and_utc(),
-        })
+        }
     }
 }
 

@@ -30,6 +30,12 @@ pub enum FindingAction {
     Unblock,
     /// A look-back review found the problem back (反弹回潮).
     Relapse,
+    /// A look-back review (回头看): only a closed finding is reviewed; it stays closed.
+    Review,
+    /// A deadline extension request (申请延期): only for work under way or blocked.
+    RequestExtension,
+    /// An approved extension moves `due_on`: any finding not yet closed.
+    ExtendDeadline,
 }
 
 impl FindingAction {
@@ -43,6 +49,9 @@ impl FindingAction {
             Self::Block => "block",
             Self::Unblock => "unblock",
             Self::Relapse => "reopen",
+            Self::Review => "review",
+            Self::RequestExtension => "request an extension",
+            Self::ExtendDeadline => "extend the deadline",
         }
     }
 }
@@ -62,6 +71,9 @@ impl FindingStatus {
             (Open | InProgress, Block) => Ok(Blocked),
             (Blocked, Unblock) => Ok(InProgress),
             (Closed, Relapse) => Ok(InProgress),
+            (Closed, Review) => Ok(Closed),
+            (InProgress | Blocked, RequestExtension) => Ok(self),
+            (Open | InProgress | PendingClosure | Blocked, ExtendDeadline) => Ok(self),
             _ => Err(InvalidTransition { entity: "finding", current: self.as_str(), action: action.as_str() }),
         }
     }
@@ -114,8 +126,19 @@ mod tests {
     use FindingAction::*;
     use FindingStatus::*;
 
-    const ACTIONS: [FindingAction; 8] =
-        [Assign, RequestClosure, ApproveClosure, RejectClosure, WithdrawClosure, Block, Unblock, Relapse];
+    const ACTIONS: [FindingAction; 11] = [
+        Assign,
+        RequestClosure,
+        ApproveClosure,
+        RejectClosure,
+        WithdrawClosure,
+        Block,
+        Unblock,
+        Relapse,
+        Review,
+        RequestExtension,
+        ExtendDeadline,
+    ];
 
     #[test]
     fn every_edge_and_every_refusal() {
@@ -131,6 +154,13 @@ mod tests {
             (PendingClosure, RejectClosure, InProgress),
             (PendingClosure, WithdrawClosure, InProgress),
             (Closed, Relapse, InProgress),
+            (Closed, Review, Closed),
+            (InProgress, RequestExtension, InProgress),
+            (Blocked, RequestExtension, Blocked),
+            (Open, ExtendDeadline, Open),
+            (InProgress, ExtendDeadline, InProgress),
+            (PendingClosure, ExtendDeadline, PendingClosure),
+            (Blocked, ExtendDeadline, Blocked),
         ];
         for &from in FindingStatus::ALL {
             for action in ACTIONS {

@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::api::ReviewOutcome;
 use super::model::FindingStatus;
 use crate::auth::scope::visible_inspection_ids;
 use crate::auth::Scope;
@@ -34,7 +35,7 @@ pub struct FindingRow {
     pub measures: Option<String>,
     pub outcome: Option<String>,
     pub due_on: Option<NaiveDate>,
-    pub status: String,
+    pub status: FindingStatus,
     pub long_term: bool,
     pub blocked_reason: Option<String>,
     pub blocked_until: Option<NaiveDate>,
@@ -186,7 +187,7 @@ pub fn list(
         q = q.filter(f::section_id.eq(id));
     }
     if !filter.status.is_empty() {
-        q = q.filter(f::status.eq_any(filter.status.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        q = q.filter(f::status.eq_any(filter.status.clone()));
     }
     if let Some(id) = filter.responsible_unit_id {
         q = q.filter(f::responsible_unit_id.eq(id));
@@ -196,7 +197,7 @@ pub fn list(
             f::id.eq_any(assignments::table.select(assignments::finding_id).filter(assignments::assignee_id.eq(user))),
         );
     }
-    let closed = FindingStatus::Closed.as_str();
+    let closed = FindingStatus::Closed;
     match filter.overdue {
         Some(true) => q = q.filter(f::status.ne(closed).and(f::due_on.lt(today))),
         Some(false) => q = q.filter(f::status.eq(closed).or(f::due_on.is_null()).or(f::due_on.ge(today))),
@@ -277,7 +278,7 @@ pub struct NewFindingRow {
     pub responsible_leader_id: Option<i64>,
     pub measures: Option<String>,
     pub due_on: Option<NaiveDate>,
-    pub status: String,
+    pub status: FindingStatus,
     pub long_term: bool,
     pub reopen_count: i32,
     pub created_by: i64,
@@ -341,7 +342,7 @@ mod tests {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = findings)]
 pub struct FindingWorkflowChanges {
-    pub status: Option<String>,
+    pub status: Option<FindingStatus>,
     pub outcome: Option<Option<String>>,
     pub long_term: Option<bool>,
     pub blocked_reason: Option<Option<String>>,
@@ -373,7 +374,7 @@ pub struct ReviewRow {
     pub id: i64,
     pub finding_id: i64,
     pub reviewer_id: i64,
-    pub outcome: String,
+    pub outcome: ReviewOutcome,
     pub notes: Option<String>,
     pub created_at: NaiveDateTime,
 }
@@ -391,7 +392,7 @@ pub fn insert_review(
     conn: &mut DbConn,
     finding_id: i64,
     reviewer_id: i64,
-    outcome: &str,
+    outcome: ReviewOutcome,
     notes: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<ReviewRow, AppError> {

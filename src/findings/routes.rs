@@ -2,7 +2,6 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::prelude::*;
 use serde_json::json;
 
 use super::api::{Derive, Finding, FindingPatch, NewFinding};
@@ -15,7 +14,7 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{try_paginate, Cursor, Page, PageParams};
+use crate::http::pagination::{paginate, Cursor, Page, PageParams};
 use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
 use crate::inspections::sections::queries as sections;
 use crate::inspections::service::{ensure_editable, find_in_scope};
@@ -149,7 +148,6 @@ fn cursor_of(sort: Sort, f: &queries::FindingRow) -> Cursor {
         (status = 400, response = responses::BadRequest),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/findings")]
 pub async fn list_findings(
@@ -172,7 +170,7 @@ pub async fn list_findings(
     let (scope, limit, today) = (user.scope(), page.limit, state.today());
     let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, today, sort, after, limit + 1)).await?;
     let d = derive(&state);
-    let page = try_paginate(rows, limit, &state.cursor_key, |r| cursor_of(sort, r), |r| Finding::from_row(r, d))?;
+    let page = paginate(rows, limit, &state.cursor_key, |r| cursor_of(sort, r), |r| Finding::from_row(r, d));
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -186,7 +184,6 @@ pub async fn list_findings(
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
     ),
-    security(("bearer" = []))
 )]
 #[post("/findings")]
 pub async fn create_finding(
@@ -232,7 +229,7 @@ pub async fn create_finding(
                 responsible_leader_id: leader,
                 measures,
                 due_on,
-                status: FindingStatus::Open.as_str().to_owned(),
+                status: FindingStatus::Open,
                 long_term: false,
                 reopen_count: 0,
                 created_by: user_id,
@@ -242,7 +239,7 @@ pub async fn create_finding(
             },
         )
         .map_err(|e| seq_taken(e, seq))?;
-        let finding = Finding::from_row(row, d)?;
+        let finding = Finding::from_row(row, d);
         audit::record(
             conn,
             &actor,
@@ -274,7 +271,6 @@ fn queries_inspection(
     responses(
         (status = 200, description = "The finding", body = Finding, headers(("ETag" = String))),
     ),
-    security(("bearer" = []))
 )]
 #[get("/findings/{id}")]
 pub async fn get_finding(
@@ -284,7 +280,7 @@ pub async fn get_finding(
 ) -> Result<HttpResponse, AppError> {
     let (scope, id) = (user.scope(), id.into_inner());
     let row = state.db.run(move |conn| find_in_scope_by_id(conn, scope, id)).await?;
-    let finding = Finding::from_row(row, derive(&state))?;
+    let finding = Finding::from_row(row, derive(&state));
     Ok(ok_with_etag(finding.version, &finding))
 }
 
@@ -300,7 +296,6 @@ pub async fn get_finding(
         (status = 412, response = responses::PreconditionFailed),
         (status = 428, response = responses::PreconditionRequired),
     ),
-    security(("bearer" = []))
 )]
 #[patch("/findings/{id}")]
 pub async fn update_finding(
@@ -333,11 +328,7 @@ pub async fn update_finding(
                 patch.responsible_leader_id.flatten(),
             )?;
             if let Some(Some(due)) = patch.due_on {
-                let later: Option<chrono::NaiveDate> = crate::db::schema::assignments::table
-                    .filter(crate::db::schema::assignments::finding_id.eq(id))
-                    .filter(crate::db::schema::assignments::status.ne("done"))
-                    .select(diesel::dsl::max(crate::db::schema::assignments::due_on))
-                    .first(conn)?;
+                let later = crate::assignments::queries::latest_open_due(conn, id)?;
                 if let Some(latest) = later.filter(|l| *l > due) {
                     return Err(AppError::invalid(
                         "due_on",
@@ -359,7 +350,7 @@ pub async fn update_finding(
             let after = queries::update(conn, id, before.version, &changes)?
                 .ok_or(AppError::PreconditionFailed { current: before.version })?;
             let inspection_id = before.inspection_id;
-            let (before, after) = (Finding::from_row(before, d)?, Finding::from_row(after, d)?);
+            let (before, after) = (Finding::from_row(before, d), Finding::from_row(after, d));
             audit::record(
                 conn,
                 &actor,

@@ -14,10 +14,10 @@ pub fn transition(
     action: FindingAction,
     fill: impl FnOnce(&mut FindingWorkflowChanges),
 ) -> Result<(FindingRow, FindingStatus), AppError> {
-    let from = FindingStatus::from_db(&finding.status)?;
+    let from = finding.status;
     let to = from.transition(action)?;
     let mut changes = FindingWorkflowChanges {
-        status: (to != from).then(|| to.as_str().to_owned()),
+        status: (to != from).then_some(to),
         version: finding.version + 1,
         updated_at: db::now(),
         ..Default::default()

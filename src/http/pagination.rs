@@ -93,25 +93,33 @@ pub struct PageParams {
 }
 
 impl PageParams {
+    /// Checks `limit` (1–200, 422 outside) and drops an empty cursor.
+    pub fn new(limit: Option<i64>, cursor: Option<String>) -> Result<Self, AppError> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => return Err(AppError::invalid("limit", format!("must be from 1 to {MAX_LIMIT}"))),
+        };
+        Ok(Self { limit, cursor: cursor.filter(|c| !c.is_empty()) })
+    }
+
     pub fn from_query(q: &QueryPairs) -> Result<Self, AppError> {
         let limit = match q.one("limit")? {
-            None => DEFAULT_LIMIT,
-            Some(raw) => {
-                let n: i64 = raw.trim().parse().map_err(|_| {
-                    AppError::BadRequest(format!("query parameter `limit` must be an integer, got `{raw}`"))
-                })?;
-                if !(1..=MAX_LIMIT).contains(&n) {
-                    return Err(AppError::invalid("limit", format!("must be from 1 to {MAX_LIMIT}")));
-                }
-                n
-            }
+            None => None,
+            Some(raw) => Some(raw.trim().parse().map_err(|_| {
+                AppError::BadRequest(format!("query parameter `limit` must be an integer, got `{raw}`"))
+            })?),
         };
-        let cursor = q.one("cursor")?.filter(|c| !c.is_empty()).map(str::to_owned);
-        Ok(Self { limit, cursor })
+        Self::new(limit, q.one("cursor")?.map(str::to_owned))
     }
 
     pub fn decode(&self, key: &CursorKey, sort: &str) -> Result<Option<Cursor>, AppError> {
         self.cursor.as_deref().map(|raw| Cursor::decode(raw, key, sort)).transpose()
+    }
+
+    /// Where an id-ordered page starts: after the cursor's id, or at the beginning.
+    pub fn after_id(&self, key: &CursorKey, sort: &str) -> Result<i64, AppError> {
+        Ok(self.decode(key, sort)?.map(|c| c.id).unwrap_or(0))
     }
 }
 

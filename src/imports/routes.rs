@@ -94,7 +94,6 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
         (status = 200, description = "Dry run: what would be imported", body = ImportPreview),
         (status = 403, response = responses::Forbidden),
     ),
-    security(("bearer" = []))
 )]
 #[post("/inspections/import")]
 pub async fn import_inspection(

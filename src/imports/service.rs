@@ -253,7 +253,7 @@ impl Store {
                 responsible_leader_id: f.responsible_leader_id,
                 measures: f.measures.clone().filter(|m| !m.trim().is_empty()),
                 due_on: f.due_on,
-                status: FindingStatus::Open.as_str().to_owned(),
+                status: FindingStatus::Open,
                 long_term: false,
                 reopen_count: 0,
                 created_by: self.created_by,
@@ -264,7 +264,7 @@ impl Store {
         )?;
         // The outcome and a terminal status are workflow columns: set apart from the descriptive insert.
         let changes = findings::FindingWorkflowChanges {
-            status: (status != FindingStatus::Open).then(|| status.as_str().to_owned()),
+            status: (status != FindingStatus::Open).then_some(status),
             outcome: f.outcome.clone().filter(|o| !o.trim().is_empty()).map(Some),
             long_term: f.long_term,
             blocked_reason: f.blocked_reason.clone().filter(|_| status == FindingStatus::Blocked).map(Some),
@@ -274,7 +274,7 @@ impl Store {
             ..Default::default()
         };
         let row = findings::apply_workflow(conn, row.id, 1, &changes)?.unwrap_or(row);
-        let finding = Finding::from_row(row, self.derive)?;
+        let finding = Finding::from_row(row, self.derive);
         self.events.push(
             Event::new("finding.created", "finding", finding.id, json!({"after": finding, "source": "import"}))
                 .inspection(self.inspection_id)
@@ -337,7 +337,7 @@ pub fn store(
         ),
         other => other,
     })?;
-    let inspection = Inspection::try_from(inspections::insert(conn, &row)?)?;
+    let inspection = Inspection::from(inspections::insert(conn, &row)?);
     let t = totals(ledger);
     let imported =
         Event::new("inspection.imported", "inspection", inspection.id, json!({"after": inspection, "totals": t}))

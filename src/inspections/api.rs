@@ -2,12 +2,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::model::{chain_from_db, InspectionStatus};
+use super::model::InspectionStatus;
 use super::queries::InspectionRow;
 use crate::auth::Role;
-use crate::error::AppError;
 use crate::validate::double_option;
 
 /// An inspection (巡察) of a unit, whose feedback the unit must rectify.
@@ -37,11 +36,9 @@ pub struct Inspection {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<InspectionRow> for Inspection {
-    type Error = AppError;
-
-    fn try_from(r: InspectionRow) -> Result<Self, AppError> {
-        Ok(Self {
+impl From<InspectionRow> for Inspection {
+    fn from(r: InspectionRow) -> Self {
+        Self {
             id: r.id,
             title: r.title,
             inspecting_body: r.inspecting_body,
@@ -52,13 +49,13 @@ impl TryFrom<InspectionRow> for Inspection {
             ended_on: r.ended_on,
             feedback_on: r.feedback_on,
             rectification_due_on: r.rectification_due_on,
-            approval_chain: chain_from_db(&r.approval_chain),
-            status: InspectionStatus::from_db(&r.status)?,
+            approval_chain: r.approval_chain.0,
+            status: r.status,
             published_at: r.published_at.map(|t| t.and_utc()),
             version: r.version,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
-        })
+        }
     }
 }
 
@@ -118,4 +115,15 @@ pub struct InspectionPatch {
     #[serde(default)]
     #[schema(min_items = 1, max_items = 5)]
     pub approval_chain: Option<Vec<Role>>,
+}
+
+/// Filters of the inspection list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InspectionFilter {
+    /// Repeatable (`status=rectifying&status=concluded`) or comma-separated.
+    #[serde(default, deserialize_with = "crate::http::query::comma_list")]
+    pub status: Vec<InspectionStatus>,
+    pub inspected_unit_id: Option<i64>,
+    pub inspecting_unit_id: Option<i64>,
 }

@@ -63,15 +63,6 @@ pub fn validate_chain(chain: &[Role]) -> Result<(), String> {
     Ok(())
 }
 
-/// Stores a chain in order (unlike a role set, order and repeats matter).
-pub fn chain_to_db(chain: &[Role]) -> String {
-    chain.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
-}
-
-pub fn chain_from_db(raw: &str) -> Vec<Role> {
-    raw.split(',').filter_map(|s| Role::parse(s.trim())).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,7 +93,5 @@ mod tests {
         assert!(validate_chain(&[]).is_err());
         assert!(validate_chain(&[Role::Leader; 6]).is_err());
         assert!(validate_chain(&[Role::Officer]).is_err());
-        let chain = [Role::Inspector, Role::Leader, Role::Leader];
-        assert_eq!(chain_from_db(&chain_to_db(&chain)), chain.to_vec());
     }
 }

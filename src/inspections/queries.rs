@@ -3,8 +3,10 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::api::InspectionFilter;
+use super::model::InspectionStatus;
 use crate::auth::scope::inspection_visible;
-use crate::auth::Scope;
+use crate::auth::{ApprovalChain, Scope};
 use crate::db::schema::inspections;
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -22,8 +24,8 @@ pub struct InspectionRow {
     pub ended_on: NaiveDate,
     pub feedback_on: Option<NaiveDate>,
     pub rectification_due_on: Option<NaiveDate>,
-    pub approval_chain: String,
-    pub status: String,
+    pub approval_chain: ApprovalChain,
+    pub status: InspectionStatus,
     pub concluded_at: Option<NaiveDateTime>,
     pub published_at: Option<NaiveDateTime>,
     pub version: i32,
@@ -58,14 +60,6 @@ pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<Inspectio
         q = q.filter(inspection_visible(unit));
     }
     Ok(q.first(conn).optional()?)
-}
-
-/// Filters of the inspection list.
-#[derive(Debug, Default)]
-pub struct InspectionFilter {
-    pub status: Vec<String>,
-    pub inspected_unit_id: Option<i64>,
-    pub inspecting_unit_id: Option<i64>,
 }
 
 /// A page of inspections in `scope`, newest id last.
@@ -106,8 +100,8 @@ pub struct NewInspectionRow {
     pub ended_on: NaiveDate,
     pub feedback_on: Option<NaiveDate>,
     pub rectification_due_on: Option<NaiveDate>,
-    pub approval_chain: String,
-    pub status: String,
+    pub approval_chain: ApprovalChain,
+    pub status: InspectionStatus,
     pub created_by: i64,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -131,7 +125,7 @@ pub struct InspectionChanges {
     pub ended_on: Option<NaiveDate>,
     pub feedback_on: Option<Option<NaiveDate>>,
     pub rectification_due_on: Option<Option<NaiveDate>>,
-    pub approval_chain: Option<String>,
+    pub approval_chain: Option<ApprovalChain>,
     pub version: i32,
     pub updated_at: NaiveDateTime,
 }
@@ -155,7 +149,7 @@ pub fn conclude(
     conn: &mut DbConn,
     id: i64,
     expected: i32,
-    status: &str,
+    status: InspectionStatus,
     now: NaiveDateTime,
 ) -> Result<Option<InspectionRow>, AppError> {
     Ok(diesel::update(inspections::table.filter(inspections::id.eq(id)).filter(inspections::version.eq(expected)))
@@ -175,7 +169,7 @@ pub fn publish(
     conn: &mut DbConn,
     id: i64,
     expected: i32,
-    status: &str,
+    status: InspectionStatus,
     snapshot: &str,
     now: NaiveDateTime,
 ) -> Result<Option<InspectionRow>, AppError> {
@@ -196,7 +190,7 @@ pub fn publish(
 pub fn published(conn: &mut DbConn, id: i64) -> Result<Option<(InspectionRow, String)>, AppError> {
     let row: Option<(InspectionRow, Option<String>)> = inspections::table
         .filter(inspections::id.eq(id))
-        .filter(inspections::status.eq("published"))
+        .filter(inspections::status.eq(InspectionStatus::Published))
         .select((COLUMNS, inspections::published_report))
         .first(conn)
         .optional()?;
@@ -206,7 +200,7 @@ pub fn published(conn: &mut DbConn, id: i64) -> Result<Option<(InspectionRow, St
 /// A page of published inspections, by id.
 pub fn published_page(conn: &mut DbConn, after: i64, limit: i64) -> Result<Vec<InspectionRow>, AppError> {
     Ok(inspections::table
-        .filter(inspections::status.eq("published"))
+        .filter(inspections::status.eq(InspectionStatus::Published))
         .filter(inspections::id.gt(after))
         .select(COLUMNS)
         .order(inspections::id.asc())

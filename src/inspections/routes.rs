@@ -3,18 +3,20 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::api::InspectionFilter;
 use super::api::{Inspection, InspectionPatch, NewInspection};
-use super::model::{chain_to_db, validate_chain, InspectionStatus};
-use super::queries::{self, InspectionChanges, InspectionFilter};
+use super::model::validate_chain;
+use super::queries::{self, InspectionChanges};
 use super::service::{check_dates, check_units, ensure_editable, find_in_scope, prepare_new};
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Role};
+use crate::auth::{ApprovalChain, AuthUser, Role};
 use crate::db::{self};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{by_id, try_paginate, Page, PageParams};
-use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::http::pagination::{by_id, paginate, Page};
+use crate::http::query::{ListQuery, PageQuery};
+use crate::http::{IdempotencyKey, IfMatch, Json};
 use crate::state::AppState;
 use crate::validate::{Errors, SHORT_TEXT};
 
@@ -30,44 +32,23 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Inspections in the caller's scope, by id.
 #[utoipa::path(
     tag = "inspections",
-    params(
-        ("status" = Option<Vec<InspectionStatus>>, Query, description = "Repeatable"),
-        ("inspected_unit_id" = Option<i64>, Query),
-        ("inspecting_unit_id" = Option<i64>, Query),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
-    ),
+    params(InspectionFilter, PageQuery),
     responses(
         (status = 200, description = "A page of inspections", body = Page<Inspection>),
         (status = 400, response = responses::BadRequest),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/inspections")]
 pub async fn list_inspections(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: QueryPairs,
+    q: ListQuery<InspectionFilter>,
 ) -> Result<HttpResponse, AppError> {
-    q.only(&["status", "inspected_unit_id", "inspecting_unit_id", "limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
-    let mut status = Vec::new();
-    for s in q.all("status") {
-        let parsed = InspectionStatus::parse(s)
-            .ok_or_else(|| AppError::BadRequest(format!("query parameter `status`: unknown status `{s}`")))?;
-        status.push(parsed.as_str().to_owned());
-    }
-    let filter = InspectionFilter {
-        status,
-        inspected_unit_id: q.id("inspected_unit_id")?,
-        inspecting_unit_id: q.id("inspecting_unit_id")?,
-    };
-    let (scope, limit) = (user.scope(), page.limit);
+    let after = q.page.after_id(&state.cursor_key, "id")?;
+    let (scope, limit, filter) = (user.scope(), q.page.limit, q.filter);
     let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, after, limit + 1)).await?;
-    let page = try_paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), Inspection::try_from)?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), Inspection::from)))
 }
 
 /// Creates an inspection (inspector).
@@ -79,7 +60,6 @@ pub async fn list_inspections(
         (status = 201, description = "Created", body = Inspection, headers(("ETag" = String), ("Location" = String))),
         (status = 403, response = responses::Forbidden),
     ),
-    security(("bearer" = []))
 )]
 #[post("/inspections")]
 pub async fn create_inspection(
@@ -94,7 +74,7 @@ pub async fn create_inspection(
     let (actor, scope) = (user.actor(), user.scope());
     idempotency::create(&state.db, user.id, key, &req, &body.raw, move |conn| {
         check_units(conn, scope, row.inspecting_unit_id, row.inspected_unit_id)?;
-        let created = Inspection::try_from(queries::insert(conn, &row)?)?;
+        let created = Inspection::from(queries::insert(conn, &row)?);
         audit::record(
             conn,
             &actor,
@@ -113,7 +93,6 @@ pub async fn create_inspection(
     responses(
         (status = 200, description = "The inspection", body = Inspection, headers(("ETag" = String))),
     ),
-    security(("bearer" = []))
 )]
 #[get("/inspections/{id}")]
 pub async fn get_inspection(
@@ -123,7 +102,7 @@ pub async fn get_inspection(
 ) -> Result<HttpResponse, AppError> {
     let (scope, id) = (user.scope(), id.into_inner());
     let row = state.db.run(move |conn| queries::find(conn, scope, id)).await?.ok_or(AppError::NotFound)?;
-    let inspection = Inspection::try_from(row)?;
+    let inspection = Inspection::from(row);
     Ok(ok_with_etag(inspection.version, &inspection))
 }
 
@@ -139,7 +118,6 @@ pub async fn get_inspection(
         (status = 412, response = responses::PreconditionFailed),
         (status = 428, response = responses::PreconditionRequired),
     ),
-    security(("bearer" = []))
 )]
 #[patch("/inspections/{id}")]
 pub async fn update_inspection(
@@ -197,13 +175,13 @@ pub async fn update_inspection(
                 ended_on: patch.ended_on,
                 feedback_on: patch.feedback_on,
                 rectification_due_on: patch.rectification_due_on,
-                approval_chain: patch.approval_chain.as_deref().map(chain_to_db),
+                approval_chain: patch.approval_chain.clone().map(ApprovalChain),
                 version: before.version + 1,
                 updated_at: db::now(),
             };
             let after = queries::update(conn, id, before.version, &changes)?
                 .ok_or(AppError::PreconditionFailed { current: before.version })?;
-            let (before, after) = (Inspection::try_from(before)?, Inspection::try_from(after)?);
+            let (before, after) = (Inspection::from(before), Inspection::from(after));
             audit::record(
                 conn,
                 &actor,

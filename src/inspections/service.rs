@@ -4,9 +4,9 @@
 use chrono::NaiveDate;
 
 use super::api::NewInspection;
-use super::model::{chain_to_db, validate_chain, InspectionAction, InspectionStatus, DEFAULT_CHAIN};
+use super::model::{validate_chain, InspectionAction, InspectionStatus, DEFAULT_CHAIN};
 use super::queries::{self, InspectionRow, NewInspectionRow};
-use crate::auth::{scope, AuthUser, Scope};
+use crate::auth::{scope, ApprovalChain, AuthUser, Scope};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::orgs::queries as orgs;
@@ -61,8 +61,8 @@ pub fn prepare_new(new: &NewInspection, created_by: i64, prefix: &str) -> Result
         ended_on: new.ended_on,
         feedback_on: new.feedback_on,
         rectification_due_on: new.rectification_due_on,
-        approval_chain: chain_to_db(&chain),
-        status: InspectionStatus::Rectifying.as_str().to_owned(),
+        approval_chain: ApprovalChain(chain),
+        status: InspectionStatus::Rectifying,
         created_by,
         version: 1,
         created_at: now,
@@ -94,6 +94,6 @@ pub fn find_in_scope(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<Insp
 /// Asks the inspection's state machine whether its ledger may change (it may in every status today:
 /// publication freezes a snapshot of the report instead).
 pub fn ensure_editable(row: &InspectionRow) -> Result<(), AppError> {
-    InspectionStatus::from_db(&row.status)?.transition(InspectionAction::Edit)?;
+    row.status.transition(InspectionAction::Edit)?;
     Ok(())
 }

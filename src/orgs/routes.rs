@@ -45,7 +45,6 @@ fn credit_code(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
         (status = 400, response = responses::BadRequest),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/org-units")]
 pub async fn list_org_units(
@@ -74,7 +73,6 @@ pub async fn list_org_units(
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
     ),
-    security(("bearer" = []))
 )]
 #[post("/org-units")]
 pub async fn create_org_unit(
@@ -123,7 +121,6 @@ fn conflict_on_code(e: AppError) -> AppError {
     responses(
         (status = 200, description = "The unit", body = OrgUnit, headers(("ETag" = String))),
     ),
-    security(("bearer" = []))
 )]
 #[get("/org-units/{id}")]
 pub async fn get_org_unit(
@@ -148,7 +145,6 @@ pub async fn get_org_unit(
         (status = 412, response = responses::PreconditionFailed),
         (status = 428, response = responses::PreconditionRequired),
     ),
-    security(("bearer" = []))
 )]
 #[patch("/org-units/{id}")]
 pub async fn update_org_unit(

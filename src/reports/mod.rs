@@ -8,3 +8,4 @@ pub mod periods;
 pub mod queries;
 pub mod render;
 pub mod routes;
+pub mod stats;

@@ -33,7 +33,7 @@ pub fn report_model(conn: &mut DbConn, inspection: &InspectionRow) -> Result<Rep
         by_section.entry(f.section_id).or_default().push(ReportFinding {
             seq: f.seq,
             title: f.title,
-            status: FindingStatus::from_db(&f.status)?,
+            status: f.status,
             outcome: f.outcome,
             blocked_reason: f.blocked_reason,
             long_term: f.long_term,
@@ -65,7 +65,10 @@ pub fn report_model(conn: &mut DbConn, inspection: &InspectionRow) -> Result<Rep
 }
 
 /// Finding counts grouped by (section, status).
-pub fn counts_by_section(conn: &mut DbConn, inspection_id: i64) -> Result<Vec<(Option<i64>, String, i64)>, AppError> {
+pub fn counts_by_section(
+    conn: &mut DbConn,
+    inspection_id: i64,
+) -> Result<Vec<(Option<i64>, FindingStatus, i64)>, AppError> {
     Ok(findings::table
         .filter(findings::inspection_id.eq(inspection_id))
         .group_by((findings::section_id, findings::status))
@@ -74,7 +77,10 @@ pub fn counts_by_section(conn: &mut DbConn, inspection_id: i64) -> Result<Vec<(O
 }
 
 /// Finding counts grouped by (responsible unit, status), with the unit's name.
-pub fn counts_by_unit(conn: &mut DbConn, inspection_id: i64) -> Result<Vec<(Option<i64>, String, i64)>, AppError> {
+pub fn counts_by_unit(
+    conn: &mut DbConn,
+    inspection_id: i64,
+) -> Result<Vec<(Option<i64>, FindingStatus, i64)>, AppError> {
     Ok(findings::table
         .filter(findings::inspection_id.eq(inspection_id))
         .group_by((findings::responsible_unit_id, findings::status))
@@ -91,7 +97,7 @@ pub fn due_counts(
 ) -> Result<(i64, i64), AppError> {
     let open = findings::table
         .filter(findings::inspection_id.eq(inspection_id))
-        .filter(findings::status.ne(FindingStatus::Closed.as_str()));
+        .filter(findings::status.ne(FindingStatus::Closed));
     let overdue = open.filter(findings::due_on.lt(today)).count().get_result(conn)?;
     let soon = open.filter(findings::due_on.ge(today)).filter(findings::due_on.le(until)).count().get_result(conn)?;
     Ok((overdue, soon))
@@ -106,7 +112,7 @@ pub fn closed_between(
 ) -> Result<i64, AppError> {
     Ok(findings::table
         .filter(findings::inspection_id.eq(inspection_id))
-        .filter(findings::status.eq(FindingStatus::Closed.as_str()))
+        .filter(findings::status.eq(FindingStatus::Closed))
         .filter(findings::closed_at.ge(from))
         .filter(findings::closed_at.lt(to))
         .count()
@@ -120,7 +126,7 @@ pub fn closure_span(
 ) -> Result<(Option<NaiveDateTime>, Option<NaiveDateTime>), AppError> {
     let q = findings::table
         .filter(findings::inspection_id.eq(inspection_id))
-        .filter(findings::status.eq(FindingStatus::Closed.as_str()));
+        .filter(findings::status.eq(FindingStatus::Closed));
     let first = q.select(diesel::dsl::min(findings::closed_at)).first(conn)?;
     let last = q.select(diesel::dsl::max(findings::closed_at)).first(conn)?;
     Ok((first, last))
@@ -173,7 +179,7 @@ pub fn open_assignments(
     Ok(assignments::table
         .inner_join(findings::table)
         .filter(findings::inspection_id.eq(inspection_id))
-        .filter(assignments::status.ne(crate::assignments::model::AssignmentStatus::Done.as_str()))
+        .filter(assignments::status.ne(crate::assignments::model::AssignmentStatus::Done))
         .select((COLUMNS, findings::seq))
         .order((findings::seq.asc(), assignments::id.asc()))
         .load(conn)?)

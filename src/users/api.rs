@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::queries::UserRow;
-use crate::auth::{roles_from_db, Role};
+use crate::auth::Role;
 
 /// A user (the password hash never leaves the service).
 #[derive(Debug, Serialize, ToSchema)]
@@ -29,7 +29,7 @@ impl From<UserRow> for User {
             username: r.username,
             display_name: r.display_name,
             org_unit_id: r.org_unit_id,
-            roles: roles_from_db(&r.roles),
+            roles: r.roles.into_vec(),
             active: r.active,
             version: r.version,
             created_at: r.created_at.and_utc(),

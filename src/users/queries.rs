@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::scope::visible_unit_ids;
+use crate::auth::RoleSet;
 use crate::auth::Scope;
 use crate::db::schema::users;
 use crate::db::DbConn;
@@ -16,7 +17,7 @@ pub struct UserRow {
     pub username: String,
     pub display_name: String,
     pub org_unit_id: i64,
-    pub roles: String,
+    pub roles: RoleSet,
     pub active: bool,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -74,7 +75,7 @@ pub struct NewUserRow<'a> {
     pub display_name: &'a str,
     pub org_unit_id: i64,
     pub password_hash: Option<String>,
-    pub roles: String,
+    pub roles: RoleSet,
     pub active: bool,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -92,7 +93,7 @@ pub struct UserChanges {
     pub username: Option<String>,
     pub display_name: Option<String>,
     pub org_unit_id: Option<i64>,
-    pub roles: Option<String>,
+    pub roles: Option<RoleSet>,
     pub password_hash: Option<Option<String>>,
     pub active: Option<bool>,
     pub version: i32,

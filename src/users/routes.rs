@@ -6,7 +6,7 @@ use serde_json::json;
 use super::api::{NewUser, User, UserPatch};
 use super::queries::{self, NewUserRow, UserChanges};
 use crate::audit::{self, Event};
-use crate::auth::{password, roles_to_db, AuthUser, Role, Scope};
+use crate::auth::{password, AuthUser, Role, RoleSet, Scope};
 use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
@@ -70,7 +70,6 @@ fn taken(e: AppError) -> AppError {
         (status = 400, response = responses::BadRequest),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/users")]
 pub async fn list_users(state: web::Data<AppState>, user: AuthUser, q: QueryPairs) -> Result<HttpResponse, AppError> {
@@ -94,7 +93,6 @@ pub async fn list_users(state: web::Data<AppState>, user: AuthUser, q: QueryPair
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
     ),
-    security(("bearer" = []))
 )]
 #[post("/users")]
 pub async fn create_user(
@@ -116,7 +114,7 @@ pub async fn create_user(
         check_password(&mut errors, p);
     }
     errors.finish()?;
-    let (org_unit_id, roles, active) = (new.org_unit_id, roles_to_db(&new.roles), new.active);
+    let (org_unit_id, roles, active) = (new.org_unit_id, RoleSet::new(&new.roles), new.active);
     let password_hash = hash(new.password.clone()).await?;
     let actor = user.actor();
     idempotency::create(&state.db, user.id, key, &req, &body.raw, move |conn| {
@@ -157,7 +155,6 @@ pub async fn create_user(
     responses(
         (status = 200, description = "The user", body = User, headers(("ETag" = String))),
     ),
-    security(("bearer" = []))
 )]
 #[get("/users/{id}")]
 pub async fn get_user(
@@ -182,7 +179,6 @@ pub async fn get_user(
         (status = 412, response = responses::PreconditionFailed),
         (status = 428, response = responses::PreconditionRequired),
     ),
-    security(("bearer" = []))
 )]
 #[patch("/users/{id}")]
 pub async fn update_user(
@@ -232,7 +228,7 @@ pub async fn update_user(
                 username,
                 display_name,
                 org_unit_id: patch.org_unit_id,
-                roles: patch.roles.as_deref().map(roles_to_db),
+                roles: patch.roles.as_deref().map(RoleSet::new),
                 password_hash: password_hash.map(Some),
                 active: patch.active,
                 version: before.version + 1,

@@ -61,7 +61,6 @@ fn check_position(errors: &mut Errors, position: Option<i32>) {
         (status = 200, description = "A page of sections", body = Page<Section>),
         (status = 422, response = responses::Unprocessable),
     ),
-    security(("bearer" = []))
 )]
 #[get("/inspections/{id}/sections")]
 pub async fn list_sections(
@@ -98,7 +97,6 @@ pub async fn list_sections(
         (status = 403, response = responses::Forbidden),
         (status = 409, response = responses::Conflict),
     ),
-    security(("bearer" = []))
 )]
 #[post("/inspections/{id}/sections")]
 pub async fn create_section(
@@ -165,7 +163,6 @@ pub async fn create_section(
     responses(
         (status = 200, description = "The section", body = Section, headers(("ETag" = String))),
     ),
-    security(("bearer" = []))
 )]
 #[get("/sections/{id}")]
 pub async fn get_section(
@@ -190,7 +187,6 @@ pub async fn get_section(
         (status = 412, response = responses::PreconditionFailed),
         (status = 428, response = responses::PreconditionRequired),
     ),
-    security(("bearer" = []))
 )]
 #[patch("/sections/{id}")]
 pub async fn update_section(
@@ -305,7 +301,6 @@ fn subtree(all: &[SectionRow], root: i64) -> Vec<SectionRow> {
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
     ),
-    security(("bearer" = []))
 )]
 #[delete("/sections/{id}")]
 pub async fn delete_section(

@@ -1,0 +1,124 @@
+//! The statistics of an inspection (contract §7): counts by status, by top-level
+//! section and by responsible unit, deadlines, blocked work and closures per half
+//! month. Findings are counted in SQL; only the small section tree is walked here.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+
+use super::api::{GroupStats, InspectionStats, PeriodCount, SectionStats, UnitStats};
+use super::periods::HalfMonth;
+use super::queries;
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::findings::model::FindingStatus;
+use crate::inspections::sections::queries as sections;
+
+/// Status counts, grouped by a key (a section or a unit).
+type Grouped = Vec<(Option<i64>, Vec<(FindingStatus, i64)>)>;
+
+fn status_counts(rows: &[(FindingStatus, i64)]) -> GroupStats {
+    let mut g = GroupStats::default();
+    for (status, n) in rows {
+        g.by_status.add(*status, *n);
+        g.total += n;
+    }
+    g
+}
+
+/// Adds `(key, status, n)` to its group, keeping the groups in first-seen order.
+fn push(groups: &mut Grouped, key: Option<i64>, status: FindingStatus, n: i64) {
+    match groups.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, v)) => v.push((status, n)),
+        None => groups.push((key, vec![(status, n)])),
+    }
+}
+
+/// The statistics of inspection `id`, with deadlines seen on `today` and half months in `zone`.
+pub fn stats(conn: &mut DbConn, id: i64, today: NaiveDate, zone: Tz) -> Result<InspectionStats, AppError> {
+    let (by_section, total) = by_section(conn, id)?;
+    let by_responsible_unit = by_unit(conn, id)?;
+    let (overdue, due_within_7_days) = queries::due_counts(conn, id, today, today + Duration::days(7))?;
+    let closed = total.by_status.closed;
+    Ok(InspectionStats {
+        inspection_id: id,
+        total: total.total,
+        blocked: total.by_status.blocked,
+        completion_rate: if total.total == 0 { 0.0 } else { closed as f64 / total.total as f64 },
+        by_status: total.by_status,
+        by_section,
+        by_responsible_unit,
+        overdue,
+        due_within_7_days,
+        closures_per_half_month: closures_per_half_month(conn, id, zone)?,
+    })
+}
+
+/// Counts per top-level section (category), and over the whole inspection.
+fn by_section(conn: &mut DbConn, id: i64) -> Result<(Vec<SectionStats>, GroupStats), AppError> {
+    let section_rows = sections::of_inspection(conn, id)?;
+    let parent: HashMap<i64, Option<i64>> = section_rows.iter().map(|s| (s.id, s.parent_id)).collect();
+    let top = |mut s: i64| {
+        while let Some(Some(p)) = parent.get(&s) {
+            s = *p;
+        }
+        s
+    };
+    let mut per_top: Grouped =
+        section_rows.iter().filter(|s| s.parent_id.is_none()).map(|s| (Some(s.id), Vec::new())).collect();
+    let mut all = Vec::new();
+    for (section, status, n) in queries::counts_by_section(conn, id)? {
+        all.push((status, n));
+        push(&mut per_top, section.map(top), status, n);
+    }
+    let titles: HashMap<i64, String> = section_rows.iter().map(|s| (s.id, s.title.clone())).collect();
+    let by_section = per_top
+        .into_iter()
+        .map(|(k, rows)| SectionStats {
+            section_id: k,
+            title: k.and_then(|k| titles.get(&k).cloned()),
+            counts: status_counts(&rows),
+        })
+        .collect();
+    Ok((by_section, status_counts(&all)))
+}
+
+/// Counts per responsible unit (牵头单位), with its name.
+fn by_unit(conn: &mut DbConn, id: i64) -> Result<Vec<UnitStats>, AppError> {
+    let mut per_unit: Grouped = Vec::new();
+    for (unit, status, n) in queries::counts_by_unit(conn, id)? {
+        push(&mut per_unit, unit, status, n);
+    }
+    let unit_ids: Vec<i64> = per_unit.iter().filter_map(|(k, _)| *k).collect();
+    let names = queries::unit_names(conn, &unit_ids)?;
+    Ok(per_unit
+        .into_iter()
+        .map(|(k, rows)| UnitStats {
+            responsible_unit_id: k,
+            name: k.and_then(|k| names.get(&k).cloned()),
+            counts: status_counts(&rows),
+        })
+        .collect())
+}
+
+/// Closures per local half month, from the first closure to the last (at most the last 48).
+fn closures_per_half_month(conn: &mut DbConn, id: i64, zone: Tz) -> Result<Vec<PeriodCount>, AppError> {
+    let (Some(first), Some(last)) = queries::closure_span(conn, id)? else { return Ok(Vec::new()) };
+    let local = |t: NaiveDateTime| t.and_utc().with_timezone(&zone).date_naive();
+    let (mut p, end) = (HalfMonth::of(local(first)), HalfMonth::of(local(last)));
+    let mut periods = Vec::new();
+    while p <= end {
+        periods.push(p);
+        p = p.next();
+    }
+    let skip = periods.len().saturating_sub(48);
+    periods
+        .into_iter()
+        .skip(skip)
+        .map(|p| {
+            let (from, to) = p.utc_bounds(zone);
+            Ok(PeriodCount { period: p.to_string(), closed: queries::closed_between(conn, id, from, to)? })
+        })
+        .collect()
+}
