@@ -19,7 +19,7 @@ use crate::findings::api::Derive;
 use crate::findings::model::{FindingAction, FindingStatus};
 use crate::findings::queries as findings;
 use crate::findings::workflow;
-use crate::http::QueryPairs;
+use crate::imports::api::ImportQuery;
 use crate::imports::api::LedgerImport;
 use crate::imports::{document, service as import_service};
 use crate::orgs::queries as orgs;
@@ -53,8 +53,8 @@ pub fn import(
 ) -> Result<String, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let q = QueryPairs::from_pairs(params);
     let describe = |e: AppError| serde_json::to_string_pretty(&e.problem()).unwrap_or_default();
+    let q: ImportQuery = crate::http::query::from_pairs(&params).map_err(describe)?;
     let (ledger, warnings) = document::ledger_of(&bytes, json, &q).map_err(describe)?;
     import_service::validate(&ledger).map_err(describe)?;
     let totals = import_service::totals(&ledger);

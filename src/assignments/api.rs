@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::model::AssignmentStatus;
-use super::queries::{AssignmentRow, ReportRow};
+use super::queries::{AssignmentFilter, AssignmentRow, ReportRow};
+use crate::http::query::MeOrId;
 use crate::validate::double_option;
 
 /// A piece of a finding's rectification, with a responsible person and a deadline (任务到人、责任到岗).
@@ -139,4 +140,34 @@ pub struct NewProgressReport {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 100)]
     pub percent: Option<i32>,
+}
+
+/// Filters of the assignment list (contract §6).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AssignmentQuery {
+    /// A user id, or `me`: a person's inbox.
+    #[param(inline)]
+    pub assignee_id: Option<MeOrId>,
+    pub responsible_unit_id: Option<i64>,
+    /// Repeatable (`status=unassigned&status=assigned`) or comma-separated.
+    #[serde(default, deserialize_with = "crate::http::query::comma_list")]
+    pub status: Vec<AssignmentStatus>,
+    /// Only overdue assignments (`true`), or only those that are not (`false`).
+    pub overdue: Option<bool>,
+    pub inspection_id: Option<i64>,
+}
+
+impl AssignmentQuery {
+    /// The filter for the caller `user_id` (`assignee_id=me` resolved).
+    pub fn filter(self, user_id: i64) -> AssignmentFilter {
+        AssignmentFilter {
+            finding_id: None,
+            assignee_id: self.assignee_id.map(|a| a.resolve(user_id)),
+            responsible_unit_id: self.responsible_unit_id,
+            status: self.status,
+            overdue: self.overdue,
+            inspection_id: self.inspection_id,
+        }
+    }
 }

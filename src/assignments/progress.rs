@@ -13,8 +13,9 @@ use crate::db;
 use crate::error::{responses, AppError};
 use crate::findings::service::find_in_scope_by_id;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{by_id, paginate, Page, PageParams};
-use crate::http::{IdempotencyKey, Json, QueryPairs};
+use crate::http::pagination::{by_id, paginate, Page};
+use crate::http::query::{ListQuery, NoFilter, PageQuery};
+use crate::http::{IdempotencyKey, Json};
 use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT};
 
@@ -96,8 +97,7 @@ pub async fn report_progress(
     tag = "assignments",
     params(
         ("id" = i64, Path, description = "The assignment"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "A page of reports", body = Page<ProgressReport>),
@@ -109,11 +109,10 @@ pub async fn list_progress(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    q: QueryPairs,
+    q: ListQuery<NoFilter>,
 ) -> Result<HttpResponse, AppError> {
-    q.only(&["limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
+    let page = q.page;
+    let after = page.after_id(&state.cursor_key, "id")?;
     let (scope, id, limit) = (user.scope(), id.into_inner(), page.limit);
     let rows = state
         .db

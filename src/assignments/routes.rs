@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::api::{Assignment, AssignmentPatch, CompleteAssignment, NewAssignment};
 use super::model::{AssignmentAction, AssignmentStatus};
-use super::queries::{self, AssignmentChanges, AssignmentFilter, AssignmentRow, NewAssignmentRow};
+use super::queries::{self, AssignmentChanges, NewAssignmentRow};
 use super::service::assignment_in_scope;
 use crate::audit::{self, Event};
 use crate::auth::{scope, AuthUser, Role, Scope};
@@ -19,8 +19,7 @@ use crate::findings::service::find_in_scope_by_id;
 use crate::findings::workflow;
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{by_id, paginate, Page, PageParams};
-use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::http::{IdempotencyKey, IfMatch, Json};
 use crate::inspections::service::{ensure_editable, find_in_scope};
 use crate::orgs::queries as orgs;
 use crate::state::AppState;
@@ -29,8 +28,8 @@ use diesel::prelude::*;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_assignment)
-        .service(list_finding_assignments)
-        .service(list_assignments)
+        .service(super::list::list_finding_assignments)
+        .service(super::list::list_assignments)
         .service(get_assignment)
         .service(update_assignment)
         .service(claim_assignment)
@@ -153,97 +152,6 @@ pub async fn create_assignment(
         Created::new(&created, format!("/api/v1/assignments/{}", created.id), created.version)
     })
     .await
-}
-
-fn page_of(state: &AppState, rows: Vec<AssignmentRow>, limit: i64) -> Page<Assignment> {
-    let today = state.today();
-    paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), |r| Assignment::from_row(r, today))
-}
-
-/// The assignments of one finding, by id.
-#[utoipa::path(
-    tag = "assignments",
-    params(
-        ("id" = i64, Path, description = "The finding"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
-    ),
-    responses(
-        (status = 200, description = "A page of assignments", body = Page<Assignment>),
-        (status = 422, response = responses::Unprocessable),
-    ),
-)]
-#[get("/findings/{id}/assignments")]
-pub async fn list_finding_assignments(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i64>,
-    q: QueryPairs,
-) -> Result<HttpResponse, AppError> {
-    q.only(&["limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
-    let (scope, finding_id, limit, today) = (user.scope(), id.into_inner(), page.limit, state.today());
-    let rows = state
-        .db
-        .run(move |conn| {
-            find_in_scope_by_id(conn, scope, finding_id)?;
-            let filter = AssignmentFilter { finding_id: Some(finding_id), ..Default::default() };
-            queries::list(conn, scope, &filter, today, after, limit + 1)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page_of(&state, rows, limit)))
-}
-
-/// Assignments in the caller's scope; `assignee_id=me` is a person's inbox.
-#[utoipa::path(
-    tag = "assignments",
-    params(
-        ("assignee_id" = Option<String>, Query, description = "A user id, or `me`"),
-        ("responsible_unit_id" = Option<i64>, Query),
-        ("status" = Option<Vec<AssignmentStatus>>, Query, description = "Repeatable"),
-        ("overdue" = Option<bool>, Query),
-        ("inspection_id" = Option<i64>, Query),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
-    ),
-    responses(
-        (status = 200, description = "A page of assignments", body = Page<Assignment>),
-        (status = 400, response = responses::BadRequest),
-        (status = 422, response = responses::Unprocessable),
-    ),
-)]
-#[get("/assignments")]
-pub async fn list_assignments(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    q: QueryPairs,
-) -> Result<HttpResponse, AppError> {
-    q.only(&["assignee_id", "responsible_unit_id", "status", "overdue", "inspection_id", "limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
-    let mut status = Vec::new();
-    for s in q.all("status") {
-        status.push(
-            AssignmentStatus::parse(s)
-                .ok_or_else(|| AppError::BadRequest(format!("query parameter `status`: unknown status `{s}`")))?,
-        );
-    }
-    let assignee_id = match q.one("assignee_id")? {
-        Some("me") => Some(user.id),
-        _ => q.id("assignee_id")?,
-    };
-    let filter = AssignmentFilter {
-        finding_id: None,
-        assignee_id,
-        responsible_unit_id: q.id("responsible_unit_id")?,
-        status,
-        overdue: q.boolean("overdue")?,
-        inspection_id: q.id("inspection_id")?,
-    };
-    let (scope, limit, today) = (user.scope(), page.limit, state.today());
-    let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, today, after, limit + 1)).await?;
-    Ok(HttpResponse::Ok().json(page_of(&state, rows, limit)))
 }
 
 /// One assignment in the caller's scope.

@@ -1,13 +1,15 @@
 //! `GET /api/v1/events`: the change feed for systems that sync by polling.
 
 use actix_web::{get, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::api::AuditEvent;
 use super::queries;
 use crate::auth::AuthUser;
 use crate::error::{responses, AppError};
 use crate::http::pagination::{Cursor, Page, PageParams};
-use crate::http::QueryPairs;
+use crate::http::query::{ListQuery, PageQuery};
 use crate::state::AppState;
 
 /// Builds a page of events whose cursor is the last id; `after` wins over `cursor`.
@@ -21,22 +23,26 @@ fn event_page(rows: Vec<queries::EventRow>, limit: i64, state: &AppState, sort: 
     )
 }
 
+/// Where a page of events starts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// Events with a larger id (default 0); wins over `cursor`.
+    pub after: Option<i64>,
+}
+
 /// Where to start: `after=<event id>`, or the cursor of the previous page.
-fn start_after(q: &QueryPairs, page: &PageParams, state: &AppState, sort: &str) -> Result<i64, AppError> {
-    if let Some(after) = q.parse::<i64>("after", "an event id")? {
-        return Ok(after);
+fn start_after(q: &EventQuery, page: &PageParams, state: &AppState, sort: &str) -> Result<i64, AppError> {
+    match q.after {
+        Some(after) => Ok(after),
+        None => page.after_id(&state.cursor_key, sort),
     }
-    Ok(page.decode(&state.cursor_key, sort)?.map(|c| c.id).unwrap_or(0))
 }
 
 /// The change feed: every audit event in the caller's scope after `after`, in ascending id order.
 #[utoipa::path(
     tag = "audit",
-    params(
-        ("after" = Option<i64>, Query, description = "Return events with a larger id (default 0)"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
-    ),
+    params(EventQuery, PageQuery),
     responses(
         (status = 200, description = "Events, oldest first", body = Page<AuditEvent>),
         (status = 400, response = responses::BadRequest),
@@ -44,11 +50,13 @@ fn start_after(q: &QueryPairs, page: &PageParams, state: &AppState, sort: &str) 
     ),
 )]
 #[get("/events")]
-pub async fn list_events(state: web::Data<AppState>, user: AuthUser, q: QueryPairs) -> Result<HttpResponse, AppError> {
-    q.only(&["after", "limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = start_after(&q, &page, &state, "events")?;
-    let (scope, limit) = (user.scope(), page.limit);
+pub async fn list_events(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: ListQuery<EventQuery>,
+) -> Result<HttpResponse, AppError> {
+    let after = start_after(&q.filter, &q.page, &state, "events")?;
+    let (scope, limit) = (user.scope(), q.page.limit);
     let rows = state.db.run(move |conn| queries::feed(conn, scope, after, limit + 1)).await?;
     Ok(HttpResponse::Ok().json(event_page(rows, limit, &state, "events")))
 }
@@ -56,12 +64,7 @@ pub async fn list_events(state: web::Data<AppState>, user: AuthUser, q: QueryPai
 /// The audit events of the finding and everything under it, oldest first.
 #[utoipa::path(
     tag = "findings",
-    params(
-        ("id" = i64, Path),
-        ("after" = Option<i64>, Query, description = "Events with a larger id"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
-    ),
+    params(("id" = i64, Path), EventQuery, PageQuery),
     responses(
         (status = 200, description = "The finding's history", body = Page<AuditEvent>),
         (status = 422, response = responses::Unprocessable),
@@ -72,12 +75,10 @@ pub async fn finding_history(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    q: QueryPairs,
+    q: ListQuery<EventQuery>,
 ) -> Result<HttpResponse, AppError> {
-    q.only(&["after", "limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = start_after(&q, &page, &state, "history")?;
-    let (scope, id, limit) = (user.scope(), id.into_inner(), page.limit);
+    let after = start_after(&q.filter, &q.page, &state, "history")?;
+    let (scope, id, limit) = (user.scope(), id.into_inner(), q.page.limit);
     let rows = state
         .db
         .run(move |conn| {

@@ -14,8 +14,9 @@ use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{by_id, paginate, Page, PageParams};
-use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::http::pagination::{by_id, paginate, Page};
+use crate::http::query::{ListQuery, NoFilter, PageQuery};
+use crate::http::{IdempotencyKey, IfMatch, Json};
 use crate::inspections::service::{ensure_editable, find_in_scope};
 use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT};
@@ -194,11 +195,7 @@ pub async fn review_finding(
 /// The look-back reviews of a finding, oldest first.
 #[utoipa::path(
     tag = "findings",
-    params(
-        ("id" = i64, Path),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
-    ),
+    params(("id" = i64, Path), PageQuery),
     responses(
         (status = 200, description = "A page of reviews", body = Page<Review>),
         (status = 422, response = responses::Unprocessable),
@@ -209,12 +206,10 @@ pub async fn list_reviews(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    q: QueryPairs,
+    q: ListQuery<NoFilter>,
 ) -> Result<HttpResponse, AppError> {
-    q.only(&["limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
-    let (scope, id, limit) = (user.scope(), id.into_inner(), page.limit);
+    let after = q.page.after_id(&state.cursor_key, "id")?;
+    let (scope, id, limit) = (user.scope(), id.into_inner(), q.page.limit);
     let rows = state
         .db
         .run(move |conn| {

@@ -2,11 +2,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::model::{is_overdue, warning_level, FindingStatus, WarningLevel};
-use super::queries::FindingRow;
+use super::model::{is_overdue, warning_level, FindingStatus, Sort, WarningLevel};
+use super::queries::{FindingFilter, FindingRow};
 use crate::config::WarningThresholds;
+use crate::error::AppError;
+use crate::http::query::MeOrId;
 use crate::validate::double_option;
 
 /// A finding (问题) of an inspection and the state of its rectification.
@@ -187,4 +189,75 @@ pub struct NewReview {
     pub outcome: ReviewOutcome,
     #[serde(default)]
     pub notes: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Sort {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Sort::parse(raw.trim()).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{raw}` is not seq, due_on or updated_at (with optional -)"))
+        })
+    }
+}
+
+impl utoipa::PartialSchema for Sort {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(Sort::NAMES)).default(Some("seq".into())).into()
+    }
+}
+
+impl ToSchema for Sort {}
+
+/// The filters and order of the finding list (contract §5).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FindingQuery {
+    pub inspection_id: Option<i64>,
+    pub section_id: Option<i64>,
+    /// Repeatable (`status=open&status=blocked`) or comma-separated.
+    #[serde(default, deserialize_with = "crate::http::query::comma_list")]
+    pub status: Vec<FindingStatus>,
+    pub responsible_unit_id: Option<i64>,
+    /// Findings with an assignment of this user (`me`: the caller).
+    #[param(inline)]
+    pub assignee_id: Option<MeOrId>,
+    /// Only overdue findings (`true`), or only those that are not (`false`).
+    pub overdue: Option<bool>,
+    /// `due_on` strictly before this date.
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[param(value_type = Option<NaiveDate>)]
+    pub due_before: Option<NaiveDate>,
+    /// `due_on` strictly after this date.
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[param(value_type = Option<NaiveDate>)]
+    pub due_after: Option<NaiveDate>,
+    /// Substring of title or description (Chinese works; Latin letters in any case); at most 200 characters.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// `seq` (default), `due_on`, `updated_at`; prefix `-` for descending. Findings without `due_on` sort last ascending, first descending.
+    #[serde(default)]
+    #[param(inline)]
+    pub sort: Sort,
+}
+
+impl FindingQuery {
+    /// The filter for the caller `user_id` (`assignee_id=me` resolved); a search text over 200 characters is a 422.
+    pub fn filter(self, user_id: i64) -> Result<FindingFilter, AppError> {
+        let text = self.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if text.is_some_and(|t| t.chars().count() > 200) {
+            return Err(AppError::invalid("q", "must be at most 200 characters"));
+        }
+        Ok(FindingFilter {
+            inspection_id: self.inspection_id,
+            section_id: self.section_id,
+            status: self.status,
+            responsible_unit_id: self.responsible_unit_id,
+            assignee_id: self.assignee_id.map(|a| a.resolve(user_id)),
+            overdue: self.overdue,
+            due_before: self.due_before,
+            due_after: self.due_after,
+            q: text.map(str::to_owned),
+        })
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod list;
 pub mod model;
 pub mod queries;
 pub mod routes;

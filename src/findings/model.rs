@@ -120,6 +120,58 @@ pub fn warning_level(
     }
 }
 
+/// The list's sort orders; each is paired with `id` so that keys are unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    Seq,
+    DueOn,
+    UpdatedAt,
+}
+
+/// A list order: a field, ascending or descending (`-` prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort { field: SortField::Seq, descending: false }
+    }
+}
+
+impl Sort {
+    /// Every name a client may give.
+    pub const NAMES: [&'static str; 6] = ["seq", "-seq", "due_on", "-due_on", "updated_at", "-updated_at"];
+
+    pub fn parse(raw: &str) -> Option<Sort> {
+        let (descending, name) = match raw.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        let field = match name {
+            "seq" => SortField::Seq,
+            "due_on" => SortField::DueOn,
+            "updated_at" => SortField::UpdatedAt,
+            _ => return None,
+        };
+        Some(Sort { field, descending })
+    }
+
+    /// The name a cursor is bound to.
+    pub fn name(self) -> &'static str {
+        match (self.field, self.descending) {
+            (SortField::Seq, false) => "seq",
+            (SortField::Seq, true) => "-seq",
+            (SortField::DueOn, false) => "due_on",
+            (SortField::DueOn, true) => "-due_on",
+            (SortField::UpdatedAt, false) => "updated_at",
+            (SortField::UpdatedAt, true) => "-updated_at",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +255,13 @@ mod tests {
         assert!(!is_overdue(Open, Some(today), today));
         assert!(!is_overdue(Closed, Some(day("2024-09-30")), today));
         assert!(!is_overdue(Open, None, today));
+    }
+
+    #[test]
+    fn sort_names_round_trip() {
+        for name in ["seq", "-seq", "due_on", "-due_on", "updated_at", "-updated_at"] {
+            assert_eq!(Sort::parse(name).unwrap().name(), name);
+        }
+        assert!(Sort::parse("title").is_none());
     }
 }

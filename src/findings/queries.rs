@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::api::ReviewOutcome;
-use super::model::FindingStatus;
+use super::model::{FindingStatus, Sort, SortField};
 use crate::auth::scope::visible_inspection_ids;
 use crate::auth::Scope;
 use crate::db::schema::{assignments, findings, reviews};
@@ -85,48 +85,6 @@ pub fn of_inspection(conn: &mut DbConn, inspection_id: i64) -> Result<Vec<Findin
         .select(COLUMNS)
         .order((findings::seq.asc(), findings::id.asc()))
         .load(conn)?)
-}
-
-/// The list's sort orders; each is paired with `id` so that keys are unique.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortField {
-    Seq,
-    DueOn,
-    UpdatedAt,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub field: SortField,
-    pub descending: bool,
-}
-
-impl Sort {
-    pub fn parse(raw: &str) -> Option<Sort> {
-        let (descending, name) = match raw.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, raw),
-        };
-        let field = match name {
-            "seq" => SortField::Seq,
-            "due_on" => SortField::DueOn,
-            "updated_at" => SortField::UpdatedAt,
-            _ => return None,
-        };
-        Some(Sort { field, descending })
-    }
-
-    /// The name a cursor is bound to.
-    pub fn name(self) -> &'static str {
-        match (self.field, self.descending) {
-            (SortField::Seq, false) => "seq",
-            (SortField::Seq, true) => "-seq",
-            (SortField::DueOn, false) => "due_on",
-            (SortField::DueOn, true) => "-due_on",
-            (SortField::UpdatedAt, false) => "updated_at",
-            (SortField::UpdatedAt, true) => "-updated_at",
-        }
-    }
 }
 
 /// Where the previous page ended.
@@ -327,14 +285,6 @@ mod tests {
     fn like_pattern_escapes_wildcards() {
         assert_eq!(like_pattern("营商"), "%营商%");
         assert_eq!(like_pattern("100%_A\\"), "%100\\%\\_A\\\\%");
-    }
-
-    #[test]
-    fn sort_names_round_trip() {
-        for name in ["seq", "-seq", "due_on", "-due_on", "updated_at", "-updated_at"] {
-            assert_eq!(Sort::parse(name).unwrap().name(), name);
-        }
-        assert!(Sort::parse("title").is_none());
     }
 }
 

@@ -1,12 +1,11 @@
 //! `/api/v1/findings`: list with filters, create, read, change, history.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 
 use super::api::{Derive, Finding, FindingPatch, NewFinding};
 use super::model::FindingStatus;
-use super::queries::{self, After, FindingChanges, FindingFilter, NewFindingRow, Sort, SortField};
+use super::queries::{self, FindingChanges, NewFindingRow};
 use super::service::{find_in_scope_by_id, leader_qualifies};
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
@@ -14,8 +13,7 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{paginate, Cursor, Page, PageParams};
-use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::http::{IdempotencyKey, IfMatch, Json};
 use crate::inspections::sections::queries as sections;
 use crate::inspections::service::{ensure_editable, find_in_scope};
 use crate::orgs::queries as orgs;
@@ -23,7 +21,7 @@ use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT, MAX_ORDINAL, SHORT_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_findings).service(create_finding).service(get_finding).service(update_finding);
+    cfg.service(super::list::list_findings).service(create_finding).service(get_finding).service(update_finding);
 }
 
 fn derive(state: &AppState) -> Derive {
@@ -62,116 +60,6 @@ fn seq_taken(e: AppError, seq: i32) -> AppError {
         AppError::Conflict(_) => AppError::Conflict(format!("seq {seq} is already used in this inspection")),
         other => other,
     }
-}
-
-const LIST_PARAMS: &[&str] = &[
-    "inspection_id",
-    "section_id",
-    "status",
-    "responsible_unit_id",
-    "assignee_id",
-    "overdue",
-    "due_before",
-    "due_after",
-    "q",
-    "sort",
-    "limit",
-    "cursor",
-];
-
-fn parse_filter(q: &QueryPairs, user: &AuthUser) -> Result<FindingFilter, AppError> {
-    let mut status = Vec::new();
-    for s in q.all("status") {
-        status.push(
-            FindingStatus::parse(s)
-                .ok_or_else(|| AppError::BadRequest(format!("query parameter `status`: unknown status `{s}`")))?,
-        );
-    }
-    let assignee_id = match q.one("assignee_id")? {
-        None => None,
-        Some("me") => Some(user.id),
-        Some(_) => q.id("assignee_id")?,
-    };
-    let text = q.one("q")?.map(str::trim).filter(|t| !t.is_empty());
-    if text.is_some_and(|t| t.chars().count() > 200) {
-        return Err(AppError::invalid("q", "must be at most 200 characters"));
-    }
-    Ok(FindingFilter {
-        inspection_id: q.id("inspection_id")?,
-        section_id: q.id("section_id")?,
-        status,
-        responsible_unit_id: q.id("responsible_unit_id")?,
-        assignee_id,
-        overdue: q.boolean("overdue")?,
-        due_before: q.date("due_before")?,
-        due_after: q.date("due_after")?,
-        q: text.map(str::to_owned),
-    })
-}
-
-fn after_of(sort: Sort, cursor: &Cursor) -> Result<After, AppError> {
-    Ok(match sort.field {
-        SortField::Seq => After::Seq(cursor.key_as::<i32>()?, cursor.id),
-        SortField::DueOn => After::DueOn(cursor.key_as::<Option<NaiveDate>>()?, cursor.id),
-        SortField::UpdatedAt => After::UpdatedAt(cursor.key_as::<NaiveDateTime>()?, cursor.id),
-    })
-}
-
-fn cursor_of(sort: Sort, f: &queries::FindingRow) -> Cursor {
-    let key = match sort.field {
-        SortField::Seq => json!(f.seq),
-        SortField::DueOn => json!(f.due_on),
-        SortField::UpdatedAt => json!(f.updated_at),
-    };
-    Cursor { sort: sort.name().into(), key, id: f.id }
-}
-
-/// Findings in the caller's scope, filtered and sorted, a page at a time.
-#[utoipa::path(
-    tag = "findings",
-    params(
-        ("inspection_id" = Option<i64>, Query),
-        ("section_id" = Option<i64>, Query),
-        ("status" = Option<Vec<FindingStatus>>, Query, description = "Repeatable: `status=open&status=blocked`"),
-        ("responsible_unit_id" = Option<i64>, Query),
-        ("assignee_id" = Option<String>, Query, description = "A user id, or `me`: findings with an assignment of that user"),
-        ("overdue" = Option<bool>, Query),
-        ("due_before" = Option<NaiveDate>, Query, description = "`due_on` strictly before this date"),
-        ("due_after" = Option<NaiveDate>, Query, description = "`due_on` strictly after this date"),
-        ("q" = Option<String>, Query, description = "Substring of title or description (Chinese works; Latin letters in any case)"),
-        ("sort" = Option<String>, Query, description = "`seq` (default), `due_on`, `updated_at`; prefix `-` for descending. Findings without `due_on` sort last ascending, first descending"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (same sort)"),
-    ),
-    responses(
-        (status = 200, description = "A page of findings", body = Page<Finding>),
-        (status = 400, response = responses::BadRequest),
-        (status = 422, response = responses::Unprocessable),
-    ),
-)]
-#[get("/findings")]
-pub async fn list_findings(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    q: QueryPairs,
-) -> Result<HttpResponse, AppError> {
-    q.only(LIST_PARAMS)?;
-    let page = PageParams::from_query(&q)?;
-    let sort = match q.one("sort")? {
-        None => Sort { field: SortField::Seq, descending: false },
-        Some(raw) => Sort::parse(raw).ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "query parameter `sort`: `{raw}` is not seq, due_on or updated_at (with optional -)"
-            ))
-        })?,
-    };
-    let after = page.decode(&state.cursor_key, sort.name())?.map(|c| after_of(sort, &c)).transpose()?;
-    let filter = parse_filter(&q, &user)?;
-    let (scope, limit, today) = (user.scope(), page.limit, state.today());
-    let rows = state.db.run(move |conn| queries::list(conn, scope, &filter, today, sort, after, limit + 1)).await?;
-    let d = derive(&state);
-    let page = paginate(rows, limit, &state.cursor_key, |r| cursor_of(sort, r), |r| Finding::from_row(r, d));
-    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Records a finding (inspector); it starts `open`.

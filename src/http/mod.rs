@@ -11,4 +11,3 @@ pub use etag::IfMatch;
 pub use idempotency::IdempotencyKey;
 pub use json::Json;
 pub use pagination::{Page, PageParams};
-pub use query::QueryPairs;

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
 
-use super::QueryPairs;
 use crate::error::AppError;
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -101,16 +100,6 @@ impl PageParams {
             Some(_) => return Err(AppError::invalid("limit", format!("must be from 1 to {MAX_LIMIT}"))),
         };
         Ok(Self { limit, cursor: cursor.filter(|c| !c.is_empty()) })
-    }
-
-    pub fn from_query(q: &QueryPairs) -> Result<Self, AppError> {
-        let limit = match q.one("limit")? {
-            None => None,
-            Some(raw) => Some(raw.trim().parse().map_err(|_| {
-                AppError::BadRequest(format!("query parameter `limit` must be an integer, got `{raw}`"))
-            })?),
-        };
-        Self::new(limit, q.one("cursor")?.map(str::to_owned))
     }
 
     pub fn decode(&self, key: &CursorKey, sort: &str) -> Result<Option<Cursor>, AppError> {

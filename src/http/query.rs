@@ -5,7 +5,6 @@
 //! repeated keys and comma-separated values alike.
 
 use std::future::{ready, Ready};
-use std::str::FromStr;
 
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use serde::de::{DeserializeOwned, IntoDeserializer};
@@ -61,6 +60,12 @@ fn parse<T: DeserializeOwned>(raw: &str, declared: &[Declared]) -> Result<T, App
     })
 }
 
+/// Parameters from elsewhere than a URL (the command line), parsed exactly as a query string would be.
+pub fn from_pairs<T: DeserializeOwned + IntoParams>(pairs: &[(String, String)]) -> Result<T, AppError> {
+    let raw = serde_urlencoded::to_string(pairs).map_err(|e| AppError::internal(e.to_string()))?;
+    parse(&raw, &declared::<T>())
+}
+
 /// The query string as a typed `T` (declared with `IntoParams`).
 pub struct Query<T>(pub T);
 
@@ -89,6 +94,11 @@ pub struct PageQuery {
     /// The `next_cursor` of the previous page, with the same filters and sort.
     pub cursor: Option<String>,
 }
+
+/// The filters of a list that has none but its page.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoFilter {}
 
 /// A list's filters `T` and its page parameters, from one query string.
 pub struct ListQuery<T> {
@@ -215,93 +225,5 @@ mod tests {
         assert_eq!(list("assignee_id=me").unwrap().filter.assignee_id, Some(MeOrId::Me));
         assert_eq!(list("assignee_id=7").unwrap().filter.assignee_id, Some(MeOrId::Id(7)));
         assert!(list("assignee_id=you").is_err());
-    }
-}
-
-// ---- legacy (being removed)
-/// The query string as ordered key/value pairs.
-pub struct QueryPairs(Vec<(String, String)>);
-
-impl FromRequest for QueryPairs {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-                .map(QueryPairs)
-                .map_err(|e| AppError::BadRequest(format!("malformed query string: {e}"))),
-        )
-    }
-}
-
-impl QueryPairs {
-    /// Pairs from elsewhere than a URL (the CLI).
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        Self(pairs)
-    }
-
-    /// Refuses any parameter not in `allowed`.
-    pub fn only(&self, allowed: &[&str]) -> Result<(), AppError> {
-        match self.0.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-            Some((k, _)) => {
-                Err(AppError::BadRequest(format!("unknown query parameter `{k}`; allowed: {}", allowed.join(", "))))
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// The single value of `key`; repeating it is a 400.
-    pub fn one(&self, key: &str) -> Result<Option<&str>, AppError> {
-        let mut values = self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str());
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(AppError::BadRequest(format!("query parameter `{key}` may be given once")));
-        }
-        Ok(first)
-    }
-
-    /// Every value of a repeatable `key` (also accepts comma-separated values).
-    pub fn all(&self, key: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .collect()
-    }
-
-    /// Parses the single value of `key`; a value that does not parse is a 400 naming it.
-    pub fn parse<T: FromStr>(&self, key: &str, expected: &str) -> Result<Option<T>, AppError> {
-        match self.one(key)? {
-            None => Ok(None),
-            Some(raw) => {
-                raw.trim().parse::<T>().map(Some).map_err(|_| {
-                    AppError::BadRequest(format!("query parameter `{key}` must be {expected}, got `{raw}`"))
-                })
-            }
-        }
-    }
-
-    /// A `YYYY-MM-DD` date parameter.
-    pub fn date(&self, key: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
-        let date: Option<chrono::NaiveDate> = self.parse(key, "a date YYYY-MM-DD")?;
-        match date {
-            Some(d) if !crate::validate::date::in_range(d) => {
-                Err(AppError::BadRequest(format!("query parameter `{key}` {}", crate::validate::date::MESSAGE)))
-            }
-            other => Ok(other),
-        }
-    }
-
-    /// A `true`/`false` parameter.
-    pub fn boolean(&self, key: &str) -> Result<Option<bool>, AppError> {
-        self.parse(key, "true or false")
-    }
-
-    /// An id parameter.
-    pub fn id(&self, key: &str) -> Result<Option<i64>, AppError> {
-        self.parse(key, "an integer id")
     }
 }

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::findings::model::FindingStatus;
 use crate::inspections::api::{Inspection, NewInspection};
@@ -95,4 +95,54 @@ pub struct ImportResult {
     pub inspection: Inspection,
     pub totals: ImportTotals,
     pub warnings: Vec<ImportWarning>,
+}
+
+/// The query of an import: `dry_run`, and for a text document the facts of its inspection.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Parse and check only; nothing is saved.
+    pub dry_run: Option<bool>,
+    /// Text documents: required. This and the other document parameters are refused (400) with a JSON ledger, which carries its own inspection.
+    pub inspecting_unit_id: Option<i64>,
+    /// Text documents: required.
+    pub inspected_unit_id: Option<i64>,
+    /// Text documents: default from the inspecting body.
+    pub title: Option<String>,
+    /// Text documents: default from the opening paragraph.
+    pub inspecting_body: Option<String>,
+    pub topic: Option<String>,
+    /// Text documents: default from the opening paragraph.
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[param(value_type = Option<NaiveDate>)]
+    pub started_on: Option<NaiveDate>,
+    /// Text documents: default from the opening paragraph.
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[param(value_type = Option<NaiveDate>)]
+    pub ended_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[param(value_type = Option<NaiveDate>)]
+    pub feedback_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[param(value_type = Option<NaiveDate>)]
+    pub rectification_due_on: Option<NaiveDate>,
+}
+
+impl ImportQuery {
+    /// The first document parameter given, if any (a JSON ledger takes none).
+    pub fn document_parameter(&self) -> Option<&'static str> {
+        [
+            ("inspecting_unit_id", self.inspecting_unit_id.is_some()),
+            ("inspected_unit_id", self.inspected_unit_id.is_some()),
+            ("title", self.title.is_some()),
+            ("inspecting_body", self.inspecting_body.is_some()),
+            ("topic", self.topic.is_some()),
+            ("started_on", self.started_on.is_some()),
+            ("ended_on", self.ended_on.is_some()),
+            ("feedback_on", self.feedback_on.is_some()),
+            ("rectification_due_on", self.rectification_due_on.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(name, given)| given.then_some(name))
+    }
 }

@@ -1,30 +1,24 @@
 //! A request body as a ledger: the JSON ledger format, or an official document in text
 //! whose inspection facts come from the query and the opening paragraph.
 
-use super::api::LedgerImport;
+use super::api::{ImportQuery, LedgerImport};
 use super::{preamble, service, text};
 use crate::error::{AppError, FieldError};
-use crate::http::QueryPairs;
 use crate::inspections::api::NewInspection;
 
 /// The inspection facts of a text import: query parameters first, then what the document's opening says.
-fn text_inspection(q: &QueryPairs, opening: &preamble::Preamble) -> Result<NewInspection, AppError> {
+fn text_inspection(q: &ImportQuery, opening: &preamble::Preamble) -> Result<NewInspection, AppError> {
     let mut errors = Vec::new();
-    let mut need_id = |key: &str| match q.id(key) {
-        Ok(Some(v)) => Some(v),
-        Ok(None) => {
+    for (key, missing) in
+        [("inspecting_unit_id", q.inspecting_unit_id.is_none()), ("inspected_unit_id", q.inspected_unit_id.is_none())]
+    {
+        if missing {
             errors.push(FieldError::new(key, "is required to import a text document"));
-            None
         }
-        Err(e) => {
-            errors.push(FieldError::new(key, e.to_string()));
-            None
-        }
-    };
-    let (inspecting, inspected) = (need_id("inspecting_unit_id"), need_id("inspected_unit_id"));
-    let inspecting_body = q.one("inspecting_body")?.map(str::to_owned).or_else(|| opening.inspecting_body.clone());
-    let started_on = q.date("started_on")?.or(opening.started_on);
-    let ended_on = q.date("ended_on")?.or(opening.ended_on);
+    }
+    let inspecting_body = q.inspecting_body.clone().or_else(|| opening.inspecting_body.clone());
+    let started_on = q.started_on.or(opening.started_on);
+    let ended_on = q.ended_on.or(opening.ended_on);
     for (key, missing) in [
         ("inspecting_body", inspecting_body.is_none()),
         ("started_on", started_on.is_none()),
@@ -40,15 +34,15 @@ fn text_inspection(q: &QueryPairs, opening: &preamble::Preamble) -> Result<NewIn
     }
     let body = inspecting_body.unwrap_or_default();
     Ok(NewInspection {
-        title: q.one("title")?.map(str::to_owned).unwrap_or_else(|| format!("{body}巡察反馈问题整改")),
+        title: q.title.clone().unwrap_or_else(|| format!("{body}巡察反馈问题整改")),
         inspecting_body: body,
-        inspecting_unit_id: inspecting.unwrap_or_default(),
-        inspected_unit_id: inspected.unwrap_or_default(),
-        topic: q.one("topic")?.map(str::to_owned),
+        inspecting_unit_id: q.inspecting_unit_id.unwrap_or_default(),
+        inspected_unit_id: q.inspected_unit_id.unwrap_or_default(),
+        topic: q.topic.clone(),
         started_on: started_on.unwrap_or_default(),
         ended_on: ended_on.unwrap_or_default(),
-        feedback_on: q.date("feedback_on")?.or(opening.feedback_on),
-        rectification_due_on: q.date("rectification_due_on")?,
+        feedback_on: q.feedback_on.or(opening.feedback_on),
+        rectification_due_on: q.rectification_due_on,
         approval_chain: None,
     })
 }
@@ -57,9 +51,14 @@ fn text_inspection(q: &QueryPairs, opening: &preamble::Preamble) -> Result<NewIn
 pub fn ledger_of(
     bytes: &[u8],
     json: bool,
-    q: &QueryPairs,
+    q: &ImportQuery,
 ) -> Result<(LedgerImport, Vec<super::api::ImportWarning>), AppError> {
     if json {
+        if let Some(name) = q.document_parameter() {
+            return Err(AppError::BadRequest(format!(
+                "query parameter `{name}` is for text documents: a JSON ledger carries its own inspection"
+            )));
+        }
         return Ok((crate::http::json::parse::<LedgerImport>(bytes)?, Vec::new()));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {

@@ -4,32 +4,20 @@ use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
-use super::api::{ImportPreview, ImportResult, LedgerImport};
+use super::api::{ImportPreview, ImportQuery, ImportResult, LedgerImport};
 use super::document::ledger_of;
 use super::service;
 use crate::auth::{AuthUser, Role};
 use crate::error::{responses, AppError};
 use crate::findings::api::Derive;
 use crate::http::idempotency::{self, Created};
-use crate::http::{IdempotencyKey, QueryPairs};
+use crate::http::query::Query;
+use crate::http::IdempotencyKey;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(import_inspection);
 }
-
-const TEXT_PARAMS: &[&str] = &[
-    "dry_run",
-    "title",
-    "inspecting_body",
-    "inspecting_unit_id",
-    "inspected_unit_id",
-    "topic",
-    "started_on",
-    "ended_on",
-    "feedback_on",
-    "rectification_due_on",
-];
 
 enum Body {
     Json,
@@ -73,16 +61,7 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 #[utoipa::path(
     tag = "inspections",
     params(
-        ("dry_run" = Option<bool>, Query, description = "Parse and check only; nothing is saved"),
-        ("inspecting_unit_id" = Option<i64>, Query, description = "Text documents: required. These document parameters are refused (400) with a JSON ledger, which carries its own inspection"),
-        ("inspected_unit_id" = Option<i64>, Query, description = "Text documents: required"),
-        ("title" = Option<String>, Query, description = "Text documents: default from the inspecting body"),
-        ("inspecting_body" = Option<String>, Query, description = "Text documents: default from the opening paragraph"),
-        ("topic" = Option<String>, Query),
-        ("started_on" = Option<chrono::NaiveDate>, Query, description = "Text documents: default from the opening paragraph"),
-        ("ended_on" = Option<chrono::NaiveDate>, Query, description = "Text documents: default from the opening paragraph"),
-        ("feedback_on" = Option<chrono::NaiveDate>, Query),
-        ("rectification_due_on" = Option<chrono::NaiveDate>, Query),
+        ImportQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
     ),
     request_body(content(
@@ -101,13 +80,13 @@ pub async fn import_inspection(
     user: AuthUser,
     req: HttpRequest,
     key: IdempotencyKey,
-    q: QueryPairs,
+    q: Query<ImportQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     user.require_any(&[Role::Inspector])?;
     let json = matches!(kind(&req)?, Body::Json);
-    q.only(if json { &["dry_run"] } else { TEXT_PARAMS })?;
-    let dry_run = q.boolean("dry_run")?.unwrap_or(false);
+    let q = q.into_inner();
+    let dry_run = q.dry_run.unwrap_or(false);
     let raw = read_body(payload, state.config.import_body_limit).await?;
     let (ledger, warnings) = ledger_of(&raw, json, &q)?;
     service::validate(&ledger)?;

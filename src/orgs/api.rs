@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::queries::OrgUnitRow;
 use crate::validate::double_option;
@@ -65,4 +65,12 @@ pub struct OrgUnitPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub credit_code: Option<Option<String>>,
+}
+
+/// Filters of the org unit list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrgUnitQuery {
+    /// Only the children of this unit.
+    pub parent_id: Option<i64>,
 }

@@ -3,7 +3,7 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::api::{NewOrgUnit, OrgUnit, OrgUnitPatch};
+use super::api::{NewOrgUnit, OrgUnit, OrgUnitPatch, OrgUnitQuery};
 use super::credit_code::CreditCode;
 use super::queries::{self, OrgUnitChanges};
 use crate::audit::{self, Event};
@@ -12,8 +12,9 @@ use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{by_id, paginate, Page, PageParams};
-use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::http::pagination::{by_id, paginate, Page};
+use crate::http::query::{ListQuery, PageQuery};
+use crate::http::{IdempotencyKey, IfMatch, Json};
 use crate::state::AppState;
 use crate::validate::{Errors, SHORT_TEXT};
 
@@ -35,11 +36,7 @@ fn credit_code(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
 /// Org units in the caller's scope (admins: all), by id.
 #[utoipa::path(
     tag = "org-units",
-    params(
-        ("parent_id" = Option<i64>, Query, description = "Only the children of this unit"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
-    ),
+    params(OrgUnitQuery, PageQuery),
     responses(
         (status = 200, description = "A page of units", body = Page<OrgUnit>),
         (status = 400, response = responses::BadRequest),
@@ -50,13 +47,10 @@ fn credit_code(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
 pub async fn list_org_units(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: QueryPairs,
+    q: ListQuery<OrgUnitQuery>,
 ) -> Result<HttpResponse, AppError> {
-    q.only(&["parent_id", "limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
-    let parent = q.id("parent_id")?;
-    let (scope, limit) = (user.scope(), page.limit);
+    let after = q.page.after_id(&state.cursor_key, "id")?;
+    let (scope, limit, parent) = (user.scope(), q.page.limit, q.filter.parent_id);
     let rows = state.db.run(move |conn| queries::list(conn, scope, parent, after, limit + 1)).await?;
     let page = paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), OrgUnit::from);
     Ok(HttpResponse::Ok().json(page))

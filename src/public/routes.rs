@@ -7,14 +7,16 @@ use crate::error::{responses, AppError};
 use crate::feedback::api::{FeedbackReceipt, NewPublicFeedback};
 use crate::feedback::model::FeedbackStatus;
 use crate::feedback::queries as feedback;
-use crate::http::pagination::{by_id, paginate, Page, PageParams};
-use crate::http::{Json, QueryPairs};
+use crate::http::pagination::{by_id, paginate, Page};
+use crate::http::query::{ListQuery, NoFilter, PageQuery, Query};
+use crate::http::Json;
 use crate::state::AppState;
 
 use crate::inspections::queries as inspections;
+use crate::reports::api::ReportQuery;
 use crate::reports::model::ReportModel;
 use crate::reports::queries::unit_name;
-use crate::reports::render::{rendered, report_format};
+use crate::reports::render::rendered;
 use crate::validate::Errors;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -24,7 +26,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Published inspections, by id.
 #[utoipa::path(
     tag = "public",
-    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"), ("cursor" = Option<String>, Query)),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of published inspections", body = Page<PublicInspection>),
         (status = 400, response = responses::BadRequest),
@@ -32,11 +34,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     )
 )]
 #[get("/inspections")]
-pub async fn list_published(state: web::Data<AppState>, q: QueryPairs) -> Result<HttpResponse, AppError> {
-    q.only(&["limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "public")?.map(|c| c.id).unwrap_or(0);
-    let limit = page.limit;
+pub async fn list_published(state: web::Data<AppState>, q: ListQuery<NoFilter>) -> Result<HttpResponse, AppError> {
+    let after = q.page.after_id(&state.cursor_key, "public")?;
+    let limit = q.page.limit;
     let items = state
         .db
         .run(move |conn| {
@@ -65,7 +65,7 @@ pub async fn list_published(state: web::Data<AppState>, q: QueryPairs) -> Result
     tag = "public",
     params(
         ("id" = i64, Path),
-        ("format" = Option<String>, Query, description = "`markdown` (default), `html` or `text`"),
+        ReportQuery,
     ),
     responses(
         (status = 200, description = "The report", content(
@@ -79,9 +79,9 @@ pub async fn list_published(state: web::Data<AppState>, q: QueryPairs) -> Result
 pub async fn published_report(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    q: QueryPairs,
+    q: Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let format = report_format(&q)?;
+    let format = q.0.format;
     let id = id.into_inner();
     let (_, snapshot) = state.db.run(move |conn| inspections::published(conn, id)).await?.ok_or(AppError::NotFound)?;
     let model: ReportModel = serde_json::from_str(&snapshot)?;

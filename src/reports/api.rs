@@ -1,7 +1,10 @@
 //! Statistics and half-month summary DTOs.
 
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::ReportFormat;
+use super::periods::HalfMonth;
 
 use crate::assignments::api::{Assignment, ProgressReport};
 use crate::inspections::ledger::StatusCounts;
@@ -86,4 +89,71 @@ pub struct ProgressSummary {
     pub reported: Vec<ReportedAssignment>,
     /// Open assignments with no report in the period.
     pub without_report: Vec<SilentAssignment>,
+}
+
+impl<'de> Deserialize<'de> for ReportFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        ReportFormat::parse(raw.trim())
+            .ok_or_else(|| serde::de::Error::custom(format!("must be markdown, html or text, got `{raw}`")))
+    }
+}
+
+impl utoipa::PartialSchema for ReportFormat {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["markdown", "html", "text"]))
+            .default(Some("markdown".into()))
+            .into()
+    }
+}
+
+impl ToSchema for ReportFormat {}
+
+/// How to render a report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `markdown` (default), `html` or `text`.
+    #[serde(default)]
+    #[param(inline)]
+    pub format: ReportFormat,
+}
+
+/// The spreadsheet formats of the ledger.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Xlsx,
+}
+
+/// How to export the ledger.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv` (default; UTF-8 with BOM) or `xlsx`.
+    #[serde(default)]
+    #[param(inline)]
+    pub format: ExportFormat,
+}
+
+impl<'de> Deserialize<'de> for HalfMonth {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        HalfMonth::parse(raw.trim())
+            .ok_or_else(|| serde::de::Error::custom(format!("must look like 2024-10-H1, got `{raw}`")))
+    }
+}
+
+/// Which half month to review.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// `2024-10-H1` (days 1–15) or `2024-10-H2`; default: the current half month.
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$", example = "2024-10-H1")]
+    pub period: Option<HalfMonth>,
 }

@@ -10,13 +10,14 @@ use actix_web::{get, web, HttpResponse};
 use futures_util::stream;
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook};
 
+use super::api::{ExportFormat, ExportQuery};
 use super::queries;
 use crate::auth::AuthUser;
 use crate::db::{Db, DbConn};
 use crate::error::AppError;
 use crate::findings::model::FindingStatus;
 use crate::findings::queries::FindingRow;
-use crate::http::QueryPairs;
+use crate::http::query::Query;
 use crate::inspections::sections::queries as sections;
 use crate::inspections::service::find_in_scope;
 use crate::state::AppState;
@@ -217,7 +218,7 @@ fn xlsx(conn: &mut DbConn, inspection_id: i64, paths: &HashMap<i64, (String, Str
     tag = "reports",
     params(
         ("id" = i64, Path, description = "The inspection"),
-        ("format" = Option<String>, Query, description = "`csv` (default) or `xlsx`"),
+        ExportQuery,
     ),
     responses(
         (status = 200, description = "The ledger: 序号, 类别, 方面, 问题, 整改措施, 责任单位, 责任领导, 责任人, 整改时限, 状态, 整改情况", content(
@@ -231,16 +232,9 @@ pub async fn export_ledger(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    q: QueryPairs,
+    q: Query<ExportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    q.only(&["format"])?;
-    let xlsx_wanted = match q.one("format")? {
-        None | Some("csv") => false,
-        Some("xlsx") => true,
-        Some(other) => {
-            return Err(AppError::BadRequest(format!("query parameter `format` must be csv or xlsx, got `{other}`")))
-        }
-    };
+    let xlsx_wanted = q.0.format == ExportFormat::Xlsx;
     let id = id.into_inner();
     let paths = state
         .db

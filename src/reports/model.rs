@@ -37,8 +37,9 @@ pub struct ReportFinding {
 }
 
 /// The output formats of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ReportFormat {
+    #[default]
     Markdown,
     Html,
     Text,

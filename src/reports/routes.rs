@@ -3,10 +3,10 @@
 use actix_web::{get, post, web, HttpResponse};
 use serde_json::json;
 
-use super::api::{InspectionStats, ProgressSummary, ReportedAssignment, SilentAssignment};
+use super::api::{InspectionStats, PeriodQuery, ProgressSummary, ReportQuery, ReportedAssignment, SilentAssignment};
 use super::periods::HalfMonth;
 use super::queries;
-use super::render::{rendered, report_format};
+use super::render::rendered;
 use crate::assignments::api::Assignment;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
@@ -14,7 +14,8 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::findings::model::FindingStatus;
 use crate::http::etag::ok_with_etag;
-use crate::http::{IfMatch, QueryPairs};
+use crate::http::query::Query;
+use crate::http::IfMatch;
 use crate::inspections::api::Inspection;
 use crate::inspections::model::InspectionAction;
 use crate::inspections::queries as inspection_queries;
@@ -61,7 +62,7 @@ pub async fn inspection_stats(
     tag = "reports",
     params(
         ("id" = i64, Path, description = "The inspection"),
-        ("period" = Option<String>, Query, description = "`2024-10-H1` (days 1–15) or `2024-10-H2`; default: the current half month"),
+        PeriodQuery,
     ),
     responses(
         (status = 200, description = "The summary", body = ProgressSummary),
@@ -72,15 +73,9 @@ pub async fn progress_summary(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    q: QueryPairs,
+    q: Query<PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
-    q.only(&["period"])?;
-    let period = match q.one("period")? {
-        Some(raw) => HalfMonth::parse(raw).ok_or_else(|| {
-            AppError::BadRequest(format!("query parameter `period` must look like 2024-10-H1, got `{raw}`"))
-        })?,
-        None => HalfMonth::of(state.today()),
-    };
+    let period = q.0.period.unwrap_or_else(|| HalfMonth::of(state.today()));
     let (id, today) = (id.into_inner(), state.today());
     let summary = state
         .db
@@ -109,7 +104,7 @@ pub async fn progress_summary(
     tag = "reports",
     params(
         ("id" = i64, Path, description = "The inspection"),
-        ("format" = Option<String>, Query, description = "`markdown` (default), `html` or `text`"),
+        ReportQuery,
     ),
     responses(
         (status = 200, description = "The report", content(
@@ -124,9 +119,9 @@ pub async fn inspection_report(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    q: QueryPairs,
+    q: Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let format = report_format(&q)?;
+    let format = q.0.format;
     let id = id.into_inner();
     let model = state
         .db

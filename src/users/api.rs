@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::queries::UserRow;
 use crate::auth::Role;
@@ -81,5 +81,15 @@ pub struct UserPatch {
     #[schema(format = Password, write_only, min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// Filters of the user list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Only users of this unit.
+    pub org_unit_id: Option<i64>,
+    /// Only active (`true`) or deactivated (`false`) users.
     pub active: Option<bool>,
 }

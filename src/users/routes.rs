@@ -3,7 +3,7 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::api::{NewUser, User, UserPatch};
+use super::api::{NewUser, User, UserPatch, UserQuery};
 use super::queries::{self, NewUserRow, UserChanges};
 use crate::audit::{self, Event};
 use crate::auth::{password, AuthUser, Role, RoleSet, Scope};
@@ -11,8 +11,9 @@ use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{by_id, paginate, Page, PageParams};
-use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::http::pagination::{by_id, paginate, Page};
+use crate::http::query::{ListQuery, PageQuery};
+use crate::http::{IdempotencyKey, IfMatch, Json};
 use crate::orgs::queries as orgs;
 use crate::state::AppState;
 use crate::validate::{Errors, SHORT_TEXT};
@@ -59,12 +60,7 @@ fn taken(e: AppError) -> AppError {
 /// Users of the units in the caller's scope (admins: all), by id.
 #[utoipa::path(
     tag = "users",
-    params(
-        ("org_unit_id" = Option<i64>, Query, description = "Only users of this unit"),
-        ("active" = Option<bool>, Query),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
-    ),
+    params(UserQuery, PageQuery),
     responses(
         (status = 200, description = "A page of users", body = Page<User>),
         (status = 400, response = responses::BadRequest),
@@ -72,12 +68,14 @@ fn taken(e: AppError) -> AppError {
     ),
 )]
 #[get("/users")]
-pub async fn list_users(state: web::Data<AppState>, user: AuthUser, q: QueryPairs) -> Result<HttpResponse, AppError> {
-    q.only(&["org_unit_id", "active", "limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
-    let (unit, active) = (q.id("org_unit_id")?, q.boolean("active")?);
-    let (scope, limit) = (user.scope(), page.limit);
+pub async fn list_users(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: ListQuery<UserQuery>,
+) -> Result<HttpResponse, AppError> {
+    let after = q.page.after_id(&state.cursor_key, "id")?;
+    let (unit, active) = (q.filter.org_unit_id, q.filter.active);
+    let (scope, limit) = (user.scope(), q.page.limit);
     let rows = state.db.run(move |conn| queries::list(conn, scope, unit, active, after, limit + 1)).await?;
     let page = paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), User::from);
     Ok(HttpResponse::Ok().json(page))

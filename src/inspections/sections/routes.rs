@@ -14,8 +14,9 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
-use crate::http::pagination::{by_id, paginate, Page, PageParams};
-use crate::http::{IdempotencyKey, IfMatch, Json, QueryPairs};
+use crate::http::pagination::{by_id, paginate, Page};
+use crate::http::query::{ListQuery, NoFilter, PageQuery};
+use crate::http::{IdempotencyKey, IfMatch, Json};
 use crate::inspections::service::{ensure_editable, find_in_scope};
 use crate::state::AppState;
 use crate::validate::{Errors, SHORT_TEXT};
@@ -54,8 +55,7 @@ fn check_position(errors: &mut Errors, position: Option<i32>) {
     tag = "inspections",
     params(
         ("id" = i64, Path, description = "The inspection"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200, default 50"),
-        ("cursor" = Option<String>, Query),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "A page of sections", body = Page<Section>),
@@ -67,12 +67,10 @@ pub async fn list_sections(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    q: QueryPairs,
+    q: ListQuery<NoFilter>,
 ) -> Result<HttpResponse, AppError> {
-    q.only(&["limit", "cursor"])?;
-    let page = PageParams::from_query(&q)?;
-    let after = page.decode(&state.cursor_key, "id")?.map(|c| c.id).unwrap_or(0);
-    let (id, limit) = (id.into_inner(), page.limit);
+    let after = q.page.after_id(&state.cursor_key, "id")?;
+    let (id, limit) = (id.into_inner(), q.page.limit);
     let rows = state
         .db
         .run(move |conn| {
