@@ -106,6 +106,7 @@ impl Config {
     /// Reads the configuration through `lookup`, so tests need not touch the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let get: Get = &get;
 
         let database_url = get("RECTIFY_DATABASE_URL").unwrap_or_else(|| "sqlite://data/rectify.db".into());
         let database_url = DatabaseUrl::parse(&database_url).map_err(|m| err("RECTIFY_DATABASE_URL", m))?;
@@ -116,74 +117,12 @@ impl Config {
 
         let db_pool_size = parse_number(get("RECTIFY_DB_POOL_SIZE"), "RECTIFY_DB_POOL_SIZE", 10, 1, 1000)? as u32;
 
-        let secret = match get("RECTIFY_JWT_SECRET") {
-            Some(s) if s.len() >= 32 => Secret::new(s),
-            Some(_) => return Err(err("RECTIFY_JWT_SECRET", "must be at least 32 bytes long")),
-            None => match &database_url {
-                DatabaseUrl::Postgres(_) => {
-                    return Err(err(
-                        "RECTIFY_JWT_SECRET",
-                        "is required with a PostgreSQL database (instances must share it)",
-                    ))
-                }
-                DatabaseUrl::Sqlite(path) => load_or_create_secret(path).map_err(|m| err("RECTIFY_JWT_SECRET", m))?,
-            },
-        };
-        let issuer = get("RECTIFY_JWT_ISSUER").unwrap_or_else(|| "rectify".into());
-        let audience = get("RECTIFY_JWT_AUDIENCE").unwrap_or_else(|| "rectify-api".into());
-        let ttl_seconds =
-            parse_number(get("RECTIFY_TOKEN_TTL_SECONDS"), "RECTIFY_TOKEN_TTL_SECONDS", 3600, 60, 86_400)?;
-
-        let external = match get("RECTIFY_JWT_PUBLIC_KEY_FILE") {
-            None => None,
-            Some(file) => {
-                let public_key_pem = std::fs::read(&file)
-                    .map_err(|e| err("RECTIFY_JWT_PUBLIC_KEY_FILE", format!("cannot read `{file}`: {e}")))?;
-                let issuer = get("RECTIFY_JWT_EXTERNAL_ISSUER").ok_or_else(|| {
-                    err("RECTIFY_JWT_EXTERNAL_ISSUER", "is required when RECTIFY_JWT_PUBLIC_KEY_FILE is set")
-                })?;
-                let audience = get("RECTIFY_JWT_EXTERNAL_AUDIENCE").unwrap_or_else(|| audience.clone());
-                let idp = ExternalIdp { public_key_pem, issuer, audience };
-                token::external_algorithm(&idp.public_key_pem).map_err(|m| err("RECTIFY_JWT_PUBLIC_KEY_FILE", m))?;
-                Some(idp)
-            }
-        };
-
-        let signing = match (get("RECTIFY_JWT_SIGNING_KEY_FILE"), get("RECTIFY_JWT_VERIFYING_KEY_FILE")) {
-            (None, None) => None,
-            (Some(private), Some(public)) => {
-                let read = |var: &'static str, file: &str| {
-                    std::fs::read(file).map_err(|e| err(var, format!("cannot read `{file}`: {e}")))
-                };
-                let keys = SigningKeys {
-                    private_pem: read("RECTIFY_JWT_SIGNING_KEY_FILE", &private)?,
-                    public_pem: read("RECTIFY_JWT_VERIFYING_KEY_FILE", &public)?,
-                };
-                token::signing_keys(&keys).map_err(|(var, m)| err(var, m))?;
-                Some(keys)
-            }
-            (Some(_), None) => {
-                return Err(err("RECTIFY_JWT_VERIFYING_KEY_FILE", "is required with RECTIFY_JWT_SIGNING_KEY_FILE"))
-            }
-            (None, Some(_)) => {
-                return Err(err("RECTIFY_JWT_SIGNING_KEY_FILE", "is required with RECTIFY_JWT_VERIFYING_KEY_FILE"))
-            }
-        };
-
         let timezone = get("RECTIFY_TIMEZONE").unwrap_or_else(|| "Asia/Shanghai".into());
         let timezone: Tz = timezone.parse().map_err(|_| {
             err("RECTIFY_TIMEZONE", format!("`{timezone}` is not an IANA time zone like Asia/Shanghai"))
         })?;
 
-        let log = get("RECTIFY_LOG").unwrap_or_else(|| "info".into());
-        tracing_subscriber::EnvFilter::try_new(&log)
-            .map_err(|e| err("RECTIFY_LOG", format!("not a valid filter: {e}")))?;
-        let log_format = match get("RECTIFY_LOG_FORMAT").as_deref() {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => return Err(err("RECTIFY_LOG_FORMAT", format!("`{other}` is neither json nor pretty"))),
-        };
-
+        let (log, log_format) = logging(get)?;
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u64;
         let workers = parse_number(get("RECTIFY_WORKERS"), "RECTIFY_WORKERS", cores, 1, 256)? as usize;
 
@@ -191,33 +130,23 @@ impl Config {
             parse_number(get("RECTIFY_FEEDBACK_PER_MINUTE"), "RECTIFY_FEEDBACK_PER_MINUTE", 5, 1, 100_000)? as u32;
         let login_per_minute =
             parse_number(get("RECTIFY_LOGIN_PER_MINUTE"), "RECTIFY_LOGIN_PER_MINUTE", 30, 1, 100_000)? as u32;
-        let trust_forwarded = match get("RECTIFY_TRUST_FORWARDED").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => return Err(err("RECTIFY_TRUST_FORWARDED", format!("`{other}` is neither true nor false"))),
-        };
+        let trust_forwarded = parse_bool(get("RECTIFY_TRUST_FORWARDED"), "RECTIFY_TRUST_FORWARDED", false)?;
 
         let admin_password = get("RECTIFY_ADMIN_PASSWORD").map(Secret::new);
         if admin_password.as_ref().is_some_and(|p| p.expose().chars().count() < 12) {
             return Err(err("RECTIFY_ADMIN_PASSWORD", "must be at least 12 characters"));
         }
 
-        let yellow_days = parse_number(get("RECTIFY_WARNING_YELLOW_DAYS"), "RECTIFY_WARNING_YELLOW_DAYS", 10, 0, 3650)?;
-        let green_days = parse_number(get("RECTIFY_WARNING_GREEN_DAYS"), "RECTIFY_WARNING_GREEN_DAYS", 20, 0, 3650)?;
-        if green_days < yellow_days {
-            return Err(err("RECTIFY_WARNING_GREEN_DAYS", "must not be smaller than RECTIFY_WARNING_YELLOW_DAYS"));
-        }
-
         Ok(Self {
+            jwt: jwt(get, &database_url)?,
             database_url,
             db_pool_size,
             bind,
-            jwt: JwtConfig { secret, signing, issuer, audience, ttl_seconds, external },
             admin_password,
             timezone,
             log,
             log_format,
-            warnings: WarningThresholds { yellow_days: yellow_days as i64, green_days: green_days as i64 },
+            warnings: warnings(get)?,
             body_limit: 1024 * 1024,
             import_body_limit: 10 * 1024 * 1024,
             workers,
@@ -225,6 +154,98 @@ impl Config {
             login_per_minute,
             trust_forwarded,
         })
+    }
+}
+
+/// Looks a variable up; blank values count as unset.
+type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Token settings: the HS256 secret, issuer, audience and lifetime, and the optional key pair
+/// and external identity provider.
+fn jwt(get: Get, database_url: &DatabaseUrl) -> Result<JwtConfig, ConfigError> {
+    let secret = match get("RECTIFY_JWT_SECRET") {
+        Some(s) if s.len() >= 32 => Secret::new(s),
+        Some(_) => return Err(err("RECTIFY_JWT_SECRET", "must be at least 32 bytes long")),
+        None => match database_url {
+            DatabaseUrl::Postgres(_) => {
+                return Err(err(
+                    "RECTIFY_JWT_SECRET",
+                    "is required with a PostgreSQL database (instances must share it)",
+                ))
+            }
+            DatabaseUrl::Sqlite(path) => load_or_create_secret(path).map_err(|m| err("RECTIFY_JWT_SECRET", m))?,
+        },
+    };
+    let issuer = get("RECTIFY_JWT_ISSUER").unwrap_or_else(|| "rectify".into());
+    let audience = get("RECTIFY_JWT_AUDIENCE").unwrap_or_else(|| "rectify-api".into());
+    let ttl_seconds = parse_number(get("RECTIFY_TOKEN_TTL_SECONDS"), "RECTIFY_TOKEN_TTL_SECONDS", 3600, 60, 86_400)?;
+    let external = external_idp(get, &audience)?;
+    let signing = signing_keys(get)?;
+    Ok(JwtConfig { secret, signing, issuer, audience, ttl_seconds, external })
+}
+
+/// An external identity provider whose RS256/ES256 tokens are accepted, if configured.
+fn external_idp(get: Get, audience: &str) -> Result<Option<ExternalIdp>, ConfigError> {
+    let Some(file) = get("RECTIFY_JWT_PUBLIC_KEY_FILE") else { return Ok(None) };
+    let public_key_pem =
+        std::fs::read(&file).map_err(|e| err("RECTIFY_JWT_PUBLIC_KEY_FILE", format!("cannot read `{file}`: {e}")))?;
+    let issuer = get("RECTIFY_JWT_EXTERNAL_ISSUER")
+        .ok_or_else(|| err("RECTIFY_JWT_EXTERNAL_ISSUER", "is required when RECTIFY_JWT_PUBLIC_KEY_FILE is set"))?;
+    let audience = get("RECTIFY_JWT_EXTERNAL_AUDIENCE").unwrap_or_else(|| audience.to_owned());
+    let idp = ExternalIdp { public_key_pem, issuer, audience };
+    token::external_algorithm(&idp.public_key_pem).map_err(|m| err("RECTIFY_JWT_PUBLIC_KEY_FILE", m))?;
+    Ok(Some(idp))
+}
+
+/// The key pair that signs issued tokens instead of the HS256 secret, if configured (both files or neither).
+fn signing_keys(get: Get) -> Result<Option<SigningKeys>, ConfigError> {
+    match (get("RECTIFY_JWT_SIGNING_KEY_FILE"), get("RECTIFY_JWT_VERIFYING_KEY_FILE")) {
+        (None, None) => Ok(None),
+        (Some(private), Some(public)) => {
+            let read = |var: &'static str, file: &str| {
+                std::fs::read(file).map_err(|e| err(var, format!("cannot read `{file}`: {e}")))
+            };
+            let keys = SigningKeys {
+                private_pem: read("RECTIFY_JWT_SIGNING_KEY_FILE", &private)?,
+                public_pem: read("RECTIFY_JWT_VERIFYING_KEY_FILE", &public)?,
+            };
+            token::signing_keys(&keys).map_err(|(var, m)| err(var, m))?;
+            Ok(Some(keys))
+        }
+        (Some(_), None) => Err(err("RECTIFY_JWT_VERIFYING_KEY_FILE", "is required with RECTIFY_JWT_SIGNING_KEY_FILE")),
+        (None, Some(_)) => Err(err("RECTIFY_JWT_SIGNING_KEY_FILE", "is required with RECTIFY_JWT_VERIFYING_KEY_FILE")),
+    }
+}
+
+/// The log filter and format.
+fn logging(get: Get) -> Result<(String, LogFormat), ConfigError> {
+    let log = get("RECTIFY_LOG").unwrap_or_else(|| "info".into());
+    tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| err("RECTIFY_LOG", format!("not a valid filter: {e}")))?;
+    let format = match get("RECTIFY_LOG_FORMAT").as_deref() {
+        None | Some("pretty") => LogFormat::Pretty,
+        Some("json") => LogFormat::Json,
+        Some(other) => return Err(err("RECTIFY_LOG_FORMAT", format!("`{other}` is neither json nor pretty"))),
+    };
+    Ok((log, format))
+}
+
+/// The deadline warning thresholds (yellow ≤ green).
+fn warnings(get: Get) -> Result<WarningThresholds, ConfigError> {
+    let yellow_days = parse_number(get("RECTIFY_WARNING_YELLOW_DAYS"), "RECTIFY_WARNING_YELLOW_DAYS", 10, 0, 3650)?;
+    let green_days = parse_number(get("RECTIFY_WARNING_GREEN_DAYS"), "RECTIFY_WARNING_GREEN_DAYS", 20, 0, 3650)?;
+    if green_days < yellow_days {
+        return Err(err("RECTIFY_WARNING_GREEN_DAYS", "must not be smaller than RECTIFY_WARNING_YELLOW_DAYS"));
+    }
+    Ok(WarningThresholds { yellow_days: yellow_days as i64, green_days: green_days as i64 })
+}
+
+/// `true` or `false`; unset gives `default`.
+fn parse_bool(raw: Option<String>, variable: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match raw.as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(err(variable, format!("`{other}` is neither true nor false"))),
     }
 }
 

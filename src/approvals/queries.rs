@@ -69,12 +69,7 @@ impl StepRow {
     }
 }
 
-impl crate::db::versioned::Versioned for RequestRow {
-    const TABLE: &'static str = "approval_requests";
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+crate::versioned!(RequestRow, "approval_requests");
 
 crate::columns!(STEP_COLUMNS: StepColumns = st {
     request_id,

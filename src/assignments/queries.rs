@@ -29,6 +29,8 @@ pub struct AssignmentRow {
     pub updated_at: NaiveDateTime,
 }
 
+crate::versioned!(AssignmentRow, "assignments");
+
 crate::columns!(pub COLUMNS: Columns = assignments {
     id,
     finding_id,

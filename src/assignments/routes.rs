@@ -11,6 +11,7 @@ use super::service::assignment_in_scope;
 use crate::audit::{self, Event};
 use crate::auth::{scope, AuthUser, Role, Scope};
 use crate::db::schema::users;
+use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::findings::model::FindingAction;
@@ -205,9 +206,9 @@ pub async fn update_assignment(
     let updated = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "assignments", id)?;
-            let before = assignment_in_scope(conn, user.scope(), id)?;
-            if_match.require(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::Required, |conn, id| {
+                assignment_in_scope(conn, user.scope(), id)
+            })?;
             let finding = find_in_scope_by_id(conn, user.scope(), before.finding_id)?;
             let mut next = before.status.transition(AssignmentAction::Edit)?;
             let action = match patch.assignee_id {
@@ -286,9 +287,9 @@ pub async fn claim_assignment(
     let claimed = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "assignments", id)?;
-            let before = assignment_in_scope(conn, user.scope(), id)?;
-            if_match.check(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::IfGiven, |conn, id| {
+                assignment_in_scope(conn, user.scope(), id)
+            })?;
             let next = before.status.transition(AssignmentAction::Claim)?;
             if !scope::unit_in_scope(conn, user.scope(), before.responsible_unit_id)? {
                 return Err(AppError::Forbidden("only the responsible unit may claim this assignment".into()));
@@ -340,9 +341,9 @@ pub async fn complete_assignment(
     let done = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "assignments", id)?;
-            let before = assignment_in_scope(conn, user.scope(), id)?;
-            if_match.check(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::IfGiven, |conn, id| {
+                assignment_in_scope(conn, user.scope(), id)
+            })?;
             let next = before.status.transition(AssignmentAction::Complete)?;
             if before.assignee_id != Some(user.id) {
                 return Err(AppError::Forbidden("only the assignee may complete an assignment".into()));

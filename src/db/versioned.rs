@@ -74,6 +74,19 @@ pub trait Versioned {
     fn version(&self) -> i32;
 }
 
+/// Implements [`Versioned`] for a row type with a `version` column.
+#[macro_export]
+macro_rules! versioned {
+    ($ty:ty, $table:literal) => {
+        impl $crate::db::versioned::Versioned for $ty {
+            const TABLE: &'static str = $table;
+            fn version(&self) -> i32 {
+                self.version
+            }
+        }
+    };
+}
+
 /// Locks row `id` for the rest of the transaction, loads it with `load` (which applies
 /// the caller's scope: out of scope is 404), and checks the precondition against it.
 pub fn lock_and_load<R: Versioned>(

@@ -26,6 +26,8 @@ pub struct FeedbackRow {
     pub updated_at: NaiveDateTime,
 }
 
+crate::versioned!(FeedbackRow, "public_feedback");
+
 crate::columns!(COLUMNS: Columns = pf {
     id,
     inspection_id,

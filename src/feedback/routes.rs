@@ -9,6 +9,7 @@ use super::queries;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
 use crate::db;
+use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::pagination::{by_id, paginate, Page};
@@ -99,9 +100,9 @@ pub async fn triage_feedback(
     let f = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "public_feedback", id)?;
-            let before = queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)?;
-            if_match.require(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::Required, |conn, id| {
+                queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)
+            })?;
             let next = before.status.transition(patch.status)?;
             // What will be stored: the new response when one is sent (null clears it), else the old one.
             let answered = match &response {

@@ -11,6 +11,7 @@ use super::workflow;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
 use crate::db;
+use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
@@ -57,9 +58,9 @@ pub async fn block_finding(
     let finding = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "findings", id)?;
-            let before = find_in_scope_by_id(conn, user.scope(), id)?;
-            if_match.check(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::IfGiven, |conn, id| {
+                find_in_scope_by_id(conn, user.scope(), id)
+            })?;
             ensure_editable(&find_in_scope(conn, &user, before.inspection_id)?)?;
             let (after, from) = workflow::transition(conn, &before, FindingAction::Block, |c| {
                 c.blocked_reason = Some(Some(reason.clone()));
@@ -102,9 +103,9 @@ pub async fn unblock_finding(
     let finding = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "findings", id)?;
-            let before = find_in_scope_by_id(conn, user.scope(), id)?;
-            if_match.check(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::IfGiven, |conn, id| {
+                find_in_scope_by_id(conn, user.scope(), id)
+            })?;
             ensure_editable(&find_in_scope(conn, &user, before.inspection_id)?)?;
             let (after, _) = workflow::transition(conn, &before, FindingAction::Unblock, |c| {
                 c.blocked_reason = Some(None);

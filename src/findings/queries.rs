@@ -46,6 +46,8 @@ pub struct FindingRow {
     pub updated_at: NaiveDateTime,
 }
 
+crate::versioned!(FindingRow, "findings");
+
 crate::columns!(pub COLUMNS: Columns = findings {
     id,
     inspection_id,
@@ -123,6 +125,9 @@ fn like_pattern(q: &str) -> String {
     p
 }
 
+/// A boxed query over findings selecting [`COLUMNS`].
+type Boxed<'a> = diesel::dsl::IntoBoxed<'a, diesel::dsl::Select<findings::table, Columns>, crate::db::MultiBackend>;
+
 /// A page of findings in `scope`: `limit` rows after `after`, in `sort` order.
 pub fn list(
     conn: &mut DbConn,
@@ -133,8 +138,14 @@ pub fn list(
     after: Option<After>,
     limit: i64,
 ) -> Result<Vec<FindingRow>, AppError> {
+    let q = filtered(findings::table.select(COLUMNS).into_boxed(), scope, filter, today);
+    let q = keyset(q, after, sort.descending);
+    Ok(ordered(q, sort).limit(limit).load(conn)?)
+}
+
+/// The scope and the filters of contract §5.
+fn filtered<'a>(mut q: Boxed<'a>, scope: Scope, filter: &FindingFilter, today: NaiveDate) -> Boxed<'a> {
     use findings::dsl as f;
-    let mut q = f::findings.select(COLUMNS).into_boxed();
     if let Scope::Unit(unit) = scope {
         q = q.filter(f::inspection_id.eq_any(visible_inspection_ids(unit)));
     }
@@ -178,7 +189,13 @@ pub fn list(
                 .or(lower_nullable(f::description).like(lower_nullable(Some(pattern))).escape('\\')),
         );
     }
-    q = match (after, sort.descending) {
+    q
+}
+
+/// Rows strictly after the last one served, in the list's order.
+fn keyset(q: Boxed<'_>, after: Option<After>, descending: bool) -> Boxed<'_> {
+    use findings::dsl as f;
+    match (after, descending) {
         (None, _) => q,
         (Some(After::Seq(s, id)), false) => q.filter(f::seq.gt(s).or(f::seq.eq(s).and(f::id.gt(id)))),
         (Some(After::Seq(s, id)), true) => q.filter(f::seq.lt(s).or(f::seq.eq(s).and(f::id.lt(id)))),
@@ -197,16 +214,20 @@ pub fn list(
             q.filter(f::due_on.is_not_null().and(f::due_on.lt(d).or(f::due_on.eq(d).and(f::id.lt(id)))))
         }
         (Some(After::DueOn(None, id)), true) => q.filter(f::due_on.is_not_null().or(f::id.lt(id))),
-    };
-    q = match (sort.field, sort.descending) {
+    }
+}
+
+/// The list's order, always ending in `id` so that keys are unique.
+fn ordered(q: Boxed<'_>, sort: Sort) -> Boxed<'_> {
+    use findings::dsl as f;
+    match (sort.field, sort.descending) {
         (SortField::Seq, false) => q.order((f::seq.asc(), f::id.asc())),
         (SortField::Seq, true) => q.order((f::seq.desc(), f::id.desc())),
         (SortField::UpdatedAt, false) => q.order((f::updated_at.asc(), f::id.asc())),
         (SortField::UpdatedAt, true) => q.order((f::updated_at.desc(), f::id.desc())),
         (SortField::DueOn, false) => q.order((f::due_on.is_null().asc(), f::due_on.asc(), f::id.asc())),
         (SortField::DueOn, true) => q.order((f::due_on.is_null().desc(), f::due_on.desc(), f::id.desc())),
-    };
-    Ok(q.limit(limit).load(conn)?)
+    }
 }
 
 /// The next free seq of an inspection (call with the inspection row locked).

@@ -9,6 +9,7 @@ use super::queries::{self, FindingChanges, NewFindingRow};
 use super::service::{find_in_scope_by_id, leader_qualifies};
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
+use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
@@ -204,9 +205,9 @@ pub async fn update_finding(
     let finding = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "findings", id)?;
-            let before = find_in_scope_by_id(conn, user.scope(), id)?;
-            if_match.require(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::Required, |conn, id| {
+                find_in_scope_by_id(conn, user.scope(), id)
+            })?;
             ensure_editable(&find_in_scope(conn, &user, before.inspection_id)?)?;
             check_references(
                 conn,

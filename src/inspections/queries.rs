@@ -33,6 +33,8 @@ pub struct InspectionRow {
     pub updated_at: NaiveDateTime,
 }
 
+crate::versioned!(InspectionRow, "inspections");
+
 crate::columns!(pub COLUMNS: Columns = inspections {
     id,
     title,

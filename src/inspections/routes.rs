@@ -10,6 +10,7 @@ use super::queries::{self, InspectionChanges};
 use super::service::{check_dates, check_units, ensure_editable, find_in_scope, prepare_new};
 use crate::audit::{self, Event};
 use crate::auth::{ApprovalChain, AuthUser, Role};
+use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
@@ -144,9 +145,7 @@ pub async fn update_inspection(
     let updated = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "inspections", id)?;
-            let before = find_in_scope(conn, &user, id)?;
-            if_match.require(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::Required, |conn, id| find_in_scope(conn, &user, id))?;
             ensure_editable(&before)?;
             let mut errors = Errors::new();
             check_dates(

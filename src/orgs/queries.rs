@@ -22,6 +22,8 @@ pub struct OrgUnitRow {
     pub updated_at: NaiveDateTime,
 }
 
+crate::versioned!(OrgUnitRow, "org_units");
+
 crate::columns!(pub COLUMNS: Columns = org_units {
     id,
     parent_id,

@@ -10,6 +10,7 @@ use super::render::rendered;
 use crate::assignments::api::Assignment;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
+use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::findings::model::FindingStatus;
@@ -176,9 +177,7 @@ pub async fn conclude_inspection(
     let inspection = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "inspections", id)?;
-            let before = find_in_scope(conn, &user, id)?;
-            if_match.check(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::IfGiven, |conn, id| find_in_scope(conn, &user, id))?;
             let next = before.status.transition(InspectionAction::Conclude)?;
             ensure_finished(conn, id)?;
             let now = db::now();
@@ -220,9 +219,7 @@ pub async fn publish_inspection(
     let inspection = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "inspections", id)?;
-            let before = find_in_scope(conn, &user, id)?;
-            if_match.check(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::IfGiven, |conn, id| find_in_scope(conn, &user, id))?;
             let next = before.status.transition(InspectionAction::Publish)?;
             // Work may have resumed since the conclusion (a look-back reopened a finding, say).
             ensure_finished(conn, id)?;

@@ -24,6 +24,8 @@ pub struct UserRow {
     pub updated_at: NaiveDateTime,
 }
 
+crate::versioned!(UserRow, "users");
+
 crate::columns!(pub COLUMNS: Columns = users {
     id,
     username,

@@ -8,6 +8,7 @@ use super::queries::{self, NewUserRow, UserChanges};
 use crate::audit::{self, Event};
 use crate::auth::{password, AuthUser, Role, RoleSet, Scope};
 use crate::db;
+use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};
@@ -214,9 +215,7 @@ pub async fn update_user(
     let row = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "users", id)?;
-            let before = queries::find(conn, Scope::All, id)?.ok_or(AppError::NotFound)?;
-            if_match.require(before.version)?;
+            let before = lock_and_load(conn, id, &if_match, Need::Required, |conn, id| queries::find(conn, Scope::All, id)?.ok_or(AppError::NotFound))?;
             if let Some(unit) = patch.org_unit_id {
                 if !orgs::exists(conn, unit)? {
                     return Err(AppError::invalid("org_unit_id", "no such org unit"));

@@ -1,6 +1,7 @@
 //! Sections: the category (大类) → aspect (方面) tree of an inspection, at most 3 levels.
 
 pub mod api;
+pub mod model;
 pub mod queries;
 pub mod routes;
 

@@ -21,6 +21,8 @@ pub struct SectionRow {
     pub updated_at: NaiveDateTime,
 }
 
+crate::versioned!(SectionRow, "sections");
+
 crate::columns!(pub COLUMNS: Columns = sections {
     id,
     inspection_id,

@@ -1,15 +1,15 @@
 //! `/api/v1/inspections/{id}/sections` and `/api/v1/sections/{id}`.
 
-use std::collections::HashMap;
-
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::api::{NewSection, Section, SectionPatch};
+use super::model::plan_move;
 use super::queries::{self, NewSectionRow, SectionChanges, SectionRow};
 use super::MAX_LEVEL;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
+use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
@@ -204,42 +204,17 @@ pub async fn update_section(
     let section = state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "sections", id)?;
-            let before = section_in_scope(conn, &user, id)?;
-            if_match.require(before.version)?;
+            let before =
+                lock_and_load(conn, id, &if_match, Need::Required, |conn, id| section_in_scope(conn, &user, id))?;
             let now = db::now();
-            let mut level = None;
-            let mut descendants = Vec::new();
-            if let Some(new_parent) = patch.parent_id {
-                let all = queries::of_inspection(conn, before.inspection_id)?;
-                let by_id: HashMap<i64, &SectionRow> = all.iter().map(|s| (s.id, s)).collect();
-                let new_level = match new_parent {
-                    None => 1,
-                    Some(p) => {
-                        let parent = by_id
-                            .get(&p)
-                            .ok_or_else(|| AppError::invalid("parent_id", "no such section in this inspection"))?;
-                        // Walk up from the new parent: meeting the section itself would make a cycle.
-                        let mut cursor = Some(parent.id);
-                        while let Some(c) = cursor {
-                            if c == id {
-                                return Err(AppError::invalid("parent_id", "a section cannot move below itself"));
-                            }
-                            cursor = by_id.get(&c).and_then(|s| s.parent_id);
-                        }
-                        parent.level + 1
-                    }
-                };
-                descendants = subtree(&all, id);
-                let depth = descendants.iter().map(|s| s.level - before.level).max().unwrap_or(0);
-                if new_level + depth > MAX_LEVEL {
-                    return Err(AppError::invalid(
-                        "parent_id",
-                        format!("sections nest at most {MAX_LEVEL} levels deep"),
-                    ));
+            let (level, descendants) = match patch.parent_id {
+                Some(new_parent) => {
+                    let all = queries::of_inspection(conn, before.inspection_id)?;
+                    let (level, descendants) = plan_move(&all, &before, new_parent)?;
+                    (Some(level), descendants)
                 }
-                level = Some(new_level);
-            }
+                None => (None, Vec::new()),
+            };
             let changes = SectionChanges {
                 title,
                 position: patch.position,
@@ -276,19 +251,6 @@ pub async fn update_section(
     Ok(ok_with_etag(section.version, &section))
 }
 
-/// Every section below `root` (not `root` itself).
-fn subtree(all: &[SectionRow], root: i64) -> Vec<SectionRow> {
-    let mut out = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(parent) = frontier.pop() {
-        for s in all.iter().filter(|s| s.parent_id == Some(parent)) {
-            frontier.push(s.id);
-            out.push(s.clone());
-        }
-    }
-    out
-}
-
 /// Deletes an empty section (inspector): one with children or findings is a 409. Honours `If-Match`.
 #[utoipa::path(
     tag = "inspections",
@@ -312,9 +274,8 @@ pub async fn delete_section(
     state
         .db
         .write(move |conn| {
-            db::lock_row(conn, "sections", id)?;
-            let before = section_in_scope(conn, &user, id)?;
-            if_match.check(before.version)?;
+            let before =
+                lock_and_load(conn, id, &if_match, Need::IfGiven, |conn, id| section_in_scope(conn, &user, id))?;
             if queries::is_in_use(conn, id)? {
                 return Err(AppError::Conflict("the section still holds sections or findings".into()));
             }
