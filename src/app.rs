@@ -205,7 +205,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(crate::audit::routes::finding_history)
             .configure(crate::findings::actions::configure)
             .configure(crate::assignments::routes::configure)
-            .configure(crate::approvals::routes::configure)
+            .configure(crate::approvals::configure)
             .configure(crate::reports::routes::configure)
             .configure(crate::feedback::routes::configure)
             .service(crate::audit::routes::list_events),

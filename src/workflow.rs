@@ -23,7 +23,7 @@ mod tests {
         use crate::approvals::model::{Decision, RequestKind, RequestStatus};
         use crate::assignments::model::AssignmentStatus;
         use crate::feedback::model::FeedbackStatus;
-        use crate::findings::api::ReviewOutcome;
+        use crate::findings::model::ReviewOutcome;
         use crate::findings::model::{FindingStatus, WarningLevel};
         use crate::inspections::model::InspectionStatus;
         assert!(FindingStatus::names_agree());

@@ -4,8 +4,8 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use super::api::{ClosureRequest, Evidence, NewClosureRequest, NewDecision, RequestQuery};
 use super::model::RequestKind;
-use super::routes;
 use super::service::{self, ClosureSubmission};
+use super::shared as routes;
 use crate::auth::{AuthUser, Role};
 use crate::error::{responses, AppError};
 use crate::http::idempotency;

@@ -5,8 +5,8 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use super::api::{ExtensionRequest, NewDecision, NewExtensionRequest, RequestQuery};
 use super::model::RequestKind;
-use super::routes;
 use super::service::{self, ExtensionSubmission};
+use super::shared as routes;
 use crate::auth::{AuthUser, Role};
 use crate::error::{responses, AppError};
 use crate::http::idempotency;

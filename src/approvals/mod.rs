@@ -7,5 +7,10 @@ pub mod closures;
 pub mod extensions;
 pub mod model;
 pub mod queries;
-pub mod routes;
 pub mod service;
+pub mod shared;
+
+/// Registers the closure and extension endpoints.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(closures::configure).configure(extensions::configure);
+}

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::model::FeedbackStatus;
 use super::queries::FeedbackRow;
@@ -71,14 +71,4 @@ pub struct FeedbackReceipt {
     pub id: i64,
     pub status: FeedbackStatus,
     pub received_at: DateTime<Utc>,
-}
-
-/// Filters of the staff feedback list.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FeedbackFilter {
-    pub inspection_id: Option<i64>,
-    /// Repeatable (`status=new&status=acknowledged`) or comma-separated.
-    #[serde(default, deserialize_with = "crate::http::query::comma_list")]
-    pub status: Vec<FeedbackStatus>,
 }

@@ -1,5 +1,8 @@
 //! The feedback triage state machine (pure).
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use crate::string_enum;
 use crate::workflow::InvalidTransition;
 
@@ -30,6 +33,16 @@ impl FeedbackStatus {
             FeedbackStatus::Answered => "answer",
         }
     }
+}
+
+/// Filters of the staff feedback list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedbackFilter {
+    pub inspection_id: Option<i64>,
+    /// Repeatable (`status=new&status=acknowledged`) or comma-separated.
+    #[serde(default, deserialize_with = "crate::http::query::comma_list")]
+    pub status: Vec<FeedbackStatus>,
 }
 
 #[cfg(test)]

@@ -3,8 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::api::FeedbackFilter;
-use super::model::FeedbackStatus;
+use super::model::{FeedbackFilter, FeedbackStatus};
 use crate::auth::scope::visible_inspection_ids;
 use crate::auth::Scope;
 use crate::db::schema::public_feedback as pf;

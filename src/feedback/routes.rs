@@ -3,8 +3,8 @@
 use actix_web::{get, patch, web, HttpResponse};
 use serde_json::json;
 
-use super::api::{Feedback, FeedbackFilter, FeedbackPatch};
-use super::model::FeedbackStatus;
+use super::api::{Feedback, FeedbackPatch};
+use super::model::{FeedbackFilter, FeedbackStatus};
 use super::queries;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};

@@ -3,8 +3,9 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::api::{BlockFinding, Derive, Finding, NewReview, Review, ReviewOutcome};
+use super::api::{BlockFinding, Derive, Finding, NewReview, Review};
 use super::model::FindingAction;
+use super::model::ReviewOutcome;
 use super::queries;
 use super::service::find_in_scope_by_id;
 use super::workflow;

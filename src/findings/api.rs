@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{is_overdue, warning_level, FindingStatus, Sort, WarningLevel};
+use super::model::{is_overdue, warning_level, FindingStatus, ReviewOutcome, Sort, WarningLevel};
 use super::queries::{FindingFilter, FindingRow};
 use crate::config::WarningThresholds;
 use crate::error::AppError;
@@ -146,16 +146,6 @@ pub struct BlockFinding {
     /// When the blocker is expected to clear, if known.
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub until: Option<NaiveDate>,
-}
-
-crate::string_enum! {
-    /// A look-back review's verdict.
-    pub enum ReviewOutcome {
-        /// The rectification holds.
-        Sustained => "sustained",
-        /// The problem came back (反弹回潮): the finding reopens.
-        Relapsed => "relapsed",
-    }
 }
 
 /// A look-back review (回头看) of a closed finding.

@@ -172,6 +172,16 @@ impl Sort {
     }
 }
 
+string_enum! {
+    /// A look-back review's verdict.
+    pub enum ReviewOutcome {
+        /// The rectification holds.
+        Sustained => "sustained",
+        /// The problem came back (反弹回潮): the finding reopens.
+        Relapsed => "relapsed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

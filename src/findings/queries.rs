@@ -3,8 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::api::ReviewOutcome;
-use super::model::{FindingStatus, Sort, SortField};
+use super::model::{FindingStatus, ReviewOutcome, Sort, SortField};
 use crate::auth::scope::visible_inspection_ids;
 use crate::auth::Scope;
 use crate::db::schema::{assignments, findings, reviews};

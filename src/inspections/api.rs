@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::model::InspectionStatus;
 use super::queries::InspectionRow;
@@ -115,15 +115,4 @@ pub struct InspectionPatch {
     #[serde(default)]
     #[schema(min_items = 1, max_items = 5)]
     pub approval_chain: Option<Vec<Role>>,
-}
-
-/// Filters of the inspection list.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct InspectionFilter {
-    /// Repeatable (`status=rectifying&status=concluded`) or comma-separated.
-    #[serde(default, deserialize_with = "crate::http::query::comma_list")]
-    pub status: Vec<InspectionStatus>,
-    pub inspected_unit_id: Option<i64>,
-    pub inspecting_unit_id: Option<i64>,
 }

@@ -1,5 +1,8 @@
 //! Inspection status and approval chains (pure).
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use crate::auth::Role;
 use crate::string_enum;
 use crate::workflow::InvalidTransition;
@@ -61,6 +64,17 @@ pub fn validate_chain(chain: &[Role]) -> Result<(), String> {
         return Err(format!("`{}` cannot sign a step: use leader, inspector or admin", bad.as_str()));
     }
     Ok(())
+}
+
+/// Filters of the inspection list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InspectionFilter {
+    /// Repeatable (`status=rectifying&status=concluded`) or comma-separated.
+    #[serde(default, deserialize_with = "crate::http::query::comma_list")]
+    pub status: Vec<InspectionStatus>,
+    pub inspected_unit_id: Option<i64>,
+    pub inspecting_unit_id: Option<i64>,
 }
 
 #[cfg(test)]

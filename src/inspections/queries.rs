@@ -3,8 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::api::InspectionFilter;
-use super::model::InspectionStatus;
+use super::model::{InspectionFilter, InspectionStatus};
 use crate::auth::scope::inspection_visible;
 use crate::auth::{ApprovalChain, Scope};
 use crate::db::schema::inspections;

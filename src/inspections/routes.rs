@@ -3,15 +3,14 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::api::InspectionFilter;
 use super::api::{Inspection, InspectionPatch, NewInspection};
-use super::model::validate_chain;
+use super::model::{validate_chain, InspectionFilter};
 use super::queries::{self, InspectionChanges};
 use super::service::{check_dates, check_units, ensure_editable, find_in_scope, prepare_new};
 use crate::audit::{self, Event};
 use crate::auth::{ApprovalChain, AuthUser, Role};
+use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
-use crate::db::{self};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
 use crate::http::idempotency::{self, Created};

@@ -17,10 +17,6 @@ use crate::http::IfMatch;
 use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT};
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(super::closures::configure).configure(super::extensions::configure);
-}
-
 /// 200 with the request and its `ETag`.
 fn respond(request: Request) -> Result<HttpResponse, AppError> {
     let version = request.version();
