@@ -8,7 +8,9 @@ use super::service::{self, ClosureSubmission};
 use super::shared as routes;
 use crate::auth::{AuthUser, Role};
 use crate::error::{responses, AppError};
+use crate::http::etag::IfMatchOptional;
 use crate::http::idempotency;
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::pagination::Page;
 use crate::http::query::{ListQuery, PageQuery};
 use crate::http::{IdempotencyKey, IfMatch, Json};
@@ -29,7 +31,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     tag = "closures",
     params(
         ("id" = i64, Path, description = "The finding"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        IdempotencyKeyHeader,
     ),
     request_body = NewClosureRequest,
     responses(
@@ -111,7 +113,7 @@ pub async fn get_closure_request(
 /// (412 with a stale `If-Match`).
 #[utoipa::path(
     tag = "closures",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     request_body = NewDecision,
     responses(
         (status = 200, description = "The request after the decision", body = ClosureRequest, headers(("ETag" = String))),
@@ -134,7 +136,7 @@ pub async fn decide_closure_request(
 /// The submitter withdraws a pending closure request; the finding goes back to `in_progress`.
 #[utoipa::path(
     tag = "closures",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     responses(
         (status = 200, description = "Withdrawn", body = ClosureRequest, headers(("ETag" = String))),
         (status = 403, response = responses::Forbidden),

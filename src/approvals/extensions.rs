@@ -9,7 +9,9 @@ use super::service::{self, ExtensionSubmission};
 use super::shared as routes;
 use crate::auth::{AuthUser, Role};
 use crate::error::{responses, AppError};
+use crate::http::etag::IfMatchOptional;
 use crate::http::idempotency;
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::pagination::Page;
 use crate::http::query::{ListQuery, PageQuery};
 use crate::http::{IdempotencyKey, IfMatch, Json};
@@ -29,7 +31,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     tag = "extensions",
     params(
         ("id" = i64, Path, description = "The finding"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        IdempotencyKeyHeader,
     ),
     request_body = NewExtensionRequest,
     responses(
@@ -100,7 +102,7 @@ pub async fn get_extension_request(
 /// finding's `due_on` (the old date stays in the history).
 #[utoipa::path(
     tag = "extensions",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     request_body = NewDecision,
     responses(
         (status = 200, description = "The request after the decision", body = ExtensionRequest, headers(("ETag" = String))),
@@ -123,7 +125,7 @@ pub async fn decide_extension_request(
 /// The submitter withdraws a pending extension request.
 #[utoipa::path(
     tag = "extensions",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     responses(
         (status = 200, description = "Withdrawn", body = ExtensionRequest, headers(("ETag" = String))),
         (status = 403, response = responses::Forbidden),

@@ -12,6 +12,7 @@ use crate::auth::{AuthUser, Role};
 use crate::db;
 use crate::error::{responses, AppError};
 use crate::findings::service::find_in_scope_by_id;
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page};
 use crate::http::query::{ListQuery, NoFilter, PageQuery};
@@ -28,7 +29,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     tag = "assignments",
     params(
         ("id" = i64, Path, description = "The assignment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        IdempotencyKeyHeader,
     ),
     request_body = NewProgressReport,
     responses(

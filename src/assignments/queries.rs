@@ -170,18 +170,9 @@ pub struct AssignmentChanges {
     pub updated_at: NaiveDateTime,
 }
 
-/// Applies `changes` when the stored version is still `expected` (None when it is not).
-pub fn update(
-    conn: &mut DbConn,
-    id: i64,
-    expected: i32,
-    changes: &AssignmentChanges,
-) -> Result<Option<AssignmentRow>, AppError> {
-    Ok(diesel::update(assignments::table.filter(assignments::id.eq(id)).filter(assignments::version.eq(expected)))
-        .set(changes)
-        .returning(COLUMNS)
-        .get_result(conn)
-        .optional()?)
+crate::versioned_update! {
+    /// Applies `changes` when the stored version is still `expected` (None when it is not).
+    pub fn update(assignments, AssignmentChanges) -> AssignmentRow
 }
 
 /// A stored progress report.

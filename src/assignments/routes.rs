@@ -19,6 +19,8 @@ use crate::findings::queries::FindingRow;
 use crate::findings::service::find_in_scope_by_id;
 use crate::findings::workflow;
 use crate::http::etag::ok_with_etag;
+use crate::http::etag::{IfMatchOptional, IfMatchRequired};
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::{IdempotencyKey, IfMatch, Json};
 use crate::inspections::service::{ensure_editable, find_in_scope};
@@ -91,7 +93,7 @@ fn event(action: &'static str, a: &Assignment, finding: &FindingRow, data: serde
     tag = "assignments",
     params(
         ("id" = i64, Path, description = "The finding"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        IdempotencyKeyHeader,
     ),
     request_body = NewAssignment,
     responses(
@@ -178,7 +180,7 @@ pub async fn get_assignment(
 /// Changes an assignment or its assignee (leader); needs `If-Match`. A done assignment is final (409).
 #[utoipa::path(
     tag = "assignments",
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    params(("id" = i64, Path), IfMatchRequired),
     request_body = AssignmentPatch,
     responses(
         (status = 200, description = "Updated", body = Assignment, headers(("ETag" = String))),
@@ -267,7 +269,7 @@ pub async fn update_assignment(
 /// Of two concurrent claims exactly one wins; the other gets 409. Honours `If-Match`.
 #[utoipa::path(
     tag = "assignments",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     responses(
         (status = 200, description = "Claimed: assigned to the caller", body = Assignment, headers(("ETag" = String))),
         (status = 403, response = responses::Forbidden),
@@ -317,7 +319,7 @@ pub async fn claim_assignment(
 /// Completes the caller's own assignment with its outcome. Honours `If-Match`.
 #[utoipa::path(
     tag = "assignments",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     request_body = CompleteAssignment,
     responses(
         (status = 200, description = "Done", body = Assignment, headers(("ETag" = String))),

@@ -87,6 +87,29 @@ macro_rules! versioned {
     };
 }
 
+/// Declares `fn $name(conn, id, expected, changes) -> Result<Option<$row>, AppError>`, which applies
+/// the changeset only while the stored version is still `expected` (None when someone changed the
+/// row first) and returns the row as stored, read with the module's `COLUMNS`.
+#[macro_export]
+macro_rules! versioned_update {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($table:ident, $changes:ty) -> $row:ty) => {
+        $(#[$meta])*
+        $vis fn $name(
+            conn: &mut $crate::db::DbConn,
+            id: i64,
+            expected: i32,
+            changes: &$changes,
+        ) -> Result<Option<$row>, $crate::error::AppError> {
+            use diesel::prelude::*;
+            Ok(diesel::update($table::table.filter($table::id.eq(id)).filter($table::version.eq(expected)))
+                .set(changes)
+                .returning(COLUMNS)
+                .get_result(conn)
+                .optional()?)
+        }
+    };
+}
+
 /// Locks row `id` for the rest of the transaction, loads it with `load` (which applies
 /// the caller's scope: out of scope is 404), and checks the precondition against it.
 pub fn lock_and_load<R: Versioned>(

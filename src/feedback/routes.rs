@@ -12,6 +12,7 @@ use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
+use crate::http::etag::IfMatchRequired;
 use crate::http::pagination::{by_id, paginate, Page};
 use crate::http::query::{ListQuery, PageQuery};
 use crate::http::{IfMatch, Json};
@@ -73,7 +74,7 @@ pub async fn get_feedback(
 /// Triages feedback (leader): acknowledge, or answer with a response. Needs `If-Match`.
 #[utoipa::path(
     tag = "feedback",
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    params(("id" = i64, Path), IfMatchRequired),
     request_body = FeedbackPatch,
     responses(
         (status = 200, description = "Updated", body = Feedback, headers(("ETag" = String))),

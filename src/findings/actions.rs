@@ -15,6 +15,8 @@ use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
+use crate::http::etag::IfMatchOptional;
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page};
 use crate::http::query::{ListQuery, NoFilter, PageQuery};
@@ -34,7 +36,7 @@ fn derive(state: &AppState) -> Derive {
 /// Blocks an `open` or `in_progress` finding that depends on an outside body (leader). Honours `If-Match`.
 #[utoipa::path(
     tag = "findings",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     request_body = BlockFinding,
     responses(
         (status = 200, description = "Blocked", body = Finding, headers(("ETag" = String))),
@@ -84,7 +86,7 @@ pub async fn block_finding(
 /// Unblocks a `blocked` finding (leader): back to `in_progress`. Honours `If-Match`.
 #[utoipa::path(
     tag = "findings",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     responses(
         (status = 200, description = "Unblocked", body = Finding, headers(("ETag" = String))),
         (status = 403, response = responses::Forbidden),
@@ -137,7 +139,7 @@ pub async fn unblock_finding(
     tag = "findings",
     params(
         ("id" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        IdempotencyKeyHeader,
     ),
     request_body = NewReview,
     responses(

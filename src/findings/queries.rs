@@ -284,17 +284,9 @@ pub struct FindingChanges {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn update(
-    conn: &mut DbConn,
-    id: i64,
-    expected: i32,
-    changes: &FindingChanges,
-) -> Result<Option<FindingRow>, AppError> {
-    Ok(diesel::update(findings::table.filter(findings::id.eq(id)).filter(findings::version.eq(expected)))
-        .set(changes)
-        .returning(COLUMNS)
-        .get_result(conn)
-        .optional()?)
+crate::versioned_update! {
+    /// Applies `changes` when the stored version is still `expected`.
+    pub fn update(findings, FindingChanges) -> FindingRow
 }
 
 #[cfg(test)]
@@ -324,18 +316,9 @@ pub struct FindingWorkflowChanges {
     pub updated_at: NaiveDateTime,
 }
 
-/// Applies a workflow change when the stored version is still `expected`.
-pub fn apply_workflow(
-    conn: &mut DbConn,
-    id: i64,
-    expected: i32,
-    changes: &FindingWorkflowChanges,
-) -> Result<Option<FindingRow>, AppError> {
-    Ok(diesel::update(findings::table.filter(findings::id.eq(id)).filter(findings::version.eq(expected)))
-        .set(changes)
-        .returning(COLUMNS)
-        .get_result(conn)
-        .optional()?)
+crate::versioned_update! {
+    /// Applies a workflow change when the stored version is still `expected`.
+    pub fn apply_workflow(findings, FindingWorkflowChanges) -> FindingRow
 }
 
 /// A stored look-back review.

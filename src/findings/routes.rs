@@ -13,6 +13,8 @@ use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
+use crate::http::etag::IfMatchRequired;
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::{IdempotencyKey, IfMatch, Json};
 use crate::inspections::sections::queries as sections;
@@ -67,7 +69,7 @@ fn seq_taken(e: AppError, seq: i32) -> AppError {
 #[utoipa::path(
     tag = "findings",
     request_body = NewFinding,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Created", body = Finding, headers(("ETag" = String), ("Location" = String))),
         (status = 403, response = responses::Forbidden),
@@ -176,7 +178,7 @@ pub async fn get_finding(
 /// Changes descriptive fields (inspector); needs `If-Match`. Status and derived fields are refused (422).
 #[utoipa::path(
     tag = "findings",
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    params(("id" = i64, Path), IfMatchRequired),
     request_body = FindingPatch,
     responses(
         (status = 200, description = "Updated", body = Finding, headers(("ETag" = String))),

@@ -71,3 +71,21 @@ pub fn with_etag(mut builder: HttpResponseBuilder, version: i32) -> HttpResponse
     builder.insert_header((header::ETAG, etag(version)));
     builder
 }
+
+/// `If-Match` as PATCH declares it: required (428 without it).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchRequired {
+    /// The ETag last read
+    #[param(rename = "If-Match")]
+    pub if_match: String,
+}
+
+/// `If-Match` as workflow actions declare it: honoured when given.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchOptional {
+    /// Checked when given
+    #[param(rename = "If-Match")]
+    pub if_match: Option<String>,
+}

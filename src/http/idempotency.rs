@@ -190,3 +190,12 @@ where
         },
     }
 }
+
+/// `Idempotency-Key` as creating operations declare it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Replays the first response for 24 h
+    #[param(rename = "Idempotency-Key")]
+    pub idempotency_key: Option<String>,
+}

@@ -10,6 +10,7 @@ use super::service;
 use crate::auth::{AuthUser, Role};
 use crate::error::{responses, AppError};
 use crate::findings::api::Derive;
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::query::Query;
 use crate::http::IdempotencyKey;
@@ -62,7 +63,7 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
     tag = "inspections",
     params(
         ImportQuery,
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        IdempotencyKeyHeader,
     ),
     request_body(content(
         (LedgerImport = "application/json"),

@@ -131,18 +131,9 @@ pub struct InspectionChanges {
     pub updated_at: NaiveDateTime,
 }
 
-/// Applies `changes` when the stored version is still `expected`.
-pub fn update(
-    conn: &mut DbConn,
-    id: i64,
-    expected: i32,
-    changes: &InspectionChanges,
-) -> Result<Option<InspectionRow>, AppError> {
-    Ok(diesel::update(inspections::table.filter(inspections::id.eq(id)).filter(inspections::version.eq(expected)))
-        .set(changes)
-        .returning(COLUMNS)
-        .get_result(conn)
-        .optional()?)
+crate::versioned_update! {
+    /// Applies `changes` when the stored version is still `expected`.
+    pub fn update(inspections, InspectionChanges) -> InspectionRow
 }
 
 /// Concludes: the status move and `concluded_at`, when the version is still `expected`.

@@ -13,6 +13,8 @@ use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
+use crate::http::etag::IfMatchRequired;
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page};
 use crate::http::query::{ListQuery, PageQuery};
@@ -55,7 +57,7 @@ pub async fn list_inspections(
 #[utoipa::path(
     tag = "inspections",
     request_body = NewInspection,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Created", body = Inspection, headers(("ETag" = String), ("Location" = String))),
         (status = 403, response = responses::Forbidden),
@@ -109,7 +111,7 @@ pub async fn get_inspection(
 /// Changes an inspection (inspector); needs `If-Match`. (A published inspection's report stays as published.)
 #[utoipa::path(
     tag = "inspections",
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    params(("id" = i64, Path), IfMatchRequired),
     request_body = InspectionPatch,
     responses(
         (status = 200, description = "Updated", body = Inspection, headers(("ETag" = String))),

@@ -145,16 +145,7 @@ pub struct OrgUnitChanges {
     pub updated_at: NaiveDateTime,
 }
 
-/// Applies `changes` when the stored version is still `expected`; None when it is not.
-pub fn update(
-    conn: &mut DbConn,
-    id: i64,
-    expected: i32,
-    changes: &OrgUnitChanges,
-) -> Result<Option<OrgUnitRow>, AppError> {
-    Ok(diesel::update(org_units::table.filter(org_units::id.eq(id)).filter(org_units::version.eq(expected)))
-        .set(changes)
-        .returning(COLUMNS)
-        .get_result(conn)
-        .optional()?)
+crate::versioned_update! {
+    /// Applies `changes` when the stored version is still `expected`; None when it is not.
+    pub fn update(org_units, OrgUnitChanges) -> OrgUnitRow
 }

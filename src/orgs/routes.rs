@@ -11,6 +11,8 @@ use crate::auth::{AuthUser, Scope};
 use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
+use crate::http::etag::IfMatchRequired;
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page};
 use crate::http::query::{ListQuery, PageQuery};
@@ -60,7 +62,7 @@ pub async fn list_org_units(
 #[utoipa::path(
     tag = "org-units",
     request_body = NewOrgUnit,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Created", body = OrgUnit,
             headers(("ETag" = String, description = "\"<version>\""), ("Location" = String))),
@@ -130,7 +132,7 @@ pub async fn get_org_unit(
 /// Renames or moves a unit (admin); needs `If-Match`.
 #[utoipa::path(
     tag = "org-units",
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    params(("id" = i64, Path), IfMatchRequired),
     request_body = OrgUnitPatch,
     responses(
         (status = 200, description = "Updated", body = OrgUnit, headers(("ETag" = String))),

@@ -15,6 +15,7 @@ use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::findings::model::FindingStatus;
 use crate::http::etag::ok_with_etag;
+use crate::http::etag::IfMatchOptional;
 use crate::http::query::Query;
 use crate::http::IfMatch;
 use crate::inspections::api::Inspection;
@@ -157,7 +158,7 @@ fn ensure_finished(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
 /// (blocked ones are counted apart). Honours `If-Match`.
 #[utoipa::path(
     tag = "reports",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     responses(
         (status = 200, description = "Concluded", body = Inspection, headers(("ETag" = String))),
         (status = 403, response = responses::Forbidden),
@@ -199,7 +200,7 @@ pub async fn conclude_inspection(
 /// the report is frozen as published, so later edits do not change what the public sees. Honours `If-Match`.
 #[utoipa::path(
     tag = "reports",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     responses(
         (status = 200, description = "Published", body = Inspection, headers(("ETag" = String))),
         (status = 403, response = responses::Forbidden),

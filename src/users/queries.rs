@@ -102,13 +102,9 @@ pub struct UserChanges {
     pub updated_at: NaiveDateTime,
 }
 
-/// Applies `changes` when the stored version is still `expected`.
-pub fn update(conn: &mut DbConn, id: i64, expected: i32, changes: &UserChanges) -> Result<Option<UserRow>, AppError> {
-    Ok(diesel::update(users::table.filter(users::id.eq(id)).filter(users::version.eq(expected)))
-        .set(changes)
-        .returning(COLUMNS)
-        .get_result(conn)
-        .optional()?)
+crate::versioned_update! {
+    /// Applies `changes` when the stored version is still `expected`.
+    pub fn update(users, UserChanges) -> UserRow
 }
 
 /// `true` when the user exists, is active and belongs to a unit in `scope`.

@@ -11,6 +11,8 @@ use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
+use crate::http::etag::IfMatchRequired;
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page};
 use crate::http::query::{ListQuery, PageQuery};
@@ -86,7 +88,7 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "users",
     request_body = NewUser,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "Created", body = User, headers(("ETag" = String), ("Location" = String))),
         (status = 403, response = responses::Forbidden),
@@ -169,7 +171,7 @@ pub async fn get_user(
 /// Changes a user, resets a password or (de)activates (admin); needs `If-Match`.
 #[utoipa::path(
     tag = "users",
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    params(("id" = i64, Path), IfMatchRequired),
     request_body = UserPatch,
     responses(
         (status = 200, description = "Updated", body = User, headers(("ETag" = String))),

@@ -105,17 +105,9 @@ pub struct SectionChanges {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn update(
-    conn: &mut DbConn,
-    id: i64,
-    expected: i32,
-    changes: &SectionChanges,
-) -> Result<Option<SectionRow>, AppError> {
-    Ok(diesel::update(sections::table.filter(sections::id.eq(id)).filter(sections::version.eq(expected)))
-        .set(changes)
-        .returning(COLUMNS)
-        .get_result(conn)
-        .optional()?)
+crate::versioned_update! {
+    /// Applies `changes` when the stored version is still `expected`.
+    pub fn update(sections, SectionChanges) -> SectionRow
 }
 
 /// Shifts the level of a section's descendants after a move.

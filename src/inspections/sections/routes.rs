@@ -13,6 +13,8 @@ use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
+use crate::http::etag::{IfMatchOptional, IfMatchRequired};
+use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::pagination::{by_id, paginate, Page};
 use crate::http::query::{ListQuery, NoFilter, PageQuery};
@@ -87,7 +89,7 @@ pub async fn list_sections(
     tag = "inspections",
     params(
         ("id" = i64, Path, description = "The inspection"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        IdempotencyKeyHeader,
     ),
     request_body = NewSection,
     responses(
@@ -176,7 +178,7 @@ pub async fn get_section(
 /// Renames, reorders or moves a section (inspector); needs `If-Match`.
 #[utoipa::path(
     tag = "inspections",
-    params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    params(("id" = i64, Path), IfMatchRequired),
     request_body = SectionPatch,
     responses(
         (status = 200, description = "Updated", body = Section, headers(("ETag" = String))),
@@ -254,7 +256,7 @@ pub async fn update_section(
 /// Deletes an empty section (inspector): one with children or findings is a 409. Honours `If-Match`.
 #[utoipa::path(
     tag = "inspections",
-    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "Checked when given")),
+    params(("id" = i64, Path), IfMatchOptional),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, response = responses::Forbidden),
