@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono_tz::Tz;
 use rand::RngCore;
@@ -47,6 +48,20 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// How long a statement may wait for a lock, and run at all, before the database gives up
+/// (and the request answers 503 with `Retry-After`). No request waits forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub lock: Duration,
+    pub statement: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { lock: Duration::from_millis(5000), statement: Duration::from_secs(60) }
+    }
+}
+
 /// Days before `due_on` at which open work turns yellow or green.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WarningThresholds {
@@ -83,6 +98,8 @@ pub struct Config {
     pub login_per_minute: u32,
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded: bool,
+    /// How long writes wait for locks and statements may run (503 with `Retry-After` after that).
+    pub db_timeouts: Timeouts,
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -116,6 +133,22 @@ impl Config {
             bind.parse().map_err(|_| err("RECTIFY_BIND", format!("`{bind}` is not an address like 127.0.0.1:8080")))?;
 
         let db_pool_size = parse_number(get("RECTIFY_DB_POOL_SIZE"), "RECTIFY_DB_POOL_SIZE", 10, 1, 1000)? as u32;
+        let db_timeouts = Timeouts {
+            lock: Duration::from_millis(parse_number(
+                get("RECTIFY_LOCK_TIMEOUT_MS"),
+                "RECTIFY_LOCK_TIMEOUT_MS",
+                5000,
+                1,
+                600_000,
+            )?),
+            statement: Duration::from_millis(parse_number(
+                get("RECTIFY_STATEMENT_TIMEOUT_MS"),
+                "RECTIFY_STATEMENT_TIMEOUT_MS",
+                60_000,
+                100,
+                3_600_000,
+            )?),
+        };
 
         let timezone = get("RECTIFY_TIMEZONE").unwrap_or_else(|| "Asia/Shanghai".into());
         let timezone: Tz = timezone.parse().map_err(|_| {
@@ -153,6 +186,7 @@ impl Config {
             feedback_per_minute,
             login_per_minute,
             trust_forwarded,
+            db_timeouts,
         })
     }
 }
@@ -324,6 +358,8 @@ mod tests {
             ("RECTIFY_JWT_SECRET", "short"),
             ("RECTIFY_ADMIN_PASSWORD", "too-short"),
             ("RECTIFY_TRUST_FORWARDED", "yes"),
+            ("RECTIFY_LOCK_TIMEOUT_MS", "0"),
+            ("RECTIFY_STATEMENT_TIMEOUT_MS", "soon"),
         ] {
             let mut vars = vec![SECRET, PG];
             vars.retain(|(k, _)| *k != var);

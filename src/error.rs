@@ -70,6 +70,9 @@ pub enum AppError {
     TooManyRequests { retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// A write could not get its locks in time (lock or statement timeout, SQLite busy): retry.
+    #[error("another change holds the data this request needs; retry shortly")]
+    Busy(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -108,6 +111,7 @@ impl AppError {
             Self::Validation(_) => ("validation", "Validation failed"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Busy(_) => ("busy", "Busy"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -147,7 +151,7 @@ impl ResponseError for AppError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -156,6 +160,7 @@ impl ResponseError for AppError {
         match self {
             Self::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
             Self::Unavailable(cause) => tracing::warn!(cause = %cause, "service unavailable"),
+            Self::Busy(cause) => tracing::warn!(cause = %cause, "lock wait timed out"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -163,6 +168,12 @@ impl ResponseError for AppError {
         match self {
             Self::TooManyRequests { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            Self::Busy(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
             }
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -187,6 +198,7 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::Conflict("a concurrent change got there first; retry the request".into())
             }
+            Error::DatabaseError(_, info) if is_lock_wait(info.message()) => Self::Busy(info.message().to_owned()),
             other => Self::Internal(format!("database: {other}")),
         }
     }
@@ -196,6 +208,20 @@ impl From<serde_json::Error> for AppError {
     fn from(e: serde_json::Error) -> Self {
         Self::Internal(format!("json: {e}"))
     }
+}
+
+/// A database refusal that means "the locks were not had in time", on either backend:
+/// PostgreSQL's lock_timeout and statement_timeout cancellations and deadlock victims,
+/// SQLite's busy timeout.
+fn is_lock_wait(message: &str) -> bool {
+    const MARKS: [&str; 5] = [
+        "canceling statement due to lock timeout",
+        "canceling statement due to statement timeout",
+        "deadlock detected",
+        "database is locked",
+        "database table is locked",
+    ];
+    MARKS.iter().any(|m| message.contains(m))
 }
 
 /// A unique violation from the database, for callers that map it to their own error.

@@ -122,7 +122,7 @@ fn main() -> ExitCode {
 }
 
 fn migrate(config: &Config) -> Result<(), String> {
-    let db = Db::connect(&config.database_url, 1)?;
+    let db = Db::connect(&config.database_url, 1, config.db_timeouts)?;
     let applied = db.migrate()?;
     tracing::info!(applied, "migrations applied");
     Ok(())
@@ -130,7 +130,7 @@ fn migrate(config: &Config) -> Result<(), String> {
 
 /// Connects, migrates and bootstraps: what every command that works on data needs first.
 fn prepare(config: &Config) -> Result<Db, String> {
-    let db = Db::connect(&config.database_url, config.db_pool_size)?;
+    let db = Db::connect(&config.database_url, config.db_pool_size, config.db_timeouts)?;
     let applied = db.migrate()?;
     tracing::info!(applied, postgres = db.is_postgres(), "database ready");
     if let Some(password) = bootstrap::ensure_admin(&db, config).map_err(|e| format!("bootstrap: {e:?}"))? {

@@ -9,7 +9,8 @@ use super::queries::EventRow;
 /// One audit event: who did what, when.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEvent {
-    /// Ascending, gapless and in commit order: poll with `after=<last id>`.
+    /// Unique and increasing in the order events were written; there may be gaps (a write that
+    /// rolled back). Poll with `after=<the id of the last event received>` or the page's cursor.
     pub id: i64,
     pub occurred_at: DateTime<Utc>,
     /// The user who acted; null for the service itself.

@@ -7,7 +7,7 @@ pub mod routes;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::schema::{audit_events, audit_sequence};
+use crate::db::schema::audit_events;
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 
@@ -59,16 +59,21 @@ impl Event {
 }
 
 /// Writes an event inside the caller's transaction; call it last, just
-/// before commit. The id comes from the locked counter row, so ids are
-/// gapless and follow commit order.
+/// before commit. No lock is shared between writers: on PostgreSQL the id
+/// comes from a sequence and the row records its transaction's id (the feed
+/// orders by both and stops at the oldest transaction still running); on
+/// SQLite, whose writers are serialised, the next id follows commit order.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, AppError> {
-    let id: i64 = diesel::update(audit_sequence::table.filter(audit_sequence::id.eq(1)))
-        .set(audit_sequence::last_id.eq(audit_sequence::last_id + 1))
-        .returning(audit_sequence::last_id)
-        .get_result(conn)?;
-    diesel::insert_into(audit_events::table)
+    let id: Option<i64> = match conn {
+        DbConn::Postgres(_) => None,
+        DbConn::Sqlite(_) => {
+            let max: Option<i64> = audit_events::table.select(diesel::dsl::max(audit_events::id)).first(conn)?;
+            Some(max.unwrap_or(0) + 1)
+        }
+    };
+    Ok(diesel::insert_into(audit_events::table)
         .values((
-            audit_events::id.eq(id),
+            id.map(|id| audit_events::id.eq(id)),
             audit_events::occurred_at.eq(db::now()),
             audit_events::actor_id.eq(actor.user_id),
             audit_events::action.eq(event.action),
@@ -80,6 +85,6 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, App
             audit_events::data.eq(event.data.to_string()),
             audit_events::request_id.eq(&actor.request_id),
         ))
-        .execute(conn)?;
-    Ok(id)
+        .returning(audit_events::id)
+        .get_result(conn)?)
 }

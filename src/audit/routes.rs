@@ -5,20 +5,20 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::api::AuditEvent;
-use super::queries;
+use super::queries::{self, Position};
 use crate::auth::AuthUser;
 use crate::error::{responses, AppError};
 use crate::http::pagination::{Cursor, Page, PageParams};
 use crate::http::query::{ListQuery, PageQuery};
 use crate::state::AppState;
 
-/// Builds a page of events whose cursor is the last id; `after` wins over `cursor`.
+/// Builds a page of events whose cursor is the last one's feed position (`key` its txid).
 fn event_page(rows: Vec<queries::EventRow>, limit: i64, state: &AppState, sort: &str) -> Page<AuditEvent> {
     crate::http::pagination::paginate(
         rows,
         limit,
         &state.cursor_key,
-        |r| Cursor { sort: sort.into(), key: serde_json::Value::Null, id: r.id },
+        |r| Cursor { sort: sort.into(), key: serde_json::Value::from(r.txid), id: r.id },
         AuditEvent::from,
     )
 }
@@ -31,7 +31,7 @@ pub struct EventQuery {
     pub after: Option<i64>,
 }
 
-/// Where to start: `after=<event id>`, or the cursor of the previous page.
+/// Where the history starts: `after=<event id>`, or the cursor of the previous page.
 fn start_after(q: &EventQuery, page: &PageParams, state: &AppState, sort: &str) -> Result<i64, AppError> {
     match q.after {
         Some(after) => Ok(after),
@@ -39,7 +39,28 @@ fn start_after(q: &EventQuery, page: &PageParams, state: &AppState, sort: &str) 
     }
 }
 
-/// The change feed: every audit event in the caller's scope after `after`, in ascending id order.
+/// Where the feed starts: the cursor of the previous page, or after the event `after`
+/// (looked up in the log), or at the beginning.
+enum Start {
+    Position(Position),
+    AfterEvent(i64),
+}
+
+fn feed_start(q: &EventQuery, page: &PageParams, state: &AppState) -> Result<Start, AppError> {
+    if let Some(after) = q.after {
+        return Ok(Start::AfterEvent(after));
+    }
+    Ok(match page.decode(&state.cursor_key, "events")? {
+        Some(c) => Start::Position(Position { txid: c.key_as()?, id: c.id }),
+        None => Start::Position(Position { txid: i64::MIN, id: 0 }),
+    })
+}
+
+/// The change feed, for systems that sync by polling: every audit event in the caller's scope after
+/// the event `after` (or the cursor), oldest first. Events appear once their transaction and every
+/// older one have finished, so a poller that passes the id of the last event it received (or the
+/// `next_cursor`) never misses one, even when concurrent writers commit out of id order; ids may
+/// have gaps, and while writers overlap the order can differ from plain id order.
 #[utoipa::path(
     tag = "audit",
     params(EventQuery, PageQuery),
@@ -55,9 +76,18 @@ pub async fn list_events(
     user: AuthUser,
     q: ListQuery<EventQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let after = start_after(&q.filter, &q.page, &state, "events")?;
+    let start = feed_start(&q.filter, &q.page, &state)?;
     let (scope, limit) = (user.scope(), q.page.limit);
-    let rows = state.db.run(move |conn| queries::feed(conn, scope, after, limit + 1)).await?;
+    let rows = state
+        .db
+        .run(move |conn| {
+            let after = match start {
+                Start::Position(p) => p,
+                Start::AfterEvent(id) => queries::position_of(conn, id)?,
+            };
+            queries::feed(conn, scope, after, limit + 1)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(event_page(rows, limit, &state, "events")))
 }
 

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::config::DatabaseUrl;
+use crate::config::{DatabaseUrl, Timeouts};
 use crate::error::AppError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -40,6 +40,7 @@ pub enum DbConn {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
+    timeouts: Timeouts,
 }
 
 impl ManageConnection for Manager {
@@ -48,14 +49,24 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, ConnectionError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?)),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = diesel::PgConnection::establish(url)?;
+                conn.batch_execute(&format!(
+                    "SET lock_timeout = {}; SET statement_timeout = {};",
+                    self.timeouts.lock.as_millis(),
+                    self.timeouts.statement.as_millis()
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Postgres(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 // busy_timeout first: switching to WAL itself may wait for a lock.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
+                    self.timeouts.lock.as_millis()
+                ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -82,7 +93,7 @@ pub struct Db {
 
 impl Db {
     /// Builds the pool and checks that one connection can be opened.
-    pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Self, String> {
+    pub fn connect(url: &DatabaseUrl, size: u32, timeouts: Timeouts) -> Result<Self, String> {
         if let DatabaseUrl::Sqlite(path) = url {
             if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
@@ -93,7 +104,7 @@ impl Db {
             // A full pool from the start: no request waits for a connection to be opened under load.
             .min_idle(None)
             .connection_timeout(Duration::from_secs(10))
-            .build(Manager { url: url.clone() })
+            .build(Manager { url: url.clone(), timeouts })
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
         Ok(Self { pool, postgres: url.is_postgres() })
     }

@@ -203,13 +203,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    audit_sequence (id) {
-        id -> Integer,
-        last_id -> BigInt,
-    }
-}
-
-diesel::table! {
     audit_events (id) {
         id -> BigInt,
         occurred_at -> Timestamp,
@@ -222,6 +215,7 @@ diesel::table! {
         org_unit_id -> Nullable<BigInt>,
         data -> Text,
         request_id -> Nullable<Text>,
+        txid -> BigInt,
     }
 }
 
@@ -250,6 +244,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reviews,
     public_feedback,
     idempotency_keys,
-    audit_sequence,
     audit_events,
 );

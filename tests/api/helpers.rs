@@ -162,7 +162,7 @@ impl TestApp {
             vars.insert((*k).into(), (*v).into());
         }
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
-        let db = Db::connect(&config.database_url, config.db_pool_size).expect("test database");
+        let db = Db::connect(&config.database_url, config.db_pool_size, config.db_timeouts).expect("test database");
         db.migrate().expect("migrations");
         rectify::bootstrap::ensure_admin(&db, &config).expect("bootstrap");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -247,7 +247,44 @@ impl TestApp {
     }
 
     /// The id of the newest audit event (0 when none).
+    /// Waits (boundedly) until every committed audit event is in the feed. On PostgreSQL the feed
+    /// holds back events while an older transaction anywhere in the cluster is still running
+    /// (other tests' databases share the cluster), so a test that reads right after writing waits
+    /// for that horizon to pass its own events.
+    pub async fn feed_settled(&self) {
+        if self.backend != Backend::Postgres {
+            return;
+        }
+        let db = self.db.clone();
+        for _ in 0..500 {
+            let db = db.clone();
+            let held: i64 = tokio::task::spawn_blocking(move || {
+                #[derive(diesel::QueryableByName)]
+                struct Held {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    n: i64,
+                }
+                let mut conn = db.get().unwrap();
+                diesel::sql_query(
+                    "SELECT COUNT(*) AS n FROM audit_events \
+                     WHERE txid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                )
+                .get_result::<Held>(&mut *conn)
+                .unwrap()
+                .n
+            })
+            .await
+            .unwrap();
+            if held == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the audit feed did not catch up within 10 s");
+    }
+
     pub async fn last_event_id(&self) -> i64 {
+        self.feed_settled().await;
         let mut after = 0;
         loop {
             let page = self.get_ok(&format!("/api/v1/events?after={after}&limit=200"), &self.admin).await;
@@ -261,6 +298,7 @@ impl TestApp {
 
     /// Audit events after `after`, as (action, entity_id).
     pub async fn events_since(&self, after: i64) -> Vec<(String, i64)> {
+        self.feed_settled().await;
         let page = self.get_ok(&format!("/api/v1/events?after={after}&limit=200"), &self.admin).await;
         page["items"]
             .as_array()

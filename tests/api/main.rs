@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod conventions;
 mod documents;
+mod event_log;
 mod findings;
 mod inspections;
 mod org_units;
