@@ -60,6 +60,7 @@ lists return `{items, next_cursor}` (keyset cursors, `limit` 1–200, default 50
         (name = "feedback", description = "Staff triage of public feedback"),
         (name = "public", description = "Anonymous: published reports and feedback intake"),
         (name = "audit", description = "The audit trail and change feed"),
+        (name = "webhooks", description = "Events pushed to other systems: subscriptions, signed deliveries (Standard Webhooks), the delivery log"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -208,7 +209,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::approvals::configure)
             .configure(crate::reports::routes::configure)
             .configure(crate::feedback::routes::configure)
-            .service(crate::audit::routes::list_events),
+            .service(crate::audit::routes::list_events)
+            .configure(crate::webhooks::configure),
     )
     .service(scope("/public/v1").configure(crate::public::routes::configure))
     .service(crate::health::healthz)

@@ -62,6 +62,24 @@ impl Default for Timeouts {
     }
 }
 
+/// How webhooks are delivered (contract §9.1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WebhookSettings {
+    /// Allow targets on loopback, link-local and private addresses (refused by default: SSRF).
+    pub allow_private: bool,
+    /// The first retry's delay; later ones grow from it (5 s gives the production schedule:
+    /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, then failed; a day of failures disables).
+    pub retry_base: Duration,
+    /// How often each instance looks for due deliveries.
+    pub poll: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self { allow_private: false, retry_base: Duration::from_secs(5), poll: Duration::from_millis(500) }
+    }
+}
+
 /// Days before `due_on` at which open work turns yellow or green.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WarningThresholds {
@@ -100,6 +118,8 @@ pub struct Config {
     pub trust_forwarded: bool,
     /// How long writes wait for locks and statements may run (503 with `Retry-After` after that).
     pub db_timeouts: Timeouts,
+    /// Webhook delivery settings.
+    pub webhooks: WebhookSettings,
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -187,6 +207,7 @@ impl Config {
             login_per_minute,
             trust_forwarded,
             db_timeouts,
+            webhooks: webhook_settings(get)?,
         })
     }
 }
@@ -249,6 +270,31 @@ fn signing_keys(get: Get) -> Result<Option<SigningKeys>, ConfigError> {
         (Some(_), None) => Err(err("RECTIFY_JWT_VERIFYING_KEY_FILE", "is required with RECTIFY_JWT_SIGNING_KEY_FILE")),
         (None, Some(_)) => Err(err("RECTIFY_JWT_SIGNING_KEY_FILE", "is required with RECTIFY_JWT_VERIFYING_KEY_FILE")),
     }
+}
+
+/// Webhook delivery: private targets, the retry schedule's base, the dispatcher's poll interval.
+fn webhook_settings(get: Get) -> Result<WebhookSettings, ConfigError> {
+    let allow_private = parse_bool(get("RECTIFY_WEBHOOK_ALLOW_PRIVATE"), "RECTIFY_WEBHOOK_ALLOW_PRIVATE", false)?;
+    let retry_base = match get("RECTIFY_WEBHOOK_RETRY_BASE_SECONDS") {
+        None => Duration::from_secs(5),
+        Some(raw) => match raw.trim().parse::<f64>() {
+            Ok(s) if (0.001..=3600.0).contains(&s) => Duration::from_secs_f64(s),
+            _ => {
+                return Err(err(
+                    "RECTIFY_WEBHOOK_RETRY_BASE_SECONDS",
+                    format!("`{raw}` is not a number of seconds from 0.001 to 3600"),
+                ))
+            }
+        },
+    };
+    let poll = Duration::from_millis(parse_number(
+        get("RECTIFY_WEBHOOK_POLL_MS"),
+        "RECTIFY_WEBHOOK_POLL_MS",
+        500,
+        10,
+        60_000,
+    )?);
+    Ok(WebhookSettings { allow_private, retry_base, poll })
 }
 
 /// The log filter and format.
@@ -359,6 +405,9 @@ mod tests {
             ("RECTIFY_ADMIN_PASSWORD", "too-short"),
             ("RECTIFY_TRUST_FORWARDED", "yes"),
             ("RECTIFY_LOCK_TIMEOUT_MS", "0"),
+            ("RECTIFY_WEBHOOK_RETRY_BASE_SECONDS", "0"),
+            ("RECTIFY_WEBHOOK_ALLOW_PRIVATE", "maybe"),
+            ("RECTIFY_WEBHOOK_POLL_MS", "5"),
             ("RECTIFY_STATEMENT_TIMEOUT_MS", "soon"),
         ] {
             let mut vars = vec![SECRET, PG];

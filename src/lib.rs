@@ -26,4 +26,5 @@ pub mod state;
 pub mod telemetry;
 pub mod users;
 pub mod validate;
+pub mod webhooks;
 pub mod workflow;

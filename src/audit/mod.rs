@@ -1,6 +1,8 @@
 //! The append-only audit trail ("who did what, when") and the change feed.
 
 pub mod api;
+pub mod catalog;
+pub mod outbox;
 pub mod queries;
 pub mod routes;
 
@@ -71,7 +73,7 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, App
             Some(max.unwrap_or(0) + 1)
         }
     };
-    Ok(diesel::insert_into(audit_events::table)
+    let id: i64 = diesel::insert_into(audit_events::table)
         .values((
             id.map(|id| audit_events::id.eq(id)),
             audit_events::occurred_at.eq(db::now()),
@@ -86,5 +88,15 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, App
             audit_events::request_id.eq(&actor.request_id),
         ))
         .returning(audit_events::id)
-        .get_result(conn)?)
+        .get_result(conn)?;
+    outbox::enqueue(
+        conn,
+        outbox::Recorded {
+            id,
+            action: event.action,
+            inspection_id: event.inspection_id,
+            org_unit_id: event.org_unit_id,
+        },
+    )?;
+    Ok(id)
 }

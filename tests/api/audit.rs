@@ -59,7 +59,8 @@ async fn each_mutation_writes_one_event(app: TestApp) {
     assert_eq!(items[1]["data"]["after"]["measures"], "措施");
     assert!(items[1]["actor_id"].as_i64().is_some());
     assert!(items[1]["request_id"].as_str().is_some());
-    // Ids are gapless and ascending.
+    // Ids ascend (the writes were serial, so they are even gapless here).
+    app.feed_settled().await;
     let feed = app.get_ok(&format!("/api/v1/events?after={start}"), &app.admin).await;
     let ids: Vec<i64> = feed["items"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, ((start + 1)..=(start + 6)).collect::<Vec<_>>());
@@ -75,8 +76,9 @@ async fn the_database_refuses_to_change_events(app: TestApp) {
         assert!(diesel::sql_query("TRUNCATE audit_events").execute(&mut *conn).is_err(), "TRUNCATE must fail");
     }
     drop(conn);
+    app.feed_settled().await;
     let feed = app.get_ok("/api/v1/events", &app.admin).await;
-    assert_eq!(feed["items"][0]["action"], "org_unit.created");
+    assert_eq!(feed["items"][0]["action"], "org_unit.created", "{feed}");
 }
 
 db_tests!(each_mutation_writes_one_event, the_database_refuses_to_change_events);

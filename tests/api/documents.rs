@@ -418,6 +418,7 @@ async fn public_feedback_is_triaged_and_contacts_stay_private(app: TestApp) {
     }
     assert!(app.get_ok("/api/v1/feedback", &w.outsider).await["items"].as_array().unwrap().is_empty());
     // The contact never reaches the audit trail.
+    app.feed_settled().await;
     let feed = app.get_ok("/api/v1/events?limit=200", &app.admin).await;
     assert!(!feed.to_string().contains("13800000000"));
 

@@ -171,6 +171,7 @@ impl TestApp {
         let server = app::serve(state, listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
+        rectify::webhooks::client::install_crypto_provider();
         let client = reqwest::Client::new();
         let mut app = TestApp { address, handle, client, admin: String::new(), backend, db, _db: test_db };
         app.admin = app.login("admin", ADMIN_PASSWORD).await;

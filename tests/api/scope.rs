@@ -87,6 +87,7 @@ async fn other_units_see_nothing(app: TestApp) {
         problem(app.get(&path, Some(&w.outsider)).await, 404).await;
     }
 
+    app.feed_settled().await;
     let events = app.get_ok("/api/v1/events?limit=200", &w.outsider).await;
     let events = events["items"].as_array().unwrap();
     assert!(!events.is_empty(), "the outsider's own unit and user are in its feed");

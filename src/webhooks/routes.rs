@@ -1,0 +1,490 @@
+//! `/api/v1/webhooks`: subscriptions, their secrets, test events and the delivery log.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::api::{Delivery, NewWebhook, Webhook, WebhookPatch, WebhookWithSecret};
+use super::queries::{self, NewWebhookRow, WebhookChanges, WebhookRow};
+use super::signature::WebhookSecret;
+use super::ssrf;
+use crate::audit::{self, catalog, outbox, Event};
+use crate::auth::{scope, AuthUser, Role};
+use crate::db::versioned::{lock_and_load, Need};
+use crate::db::{self, DbConn};
+use crate::error::{responses, AppError};
+use crate::http::etag::{ok_with_etag, IfMatchOptional, IfMatchRequired};
+use crate::http::idempotency::{self, Created, IdempotencyKeyHeader};
+use crate::http::pagination::{by_id, paginate, Page};
+use crate::http::query::{ListQuery, NoFilter, PageQuery};
+use crate::http::{IdempotencyKey, IfMatch, Json};
+use crate::state::AppState;
+use crate::validate::{Errors, SHORT_TEXT};
+
+/// How long the secret before a rotation still signs.
+const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_webhook)
+        .service(list_webhooks)
+        .service(get_webhook)
+        .service(update_webhook)
+        .service(delete_webhook)
+        .service(rotate_secret)
+        .service(test_webhook)
+        .service(list_deliveries)
+        .service(retry_delivery);
+}
+
+/// Webhooks are managed by admins, and by leaders and inspectors within their scope.
+const MANAGERS: &[Role] = &[Role::Leader, Role::Inspector];
+
+fn in_scope(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<WebhookRow, AppError> {
+    queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)
+}
+
+/// Checks a target URL: http(s), and no loopback, link-local or private address, by literal
+/// or by what the name resolves to (unless private targets are allowed). Resolving blocks:
+/// call it on the blocking pool.
+fn check_url(errors: &mut Errors, url: &str, allow_private: bool) -> String {
+    let url = url.trim();
+    if url.chars().count() > 2000 {
+        errors.add("url", "must be at most 2000 characters");
+        return url.to_owned();
+    }
+    let checked = ssrf::check_url(url, allow_private).and_then(|u| {
+        let host = u.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_owned();
+        ssrf::resolve_checked(&host, u.port_or_known_default().unwrap_or(443), allow_private).map(|_| u)
+    });
+    match checked {
+        Ok(u) => u.to_string(),
+        Err(m) => {
+            errors.add("url", m);
+            url.to_owned()
+        }
+    }
+}
+
+/// Checks and normalises the event type patterns: 1–50 of them, each known.
+fn check_types(errors: &mut Errors, types: &[String]) -> String {
+    if types.is_empty() || types.len() > 50 {
+        errors.add("event_types", "must name 1 to 50 event types or patterns");
+    }
+    let mut out: Vec<&str> = Vec::new();
+    for (i, t) in types.iter().enumerate() {
+        let t = t.trim();
+        if !catalog::is_valid_pattern(t) {
+            errors.add(format!("event_types[{i}]"), format!("`{t}` is not an event type, a `prefix.*` or `*`"));
+        } else if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out.join(",")
+}
+
+/// Subscribes a URL to events (admin; leaders and inspectors for their own unit's subtree).
+/// Answers the new webhook with its `secret`, shown this once.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body = NewWebhook,
+    params(IdempotencyKeyHeader),
+    responses(
+        (status = 201, description = "Created; keep the secret", body = WebhookWithSecret, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, response = responses::Forbidden),
+    ),
+)]
+#[post("/webhooks")]
+pub async fn create_webhook(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    body: Json<NewWebhook>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(MANAGERS)?;
+    let new = &body.data;
+    let mut errors = Errors::new();
+    let description = errors.optional_text("description", new.description.as_deref(), SHORT_TEXT);
+    let event_types = check_types(&mut errors, &new.event_types);
+    let (raw_url, allow_private) = (new.url.clone(), state.config.webhooks.allow_private);
+    let url = web::block(move || {
+        let mut e = Errors::new();
+        let url = check_url(&mut e, &raw_url, allow_private);
+        (url, e)
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?;
+    let (url, url_errors) = url;
+    for e in url_errors.into_inner() {
+        errors.add(e.field, e.message);
+    }
+    let (unit, active, user_id) = (new.org_unit_id.unwrap_or(user.org_unit_id), new.active.unwrap_or(true), user.id);
+    idempotency::create(&state.db, user_id, key, &req, &body.raw, move |conn| {
+        if !scope::unit_in_scope(conn, user.scope(), unit)? {
+            errors.add("org_unit_id", "no such org unit");
+        }
+        errors.finish()?;
+        let secret = WebhookSecret::generate().to_string_secret();
+        let now = db::now();
+        let row = queries::insert(
+            conn,
+            &NewWebhookRow {
+                org_unit_id: unit,
+                url,
+                event_types,
+                description,
+                active,
+                secret: secret.clone(),
+                created_by: Some(user.id),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let webhook = Webhook::from(row);
+        audit::record(
+            conn,
+            &user.actor(),
+            Event::new("webhook.created", "webhook", webhook.id, json!({"after": webhook})).org_unit(unit),
+        )?;
+        let (id, version) = (webhook.id, webhook.version);
+        Created::new(WebhookWithSecret { webhook, secret }, format!("/api/v1/webhooks/{id}"), version)
+    })
+    .await
+}
+
+/// Webhooks of units in the caller's scope (admin; leaders and inspectors), by id. Secrets are never shown.
+#[utoipa::path(
+    tag = "webhooks",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of webhooks", body = Page<Webhook>),
+        (status = 400, response = responses::BadRequest),
+        (status = 403, response = responses::Forbidden),
+        (status = 422, response = responses::Unprocessable),
+    ),
+)]
+#[get("/webhooks")]
+pub async fn list_webhooks(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: ListQuery<NoFilter>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(MANAGERS)?;
+    let after = q.page.after_id(&state.cursor_key, "id")?;
+    let (scope, limit) = (user.scope(), q.page.limit);
+    let rows = state.db.run(move |conn| queries::list(conn, scope, after, limit + 1)).await?;
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, &state.cursor_key, |r| by_id("id", r.id), Webhook::from)))
+}
+
+/// One webhook (admin; leaders and inspectors in scope).
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The webhook", body = Webhook, headers(("ETag" = String))),
+        (status = 403, response = responses::Forbidden),
+    ),
+)]
+#[get("/webhooks/{id}")]
+pub async fn get_webhook(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(MANAGERS)?;
+    let id = id.into_inner();
+    let row = state.db.run(move |conn| in_scope(conn, &user, id)).await?;
+    Ok(ok_with_etag(row.version, &Webhook::from(row)))
+}
+
+/// Changes a webhook's URL, event types, description or `active` (needs `If-Match`).
+/// Activating a disabled webhook clears its failing streak.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path), IfMatchRequired),
+    request_body = WebhookPatch,
+    responses(
+        (status = 200, description = "Updated", body = Webhook, headers(("ETag" = String))),
+        (status = 403, response = responses::Forbidden),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 428, response = responses::PreconditionRequired),
+    ),
+)]
+#[patch("/webhooks/{id}")]
+pub async fn update_webhook(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<WebhookPatch>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(MANAGERS)?;
+    let patch = body.data;
+    let allow_private = state.config.webhooks.allow_private;
+    let checked = web::block(move || {
+        let mut errors = Errors::new();
+        let url = patch.url.as_deref().map(|u| check_url(&mut errors, u, allow_private));
+        let types = patch.event_types.as_deref().map(|t| check_types(&mut errors, t));
+        let description =
+            patch.description.as_ref().map(|d| errors.optional_text("description", d.as_deref(), SHORT_TEXT));
+        errors.finish().map(|_| (url, types, description, patch.active))
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))??;
+    let (url, event_types, description, active) = checked;
+    let (id, actor) = (id.into_inner(), user.actor());
+    let webhook = state
+        .db
+        .write(move |conn| {
+            let before = lock_and_load(conn, id, &if_match, Need::Required, |conn, id| in_scope(conn, &user, id))?;
+            let now = db::now();
+            let reactivated = active == Some(true) && !before.active;
+            let changes = WebhookChanges {
+                url,
+                event_types,
+                description,
+                active,
+                failing_since: reactivated.then_some(None),
+                disabled_at: reactivated.then_some(None),
+                version: before.version + 1,
+                updated_at: now,
+                ..Default::default()
+            };
+            let after = queries::update(conn, id, before.version, &changes)?
+                .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            let (before, after) = (Webhook::from(before), Webhook::from(after));
+            audit::record(
+                conn,
+                &actor,
+                Event::new("webhook.updated", "webhook", id, json!({"before": before, "after": after}))
+                    .org_unit(after.org_unit_id),
+            )?;
+            Ok(after)
+        })
+        .await?;
+    Ok(ok_with_etag(webhook.version, &webhook))
+}
+
+/// Deletes a webhook: it receives nothing more; its delivery log stays. Honours `If-Match`.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path), IfMatchOptional),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = responses::Forbidden),
+        (status = 412, response = responses::PreconditionFailed),
+    ),
+)]
+#[delete("/webhooks/{id}")]
+pub async fn delete_webhook(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(MANAGERS)?;
+    let (id, actor) = (id.into_inner(), user.actor());
+    state
+        .db
+        .write(move |conn| {
+            let before = lock_and_load(conn, id, &if_match, Need::IfGiven, |conn, id| in_scope(conn, &user, id))?;
+            let now = db::now();
+            let changes = WebhookChanges {
+                active: Some(false),
+                deleted_at: Some(Some(now)),
+                version: before.version + 1,
+                updated_at: now,
+                ..Default::default()
+            };
+            queries::update(conn, id, before.version, &changes)?
+                .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            let unit = before.org_unit_id;
+            audit::record(
+                conn,
+                &actor,
+                Event::new("webhook.deleted", "webhook", id, json!({"before": Webhook::from(before)})).org_unit(unit),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Issues a new secret, shown this once. For 24 hours deliveries carry two signatures, one
+/// with each secret, so the receiver can switch without losing events. Honours `If-Match`.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path), IfMatchOptional),
+    responses(
+        (status = 200, description = "The webhook with its new secret", body = WebhookWithSecret, headers(("ETag" = String))),
+        (status = 403, response = responses::Forbidden),
+        (status = 412, response = responses::PreconditionFailed),
+    ),
+)]
+#[post("/webhooks/{id}/rotate-secret")]
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(MANAGERS)?;
+    let (id, actor) = (id.into_inner(), user.actor());
+    let rotated = state
+        .db
+        .write(move |conn| {
+            let before = lock_and_load(conn, id, &if_match, Need::IfGiven, |conn, id| in_scope(conn, &user, id))?;
+            let secret = WebhookSecret::generate().to_string_secret();
+            let now = db::now();
+            let until = now + ROTATION_OVERLAP;
+            let changes = WebhookChanges {
+                secret: Some(secret.clone()),
+                previous_secret: Some(Some(before.secret.clone())),
+                previous_secret_until: Some(Some(until)),
+                version: before.version + 1,
+                updated_at: now,
+                ..Default::default()
+            };
+            let after = queries::update(conn, id, before.version, &changes)?
+                .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            let webhook = Webhook::from(after);
+            audit::record(
+                conn,
+                &actor,
+                Event::new(
+                    "webhook.secret_rotated",
+                    "webhook",
+                    id,
+                    json!({"previous_secret_expires_at": until.and_utc()}),
+                )
+                .org_unit(webhook.org_unit_id),
+            )?;
+            Ok(WebhookWithSecret { webhook, secret })
+        })
+        .await?;
+    Ok(ok_with_etag(rotated.webhook.version, &rotated))
+}
+
+/// Sends a `webhook.test` event to this webhook only (an active one), through the outbox like any
+/// other: its delivery shows in the log. Answers 202 with the delivery.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 202, description = "Queued", body = Delivery),
+        (status = 403, response = responses::Forbidden),
+        (status = 409, response = responses::Conflict),
+    ),
+)]
+#[post("/webhooks/{id}/test")]
+pub async fn test_webhook(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(MANAGERS)?;
+    let (id, actor) = (id.into_inner(), user.actor());
+    let delivery = state
+        .db
+        .write(move |conn| {
+            let hook = in_scope(conn, &user, id)?;
+            if !hook.active {
+                return Err(AppError::Conflict("the webhook is inactive: activate it first".into()));
+            }
+            let event = audit::record(
+                conn,
+                &actor,
+                Event::new("webhook.test", "webhook", id, json!({"message": "Rectify webhook test"}))
+                    .org_unit(hook.org_unit_id),
+            )?;
+            let delivery_id = outbox::insert(conn, id, event)?;
+            let (row, event_type) = queries::delivery(conn, id, delivery_id)?.ok_or(AppError::NotFound)?;
+            Ok(Delivery::from_parts(row, event_type, Vec::new()))
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(delivery))
+}
+
+/// A webhook's deliveries, newest first, each with its attempts: HTTP status or error,
+/// duration, attempt number and when the next one is due.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path), PageQuery),
+    responses(
+        (status = 200, description = "A page of deliveries", body = Page<Delivery>),
+        (status = 403, response = responses::Forbidden),
+        (status = 422, response = responses::Unprocessable),
+    ),
+)]
+#[get("/webhooks/{id}/deliveries")]
+pub async fn list_deliveries(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    q: ListQuery<NoFilter>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(MANAGERS)?;
+    let before = q.page.decode(&state.cursor_key, "-id")?.map(|c| c.id);
+    let (id, limit) = (id.into_inner(), q.page.limit);
+    let (rows, attempts) = state
+        .db
+        .run(move |conn| {
+            in_scope(conn, &user, id)?;
+            let rows = queries::deliveries(conn, id, before, limit + 1)?;
+            let ids: Vec<i64> = rows.iter().map(|(d, _)| d.id).collect();
+            Ok((rows, queries::attempts(conn, &ids)?))
+        })
+        .await?;
+    let page = paginate(
+        rows,
+        limit,
+        &state.cursor_key,
+        |(d, _)| by_id("-id", d.id),
+        |(d, event_type)| {
+            let own = attempts.iter().filter(|a| a.delivery_id == d.id).cloned().collect();
+            Delivery::from_parts(d, event_type, own)
+        },
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Queues a finished delivery (failed, or succeeded and wanted again) for another attempt now;
+/// a pending one is 409. The `webhook-id` stays the same.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path), ("delivery_id" = i64, Path)),
+    responses(
+        (status = 202, description = "Queued", body = Delivery),
+        (status = 403, response = responses::Forbidden),
+        (status = 409, response = responses::Conflict),
+    ),
+)]
+#[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
+pub async fn retry_delivery(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    user.require_any(MANAGERS)?;
+    let ((id, delivery_id), actor) = (path.into_inner(), user.actor());
+    let delivery = state
+        .db
+        .write(move |conn| {
+            let hook = in_scope(conn, &user, id)?;
+            db::lock_row(conn, "webhook_deliveries", delivery_id)?;
+            let (row, _) = queries::delivery(conn, id, delivery_id)?.ok_or(AppError::NotFound)?;
+            row.status.retry()?;
+            queries::requeue(conn, delivery_id, db::now())?;
+            audit::record(
+                conn,
+                &actor,
+                Event::new("webhook.delivery_retried", "webhook", id, json!({"delivery_id": delivery_id}))
+                    .org_unit(hook.org_unit_id),
+            )?;
+            let (row, event_type) = queries::delivery(conn, id, delivery_id)?.ok_or(AppError::NotFound)?;
+            let attempts = queries::attempts(conn, &[delivery_id])?;
+            Ok(Delivery::from_parts(row, event_type, attempts))
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(delivery))
+}
