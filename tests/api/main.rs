@@ -9,6 +9,7 @@ mod conventions;
 mod documents;
 mod findings;
 mod inspections;
+mod notices;
 mod org_units;
 mod races;
 mod scope;
