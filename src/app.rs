@@ -57,6 +57,9 @@ lists return `{items, next_cursor}` (keyset cursors, `limit` 1–200, default 50
         (name = "closures", description = "Closure requests (销号) and their step-by-step sign-off"),
         (name = "extensions", description = "Deadline extension requests (申请延期)"),
         (name = "reports", description = "Statistics, the half-month summary, export, the report, conclusion and publication"),
+        (name = "notices", description = "Supervision notices (督办单) to a finding's responsible unit: \
+`reminder` 蓝 (blue, the deadline is near), `urge` 黄 (yellow, behind schedule), `warning` 红 (red, overdue); \
+the unit acknowledges (签收) each once"),
         (name = "feedback", description = "Staff triage of public feedback"),
         (name = "public", description = "Anonymous: published reports and feedback intake"),
         (name = "audit", description = "The audit trail and change feed"),
@@ -207,6 +210,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::findings::actions::configure)
             .configure(crate::assignments::routes::configure)
             .configure(crate::approvals::configure)
+            .configure(crate::notices::routes::configure)
             .configure(crate::reports::routes::configure)
             .configure(crate::feedback::routes::configure)
             .service(crate::audit::routes::list_events)

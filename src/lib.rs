@@ -17,6 +17,7 @@ pub mod health;
 pub mod http;
 pub mod imports;
 pub mod inspections;
+pub mod notices;
 pub mod orgs;
 pub mod public;
 pub mod ratelimit;

@@ -26,6 +26,7 @@ mod tests {
         use crate::findings::model::ReviewOutcome;
         use crate::findings::model::{FindingStatus, WarningLevel};
         use crate::inspections::model::InspectionStatus;
+        use crate::notices::model::{NoticeLevel, NoticeStatus};
         assert!(FindingStatus::names_agree());
         assert!(WarningLevel::names_agree());
         assert!(InspectionStatus::names_agree());
@@ -35,5 +36,7 @@ mod tests {
         assert!(Decision::names_agree());
         assert!(FeedbackStatus::names_agree());
         assert!(ReviewOutcome::names_agree());
+        assert!(NoticeStatus::names_agree());
+        assert!(NoticeLevel::names_agree());
     }
 }

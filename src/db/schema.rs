@@ -190,6 +190,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        finding_id -> BigInt,
+        inspection_id -> BigInt,
+        org_unit_id -> BigInt,
+        level -> Text,
+        message -> Text,
+        respond_by -> Nullable<Date>,
+        issued_by -> BigInt,
+        issued_at -> Timestamp,
+        status -> Text,
+        acknowledged_by -> Nullable<BigInt>,
+        acknowledged_at -> Nullable<Timestamp>,
+        reply -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
     idempotency_keys (user_id, idem_key) {
         user_id -> BigInt,
         idem_key -> Text,
@@ -281,6 +300,9 @@ diesel::joinable!(approval_requests -> findings (finding_id));
 diesel::joinable!(approval_steps -> approval_requests (request_id));
 diesel::joinable!(reviews -> findings (finding_id));
 diesel::joinable!(public_feedback -> inspections (inspection_id));
+diesel::joinable!(notices -> findings (finding_id));
+diesel::joinable!(notices -> inspections (inspection_id));
+diesel::joinable!(notices -> org_units (org_unit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     org_units,
@@ -295,6 +317,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     approval_steps,
     reviews,
     public_feedback,
+    notices,
     idempotency_keys,
     audit_events,
     webhooks,

@@ -36,6 +36,8 @@ pub enum FindingAction {
     RequestExtension,
     /// An approved extension moves `due_on`: any finding not yet closed.
     ExtendDeadline,
+    /// A supervision notice (督办单) to the responsible unit: any finding not yet closed.
+    Supervise,
 }
 
 impl FindingAction {
@@ -52,6 +54,7 @@ impl FindingAction {
             Self::Review => "review",
             Self::RequestExtension => "request an extension",
             Self::ExtendDeadline => "extend the deadline",
+            Self::Supervise => "issue a supervision notice",
         }
     }
 }
@@ -74,6 +77,8 @@ impl FindingStatus {
             (Closed, Review) => Ok(Closed),
             (InProgress | Blocked, RequestExtension) => Ok(self),
             (Open | InProgress | PendingClosure | Blocked, ExtendDeadline) => Ok(self),
+            // Supervision presses on open work; it never moves the finding.
+            (Open | InProgress | PendingClosure | Blocked, Supervise) => Ok(self),
             _ => Err(InvalidTransition { entity: "finding", current: self.as_str(), action: action.as_str() }),
         }
     }
@@ -188,7 +193,7 @@ mod tests {
     use FindingAction::*;
     use FindingStatus::*;
 
-    const ACTIONS: [FindingAction; 11] = [
+    const ACTIONS: [FindingAction; 12] = [
         Assign,
         RequestClosure,
         ApproveClosure,
@@ -200,6 +205,7 @@ mod tests {
         Review,
         RequestExtension,
         ExtendDeadline,
+        Supervise,
     ];
 
     #[test]
@@ -223,6 +229,10 @@ mod tests {
             (InProgress, ExtendDeadline, InProgress),
             (PendingClosure, ExtendDeadline, PendingClosure),
             (Blocked, ExtendDeadline, Blocked),
+            (Open, Supervise, Open),
+            (InProgress, Supervise, InProgress),
+            (PendingClosure, Supervise, PendingClosure),
+            (Blocked, Supervise, Blocked),
         ];
         for &from in FindingStatus::ALL {
             for action in ACTIONS {

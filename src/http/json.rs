@@ -33,6 +33,10 @@ const READ_ONLY_FIELDS: &[&str] = &[
     "assignee_id",
     "inspection_id",
     "seq",
+    "issued_by",
+    "issued_at",
+    "acknowledged_by",
+    "acknowledged_at",
 ];
 
 /// A parsed JSON body, with the raw bytes kept for idempotency fingerprints.
@@ -55,8 +59,38 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON body whose fields are all optional, so that the body itself may be left out: no
+/// body at all, or `null`, reads as `T::default()` (`curl -X POST` of an action with optional
+/// fields). Declare it in the spec as `request_body = Option<T>`.
+pub struct OptionalJson<T>(pub Json<T>);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let raw = read_bytes(&req, payload).await?;
+            let data = if raw.iter().all(|b| b.is_ascii_whitespace()) {
+                T::default()
+            } else {
+                parse::<Option<T>>(&raw)?.unwrap_or_default()
+            };
+            Ok(OptionalJson(Json { data, raw }))
+        })
+    }
+}
+
 /// Reads and parses a JSON body; for handlers that must do something first (a rate limit).
-pub async fn read<T: DeserializeOwned>(req: &HttpRequest, mut payload: Payload) -> Result<Json<T>, AppError> {
+pub async fn read<T: DeserializeOwned>(req: &HttpRequest, payload: Payload) -> Result<Json<T>, AppError> {
+    let raw = read_bytes(req, payload).await?;
+    let data = parse(&raw)?;
+    Ok(Json { data, raw })
+}
+
+/// The body's bytes: 415 unless JSON, 413 over the limit.
+async fn read_bytes(req: &HttpRequest, mut payload: Payload) -> Result<web::Bytes, AppError> {
     let limit = req
         .app_data::<BodyLimit>()
         .map(|l| l.0)
@@ -81,9 +115,7 @@ pub async fn read<T: DeserializeOwned>(req: &HttpRequest, mut payload: Payload) 
         }
         body.extend_from_slice(&chunk);
     }
-    let raw = body.freeze();
-    let data = parse(&raw)?;
-    Ok(Json { data, raw })
+    Ok(body.freeze())
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -174,6 +206,21 @@ mod tests {
         assert!(matches!(parse::<Body>(b"{\"title\": "), Err(AppError::BadRequest(_))));
         assert!(matches!(parse::<Body>(b""), Err(AppError::BadRequest(_))));
         assert!(matches!(parse::<Body>(b"{\"title\":\"a\"} x"), Err(AppError::BadRequest(_))));
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Optional {
+        reply: Option<String>,
+    }
+
+    #[test]
+    fn an_optional_body_may_be_null_but_not_wrong() {
+        assert!(parse::<Option<Optional>>(b"null").unwrap().is_none());
+        assert_eq!(parse::<Option<Optional>>(br#"{"reply":"x"}"#).unwrap().unwrap().reply.as_deref(), Some("x"));
+        assert_eq!(field_of(parse::<Option<Optional>>(br#"{"status":"x"}"#).unwrap_err()), "status");
+        assert_eq!(field_of(parse::<Option<Optional>>(br#"{"reply":1}"#).unwrap_err()), "reply");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::periods::HalfMonth;
 
 use crate::assignments::api::{Assignment, ProgressReport};
 use crate::inspections::ledger::StatusCounts;
+use crate::notices::model::NoticeLevel;
 
 /// Counts for one group of findings.
 #[derive(Debug, Default, Serialize, ToSchema)]
@@ -62,6 +63,60 @@ pub struct InspectionStats {
     pub completion_rate: f64,
     /// Closures per half month in the configured time zone, oldest first (at most the last 48).
     pub closures_per_half_month: Vec<PeriodCount>,
+    /// Supervision notices (督办单) issued on the inspection's findings.
+    pub notices: NoticeStats,
+}
+
+/// Notices per level; every level is present.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LevelCounts {
+    /// 蓝 (blue): the deadline was near.
+    pub reminder: i64,
+    /// 黄 (yellow): the work was behind schedule.
+    pub urge: i64,
+    /// 红 (red): the work was overdue.
+    pub warning: i64,
+}
+
+impl LevelCounts {
+    pub fn add(&mut self, level: NoticeLevel, n: i64) {
+        match level {
+            NoticeLevel::Reminder => self.reminder += n,
+            NoticeLevel::Urge => self.urge += n,
+            NoticeLevel::Warning => self.warning += n,
+        }
+    }
+}
+
+/// The notices addressed to one unit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeUnitStats {
+    /// The addressed unit.
+    pub org_unit_id: i64,
+    pub name: Option<String>,
+    pub total: i64,
+    pub acknowledged: i64,
+    /// Issued and not yet acknowledged.
+    pub outstanding: i64,
+    pub by_level: LevelCounts,
+}
+
+/// Supervision notices of an inspection: how many, how pressing, to whom, and how fast they
+/// were acknowledged (签收).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct NoticeStats {
+    pub total: i64,
+    pub acknowledged: i64,
+    /// Issued and not yet acknowledged.
+    pub outstanding: i64,
+    pub by_level: LevelCounts,
+    /// Per addressed unit, by unit id.
+    pub by_unit: Vec<NoticeUnitStats>,
+    /// Mean seconds from `issued_at` to `acknowledged_at` over acknowledged notices (microsecond
+    /// precision); null when none is acknowledged.
+    pub average_acknowledgement_seconds: Option<f64>,
+    /// The longest of those waits, in seconds; null when none is acknowledged.
+    pub max_acknowledgement_seconds: Option<f64>,
 }
 
 /// An open assignment and its latest report in the period.

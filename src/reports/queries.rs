@@ -7,13 +7,14 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::model::{ReportFinding, ReportModel, ReportSection};
-use crate::db::schema::{assignments, findings, org_units, progress_reports, users};
+use crate::db::schema::{assignments, findings, notices, org_units, progress_reports, users};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::findings::model::FindingStatus;
 use crate::findings::queries as finding_queries;
 use crate::inspections::queries::InspectionRow;
 use crate::inspections::sections::queries::{self as sections, SectionRow};
+use crate::notices::model::{NoticeLevel, NoticeStatus};
 
 /// A unit's name (empty when unknown).
 pub fn unit_name(conn: &mut DbConn, id: i64) -> Result<String, AppError> {
@@ -86,6 +87,33 @@ pub fn counts_by_unit(
         .group_by((findings::responsible_unit_id, findings::status))
         .select((findings::responsible_unit_id, findings::status, count_star()))
         .load(conn)?)
+}
+
+/// Notice counts of an inspection grouped by (addressed unit, level, status).
+pub fn notice_counts(
+    conn: &mut DbConn,
+    inspection_id: i64,
+) -> Result<Vec<(i64, NoticeLevel, NoticeStatus, i64)>, AppError> {
+    Ok(notices::table
+        .filter(notices::inspection_id.eq(inspection_id))
+        .group_by((notices::org_unit_id, notices::level, notices::status))
+        .select((notices::org_unit_id, notices::level, notices::status, count_star()))
+        .load(conn)?)
+}
+
+/// `(issued_at, acknowledged_at)` of the inspection's acknowledged notices. Time differences are
+/// taken in Rust: the SQL for them differs between the backends.
+pub fn acknowledgement_pairs(
+    conn: &mut DbConn,
+    inspection_id: i64,
+) -> Result<Vec<(NaiveDateTime, NaiveDateTime)>, AppError> {
+    let rows: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = notices::table
+        .filter(notices::inspection_id.eq(inspection_id))
+        .filter(notices::status.eq(NoticeStatus::Acknowledged))
+        .select((notices::issued_at, notices::acknowledged_at))
+        .load(conn)?;
+    // The table's CHECK makes acknowledged_at present on every acknowledged notice.
+    Ok(rows.into_iter().filter_map(|(issued, acknowledged)| Some((issued, acknowledged?))).collect())
 }
 
 /// Open findings due in `[from, to]` (inclusive), and open findings due before `from` (overdue).

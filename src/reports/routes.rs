@@ -34,7 +34,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(publish_inspection);
 }
 
-/// Counts by status, top-level section and responsible unit; deadlines; closures per half month.
+/// Counts by status, top-level section and responsible unit; deadlines; closures per half month;
+/// supervision notices by level and addressed unit, and how long their acknowledgement took.
 #[utoipa::path(
     tag = "reports",
     params(("id" = i64, Path, description = "The inspection")),

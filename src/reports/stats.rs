@@ -1,19 +1,21 @@
 //! The statistics of an inspection (contract §7): counts by status, by top-level
 //! section and by responsible unit, deadlines, blocked work and closures per half
-//! month. Findings are counted in SQL; only the small section tree is walked here.
+//! month, and its supervision notices (§9.2). Findings and notices are counted in
+//! SQL; only the small section tree is walked here.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 
-use super::api::{GroupStats, InspectionStats, PeriodCount, SectionStats, UnitStats};
+use super::api::{GroupStats, InspectionStats, NoticeStats, NoticeUnitStats, PeriodCount, SectionStats, UnitStats};
 use super::periods::HalfMonth;
 use super::queries;
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::findings::model::FindingStatus;
 use crate::inspections::sections::queries as sections;
+use crate::notices::model::{acknowledgement_times, NoticeStatus};
 
 /// Status counts, grouped by a key (a section or a unit).
 type Grouped = Vec<(Option<i64>, Vec<(FindingStatus, i64)>)>;
@@ -52,7 +54,46 @@ pub fn stats(conn: &mut DbConn, id: i64, today: NaiveDate, zone: Tz) -> Result<I
         overdue,
         due_within_7_days,
         closures_per_half_month: closures_per_half_month(conn, id, zone)?,
+        notices: notices(conn, id)?,
     })
+}
+
+/// Notices by level, by addressed unit (with its name) and by status, from one `GROUP BY`;
+/// acknowledgement times from the acknowledged notices' two timestamps.
+fn notices(conn: &mut DbConn, id: i64) -> Result<NoticeStats, AppError> {
+    let mut stats = NoticeStats::default();
+    let mut per_unit: BTreeMap<i64, NoticeUnitStats> = BTreeMap::new();
+    for (unit, level, status, n) in queries::notice_counts(conn, id)? {
+        let u = per_unit.entry(unit).or_insert_with(|| NoticeUnitStats {
+            org_unit_id: unit,
+            name: None,
+            total: 0,
+            acknowledged: 0,
+            outstanding: 0,
+            by_level: Default::default(),
+        });
+        let acknowledged = if status == NoticeStatus::Acknowledged { n } else { 0 };
+        u.total += n;
+        u.acknowledged += acknowledged;
+        u.outstanding += n - acknowledged;
+        u.by_level.add(level, n);
+        stats.total += n;
+        stats.acknowledged += acknowledged;
+        stats.outstanding += n - acknowledged;
+        stats.by_level.add(level, n);
+    }
+    let names = queries::unit_names(conn, &per_unit.keys().copied().collect::<Vec<_>>())?;
+    stats.by_unit = per_unit
+        .into_values()
+        .map(|mut u| {
+            u.name = names.get(&u.org_unit_id).cloned();
+            u
+        })
+        .collect();
+    let times = acknowledgement_times(&queries::acknowledgement_pairs(conn, id)?);
+    stats.average_acknowledgement_seconds = times.average_seconds;
+    stats.max_acknowledgement_seconds = times.max_seconds;
+    Ok(stats)
 }
 
 /// Counts per top-level section (category), and over the whole inspection.

@@ -10,6 +10,7 @@ mod documents;
 mod event_log;
 mod findings;
 mod inspections;
+mod notices;
 mod org_units;
 mod races;
 mod scope;

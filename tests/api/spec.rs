@@ -22,6 +22,8 @@ fn spec_enums_use_the_wire_spelling() {
     assert_eq!(values("WarningLevel"), serde_json::json!(["none", "green", "yellow", "red"]));
     assert_eq!(values("Decision"), serde_json::json!(["approve", "reject"]));
     assert_eq!(values("Role"), serde_json::json!(["admin", "inspector", "leader", "officer", "viewer"]));
+    assert_eq!(values("NoticeLevel"), serde_json::json!(["reminder", "urge", "warning"]));
+    assert_eq!(values("NoticeStatus"), serde_json::json!(["issued", "acknowledged"]));
     for name in ["InspectionStatus", "AssignmentStatus", "RequestStatus", "FeedbackStatus", "ReviewOutcome"] {
         for v in values(name).as_array().unwrap_or_else(|| panic!("{name} has no enum")) {
             let v = v.as_str().unwrap();
