@@ -225,6 +225,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deadline_marks (finding_id, kind, level, due_on) {
+        finding_id -> BigInt,
+        kind -> Text,
+        level -> Text,
+        due_on -> Date,
+        marked_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> org_units (org_unit_id));
 diesel::joinable!(sections -> inspections (inspection_id));
 diesel::joinable!(findings -> inspections (inspection_id));
@@ -234,6 +244,7 @@ diesel::joinable!(progress_reports -> assignments (assignment_id));
 diesel::joinable!(approval_requests -> findings (finding_id));
 diesel::joinable!(approval_steps -> approval_requests (request_id));
 diesel::joinable!(reviews -> findings (finding_id));
+diesel::joinable!(deadline_marks -> findings (finding_id));
 diesel::joinable!(public_feedback -> inspections (inspection_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -252,4 +263,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     audit_sequence,
     audit_events,
+    deadline_marks,
 );
