@@ -1,10 +1,13 @@
 //! Builds the actix application (shared by `main`, the tests and the spec
 //! writer) and runs the server.
 
+use std::future::Future;
 use std::net::TcpListener;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -14,6 +17,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::deadlines::Scanner;
 use crate::error::{responses, AppError, FieldError, Problem};
 use crate::state::AppState;
 
@@ -290,9 +294,34 @@ async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpRespons
     }
 }
 
+/// The running server and its deadline scanner: await it as the server (it ends when the
+/// server stops); the scanner stops when it is dropped, so it never outlives the server.
+pub struct Serving {
+    server: Server,
+    _scanner: Scanner,
+}
+
+impl Serving {
+    /// Stops, pauses or resumes the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+}
+
+impl Future for Serving {
+    type Output = std::io::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.server).poll(cx)
+    }
+}
+
 /// Binds nothing itself: serves on `listener` until stopped (SIGTERM/SIGINT
-/// stop it gracefully: in-flight requests finish).
-pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+/// stop it gracefully: in-flight requests finish), and runs the deadline scan at
+/// start and then periodically (contract §9.2). Call it inside a tokio runtime
+/// (actix's system, or a test's).
+pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving> {
+    let (db, config) = (state.db.clone(), state.config.clone());
     let state = web::Data::new(state);
     let spec = spec();
     let table = web::Data::new(RouteTable::from_spec(&spec));
@@ -323,5 +352,5 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     .listen(listener)?
     .shutdown_timeout(30)
     .run();
-    Ok(server)
+    Ok(Serving { server, _scanner: Scanner::start(db, config) })
 }

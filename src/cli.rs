@@ -31,7 +31,7 @@ pub const SAMPLE_LEDGER: &str = include_str!("../demo/sample-ledger.json");
 pub const DEMO_PASSWORD: &str = "rectify-demo-password";
 
 fn derive(config: &Config) -> Derive {
-    Derive { today: chrono::Utc::now().with_timezone(&config.timezone).date_naive(), thresholds: config.warnings }
+    Derive { today: config.local_date(chrono::Utc::now()), thresholds: config.warnings }
 }
 
 /// The first admin: the acting user of command-line imports.

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rand::RngCore;
 
@@ -105,6 +106,8 @@ pub struct Config {
     pub log: String,
     pub log_format: LogFormat,
     pub warnings: WarningThresholds,
+    /// How often the deadline scan runs (it also runs at start).
+    pub deadline_scan_every: Duration,
     /// Largest accepted request body, in bytes (imports have their own, larger limit).
     pub body_limit: usize,
     pub import_body_limit: usize,
@@ -200,6 +203,7 @@ impl Config {
             log,
             log_format,
             warnings: warnings(get)?,
+            deadline_scan_every: deadline_scan(get)?,
             body_limit: 1024 * 1024,
             import_body_limit: 10 * 1024 * 1024,
             workers,
@@ -209,6 +213,11 @@ impl Config {
             db_timeouts,
             webhooks: webhook_settings(get)?,
         })
+    }
+
+    /// The date at `now` in the configured time zone: deadlines are dates there.
+    pub fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.timezone).date_naive()
     }
 }
 
@@ -319,6 +328,12 @@ fn warnings(get: Get) -> Result<WarningThresholds, ConfigError> {
     Ok(WarningThresholds { yellow_days: yellow_days as i64, green_days: green_days as i64 })
 }
 
+/// The period of the deadline scan (contract §9.2), 1 s to a day.
+fn deadline_scan(get: Get) -> Result<Duration, ConfigError> {
+    let seconds = parse_number(get("RECTIFY_DEADLINE_SCAN_SECONDS"), "RECTIFY_DEADLINE_SCAN_SECONDS", 3600, 1, 86_400)?;
+    Ok(Duration::from_secs(seconds))
+}
+
 /// `true` or `false`; unset gives `default`.
 fn parse_bool(raw: Option<String>, variable: &'static str, default: bool) -> Result<bool, ConfigError> {
     match raw.as_deref().map(str::trim) {
@@ -409,6 +424,9 @@ mod tests {
             ("RECTIFY_WEBHOOK_ALLOW_PRIVATE", "maybe"),
             ("RECTIFY_WEBHOOK_POLL_MS", "5"),
             ("RECTIFY_STATEMENT_TIMEOUT_MS", "soon"),
+            ("RECTIFY_DEADLINE_SCAN_SECONDS", "0"),
+            ("RECTIFY_DEADLINE_SCAN_SECONDS", "86401"),
+            ("RECTIFY_DEADLINE_SCAN_SECONDS", "hourly"),
         ] {
             let mut vars = vec![SECRET, PG];
             vars.retain(|(k, _)| *k != var);
@@ -427,6 +445,26 @@ mod tests {
         assert_eq!(c.jwt.audience, "rectify-api");
         assert_eq!(c.jwt.ttl_seconds, 3600);
         assert_eq!(c.warnings, WarningThresholds::default());
+        assert_eq!(c.deadline_scan_every, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn the_deadline_scan_period_is_read_in_seconds() {
+        let c = config(&[PG, SECRET, ("RECTIFY_DEADLINE_SCAN_SECONDS", "1")]).unwrap();
+        assert_eq!(c.deadline_scan_every, Duration::from_secs(1));
+        let c = config(&[PG, SECRET, ("RECTIFY_DEADLINE_SCAN_SECONDS", "86400")]).unwrap();
+        assert_eq!(c.deadline_scan_every, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn local_dates_are_taken_in_the_configured_zone() {
+        let c = config(&[PG, SECRET]).unwrap();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        // Shanghai is UTC+8: its day starts at 16:00 UTC the day before.
+        assert_eq!(c.local_date(at("2024-09-30T15:59:59Z")), "2024-09-30".parse::<NaiveDate>().unwrap());
+        assert_eq!(c.local_date(at("2024-09-30T16:00:00Z")), "2024-10-01".parse::<NaiveDate>().unwrap());
+        let utc = config(&[PG, SECRET, ("RECTIFY_TIMEZONE", "UTC")]).unwrap();
+        assert_eq!(utc.local_date(at("2024-09-30T16:00:00Z")), "2024-09-30".parse::<NaiveDate>().unwrap());
     }
 
     #[test]

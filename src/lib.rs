@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod deadlines;
 pub mod enums;
 pub mod error;
 pub mod feedback;

@@ -31,6 +31,6 @@ impl AppState {
 
     /// Today in the configured time zone (deadlines are dates there).
     pub fn today(&self) -> chrono::NaiveDate {
-        chrono::Utc::now().with_timezone(&self.config.timezone).date_naive()
+        self.config.local_date(chrono::Utc::now())
     }
 }

@@ -24,7 +24,9 @@ pub struct AuditEvent {
     pub inspection_id: Option<i64>,
     pub finding_id: Option<i64>,
     pub org_unit_id: Option<i64>,
-    /// The change: `after` for creations, `before` and `after` for updates.
+    /// The change: `after` for creations, `before` and `after` for updates. The service's own
+    /// deadline events, `finding.due_soon` and `finding.overdue`, carry `level`, `due_on`,
+    /// `days_left` (due soon) or `days_overdue` (overdue), and the finding's `status`.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// The id of the request that made the change (`X-Request-Id`).

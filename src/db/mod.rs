@@ -197,6 +197,20 @@ pub fn lock_row(conn: &mut DbConn, table: &'static str, id: i64) -> Result<(), A
     Ok(())
 }
 
+/// Share-locks rows for the rest of the transaction, in id order (`FOR SHARE` on PostgreSQL:
+/// they may be read by others but not changed; SQLite's `BEGIN IMMEDIATE` already holds the
+/// database write lock). Take these before the audit counter, as requests do, so the two
+/// never wait on each other in a cycle.
+pub fn share_lock_rows(conn: &mut DbConn, table: &'static str, ids: &[i64]) -> Result<(), AppError> {
+    if let DbConn::Postgres(c) = conn {
+        use diesel::sql_types::{Array, BigInt};
+        diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = ANY($1) ORDER BY id FOR SHARE"))
+            .bind::<Array<BigInt>, _>(ids)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// Now, in UTC, truncated to microseconds so both backends store the same value.
 pub fn now() -> NaiveDateTime {
     let now = Utc::now().naive_utc();

@@ -287,6 +287,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deadline_marks (finding_id, kind, level, due_on) {
+        finding_id -> BigInt,
+        kind -> Text,
+        level -> Text,
+        due_on -> Date,
+        marked_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> org_units (org_unit_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_deliveries -> audit_events (event_id));
@@ -299,6 +309,7 @@ diesel::joinable!(progress_reports -> assignments (assignment_id));
 diesel::joinable!(approval_requests -> findings (finding_id));
 diesel::joinable!(approval_steps -> approval_requests (request_id));
 diesel::joinable!(reviews -> findings (finding_id));
+diesel::joinable!(deadline_marks -> findings (finding_id));
 diesel::joinable!(public_feedback -> inspections (inspection_id));
 diesel::joinable!(notices -> findings (finding_id));
 diesel::joinable!(notices -> inspections (inspection_id));
@@ -323,4 +334,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
+    deadline_marks,
 );

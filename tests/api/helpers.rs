@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use diesel::{Connection, RunQueryDsl};
 use rectify::app;
@@ -53,6 +54,8 @@ pub struct TestApp {
     pub admin: String,
     pub backend: Backend,
     pub db: Db,
+    /// The configuration the server runs with.
+    pub config: Arc<Config>,
     _db: TestDb,
 }
 
@@ -168,14 +171,28 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState::new(config, db.clone()).unwrap();
+        let config = state.config.clone();
         let server = app::serve(state, listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
         rectify::webhooks::client::install_crypto_provider();
         let client = reqwest::Client::new();
-        let mut app = TestApp { address, handle, client, admin: String::new(), backend, db, _db: test_db };
+        let mut app = TestApp { address, handle, client, admin: String::new(), backend, db, config, _db: test_db };
         app.admin = app.login("admin", ADMIN_PASSWORD).await;
         Some(app)
+    }
+
+    /// Starts another instance of the service on this app's database, with its own pool, as a
+    /// second replica would run (its start-up work, such as the deadline scan, runs at once).
+    /// Stop it with the handle before the test ends.
+    pub fn start_another_instance(&self) -> actix_web::dev::ServerHandle {
+        let db = Db::connect(&self.config.database_url, self.config.db_pool_size, self.config.db_timeouts)
+            .expect("second pool");
+        let state = AppState::new((*self.config).clone(), db).unwrap();
+        let server = app::serve(state, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        handle
     }
 
     /// Stops the server: its workers and pool end with the test, not at process exit.

@@ -6,6 +6,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod conventions;
+mod deadlines;
 mod documents;
 mod event_log;
 mod findings;
