@@ -20,6 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::deadlines::Scanner;
 use crate::error::{responses, AppError, FieldError, Problem};
 use crate::state::AppState;
+use crate::webhooks::dispatcher::Dispatcher;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -294,11 +295,12 @@ async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpRespons
     }
 }
 
-/// The running server and its deadline scanner: await it as the server (it ends when the
-/// server stops); the scanner stops when it is dropped, so it never outlives the server.
+/// The running server, its deadline scanner and its webhook dispatcher: await it as the server (it ends when the
+/// server stops); the background tasks stop when it is dropped, so they never outlive the server.
 pub struct Serving {
     server: Server,
     _scanner: Scanner,
+    _dispatcher: Dispatcher,
 }
 
 impl Serving {
@@ -352,5 +354,6 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
     .listen(listener)?
     .shutdown_timeout(30)
     .run();
-    Ok(Serving { server, _scanner: Scanner::start(db, config) })
+    let dispatcher = Dispatcher::start(db.clone(), config.webhooks);
+    Ok(Serving { server, _scanner: Scanner::start(db, config), _dispatcher: dispatcher })
 }

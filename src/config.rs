@@ -287,11 +287,11 @@ fn webhook_settings(get: Get) -> Result<WebhookSettings, ConfigError> {
     let retry_base = match get("RECTIFY_WEBHOOK_RETRY_BASE_SECONDS") {
         None => Duration::from_secs(5),
         Some(raw) => match raw.trim().parse::<f64>() {
-            Ok(s) if (0.001..=3600.0).contains(&s) => Duration::from_secs_f64(s),
+            Ok(s) if (0.0001..=3600.0).contains(&s) => Duration::from_secs_f64(s),
             _ => {
                 return Err(err(
                     "RECTIFY_WEBHOOK_RETRY_BASE_SECONDS",
-                    format!("`{raw}` is not a number of seconds from 0.001 to 3600"),
+                    format!("`{raw}` is not a number of seconds from 0.0001 to 3600"),
                 ))
             }
         },

@@ -250,6 +250,18 @@ pub fn decide(
         "finding": finding_change,
     });
     record(conn, user, &request, happened, &finding, data)?;
+    if (request.row.kind, request.row.status) == (RequestKind::Closure, RequestStatus::Approved) {
+        // The sign-off's effect on the finding, as an event of the finding itself (销号).
+        let closed = json!({
+            "request_id": request.row.id,
+            "outcome": request.row.outcome,
+            "long_term": request.row.long_term.unwrap_or(false),
+        });
+        let event = Event::new("finding.closed", "finding", finding.id, closed)
+            .inspection(finding.inspection_id)
+            .finding(finding.id);
+        audit::record(conn, &user.actor(), event)?;
+    }
     Ok(request)
 }
 

@@ -243,11 +243,12 @@ pub fn claim(
     until: NaiveDateTime,
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, AppError> {
+    // Placeholders first appear in numeric order: SQLite numbers `$n` by first appearance.
     let lock = if matches!(conn, DbConn::Postgres(_)) { "FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
         "UPDATE webhook_deliveries SET locked_until = $1, lease = $2, attempts = attempts + 1, updated_at = $3 \
-         WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = $5 AND next_attempt_at <= $3 \
-         AND (locked_until IS NULL OR locked_until < $3) ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
+         WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = $4 AND next_attempt_at <= $3 \
+         AND (locked_until IS NULL OR locked_until < $3) ORDER BY next_attempt_at, id LIMIT $5 {lock}) \
          RETURNING id, webhook_id, event_id, status, attempts, next_attempt_at, locked_until, lease, \
          created_at, updated_at"
     );
@@ -255,8 +256,8 @@ pub fn claim(
         .bind::<Timestamp, _>(until)
         .bind::<Text, _>(lease)
         .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
         .bind::<Text, _>(DeliveryStatus::Pending)
+        .bind::<BigInt, _>(limit)
         .load(conn)?)
 }
 

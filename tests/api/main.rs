@@ -16,4 +16,5 @@ mod org_units;
 mod races;
 mod scope;
 mod spec;
+mod webhooks;
 mod workflow;

@@ -178,6 +178,7 @@ async fn a_problem_goes_from_feedback_to_sign_off_and_relapses(app: TestApp) {
             "closure.requested",
             "closure.step_approved",
             "closure.approved",
+            "finding.closed",
             "finding.review_sustained",
             "finding.reopened",
             "assignment.created",

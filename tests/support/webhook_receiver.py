@@ -5,7 +5,7 @@ Verifies every POST with the reference library (PyPI ``standardwebhooks``, pinne
 requirements.txt), so a passing test proves interoperability, not self-agreement.
 
 Usage:
-    receiver.py PORT LOG_FILE [--secret SECRET] [--fail-first N]
+    receiver.py PORT LOG_FILE [--secret SECRET | --secret-file PATH] [--fail-first N] [--fail-always]
 
     PORT          TCP port on 127.0.0.1; 0 picks a free one. Once listening, prints
                   ``LISTENING <port>`` on stdout (flushed).
@@ -15,8 +15,11 @@ Usage:
     --secret      endpoint secret ``whsec_...``; several may be given, separated by
                   commas or spaces (a request passes if any verifies).
                   Default: env WEBHOOK_SECRET.
+    --secret-file a file holding the secret(s) as above, read again for every
+                  request (a test writes it once the webhook exists).
     --fail-first  answer HTTP 500 to the first N *verified* requests (to test
                   retries). Default: env FAIL_FIRST or 0.
+    --fail-always answer HTTP 500 to every verified request.
 
 Responses: 401 if verification fails (bad/missing signature, timestamp outside the
 library's 5-minute tolerance, non-UTF-8 body), 500 while --fail-first lasts,
@@ -40,21 +43,31 @@ def parse_args(argv):
     p.add_argument("port", type=int)
     p.add_argument("log_file")
     p.add_argument("--secret", default=os.environ.get("WEBHOOK_SECRET"))
+    p.add_argument("--secret-file")
     p.add_argument("--fail-first", type=int, default=int(os.environ.get("FAIL_FIRST", "0")))
+    p.add_argument("--fail-always", action="store_true")
     args = p.parse_args(argv)
-    if not args.secret:
-        p.error("a secret is required (--secret or env WEBHOOK_SECRET)")
-    secrets = [s for s in re.split(r"[,\s]+", args.secret) if s]
-    try:
-        args.webhooks = [Webhook(s) for s in secrets]
-    except Exception as e:  # bad base64, empty key
-        p.error(f"invalid secret: {type(e).__name__}")
+    if not args.secret and not args.secret_file:
+        p.error("a secret is required (--secret, --secret-file or env WEBHOOK_SECRET)")
+    if args.secret:
+        try:
+            args.webhooks = webhooks_of(args.secret)
+        except Exception as e:  # bad base64, empty key
+            p.error(f"invalid secret: {type(e).__name__}")
+    else:
+        args.webhooks = None
     return args
 
 
+def webhooks_of(text):
+    return [Webhook(s) for s in re.split(r"[,\s]+", text) if s]
+
+
 class State:
-    def __init__(self, webhooks, fail_first, log_file):
+    def __init__(self, webhooks, secret_file, fail_first, fail_always, log_file):
         self.webhooks = webhooks
+        self.secret_file = secret_file
+        self.fail_always = fail_always
         self.fail_remaining = fail_first
         self.log_file = log_file
         self.lock = threading.Lock()
@@ -85,7 +98,14 @@ def make_handler(state):
             body = self._read_body()
             headers = {k: v for k, v in self.headers.items()}
             verified, parsed, error = False, None, None
-            for wh in state.webhooks:
+            webhooks = state.webhooks
+            if webhooks is None:
+                try:
+                    with open(state.secret_file, encoding="utf-8") as f:
+                        webhooks = webhooks_of(f.read())
+                except Exception as e:
+                    webhooks, error = [], f"no secret yet: {type(e).__name__}"
+            for wh in webhooks:
                 try:
                     parsed = wh.verify(body, headers)
                     verified, error = True, None
@@ -101,6 +121,8 @@ def make_handler(state):
             with state.lock:
                 if not verified:
                     status = 401
+                elif state.fail_always:
+                    status = 500
                 elif state.fail_remaining > 0:
                     state.fail_remaining -= 1
                     status = 500
@@ -119,6 +141,7 @@ def make_handler(state):
                     "body": parsed,
                     "path": self.path,
                     "error": error,
+                    "signatures": len(self.headers.get("webhook-signature", "").split()),
                 }
                 with open(state.log_file, "a", encoding="utf-8") as f:
                     f.write(json.dumps(record) + "\n")
@@ -137,7 +160,7 @@ def make_handler(state):
 
 def main(argv):
     args = parse_args(argv)
-    state = State(args.webhooks, args.fail_first, args.log_file)
+    state = State(args.webhooks, args.secret_file, args.fail_first, args.fail_always, args.log_file)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(state))
     server.daemon_threads = True
 
