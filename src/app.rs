@@ -36,7 +36,7 @@ lists return `{items, next_cursor}` (keyset cursors, `limit` 1–200, default 50
     ),
     modifiers(&BearerAuth),
     components(
-        schemas(Problem, FieldError),
+        schemas(Problem, FieldError, crate::audit::api::EventType),
         responses(
             responses::BadRequest,
             responses::Unauthorized,
@@ -304,6 +304,11 @@ pub struct Serving {
 }
 
 impl Serving {
+    /// How many deadline scans have finished; the first runs at start.
+    pub fn deadline_scans(&self) -> tokio::sync::watch::Receiver<u64> {
+        self._scanner.scans()
+    }
+
     /// Stops, pauses or resumes the server.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()

@@ -15,8 +15,8 @@ pub struct AuditEvent {
     pub occurred_at: DateTime<Utc>,
     /// The user who acted; null for the service itself.
     pub actor_id: Option<i64>,
-    /// Dotted, e.g. `finding.created`, `assignment.claimed`.
-    #[schema(example = "finding.updated")]
+    /// What happened: one of the `EventType`s, e.g. `finding.created`, `assignment.claimed`.
+    #[schema(value_type = EventType, example = "finding.updated")]
     pub action: String,
     #[schema(example = "finding")]
     pub entity_type: String,
@@ -50,3 +50,24 @@ impl From<EventRow> for AuditEvent {
         }
     }
 }
+
+/// The kinds of audit event (`AuditEvent.action`, webhook `type`), from the catalogue.
+pub struct EventType;
+
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let types = super::catalog::EVENT_TYPES;
+        let described: Vec<String> = types.iter().map(|t| format!("- `{}`: {}", t.name, t.description)).collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(types.iter().map(|t| t.name)))
+            .description(Some(format!(
+                "A kind of audit event. Webhook subscriptions name these, a prefix such as `finding.*`, or `*`.\n\n{}",
+                described.join("\n")
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for EventType {}

@@ -66,6 +66,7 @@ impl Event {
 /// orders by both and stops at the oldest transaction still running); on
 /// SQLite, whose writers are serialised, the next id follows commit order.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, AppError> {
+    debug_assert!(catalog::find(event.action).is_some(), "`{}` is not in audit::catalog", event.action);
     let id: Option<i64> = match conn {
         DbConn::Postgres(_) => None,
         DbConn::Sqlite(_) => {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
@@ -17,6 +17,7 @@ use crate::error::AppError;
 pub struct Scanner {
     stop_tx: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    scans: watch::Receiver<u64>,
 }
 
 impl Scanner {
@@ -24,8 +25,14 @@ impl Scanner {
     /// once, then one per `config.deadline_scan_every`.
     pub fn start(db: Db, config: Arc<Config>) -> Self {
         let (stop_tx, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(run(db, config, stop_rx));
-        Self { stop_tx, task }
+        let (done, scans) = watch::channel(0);
+        let task = tokio::spawn(run(db, config, stop_rx, done));
+        Self { stop_tx, task, scans }
+    }
+
+    /// How many scans have finished (successfully or not): the start scan is the first.
+    pub fn scans(&self) -> watch::Receiver<u64> {
+        self.scans.clone()
     }
 
     /// Stops the task and waits until it has ended.
@@ -36,7 +43,7 @@ impl Scanner {
 }
 
 /// Scans on every tick until the sender is dropped (or sends).
-async fn run(db: Db, config: Arc<Config>, mut stop: oneshot::Receiver<()>) {
+async fn run(db: Db, config: Arc<Config>, mut stop: oneshot::Receiver<()>, done: watch::Sender<u64>) {
     let mut ticks = tokio::time::interval(config.deadline_scan_every);
     // A scan that overran its period is followed by one at once, then the period again: no burst.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -59,6 +66,7 @@ async fn run(db: Db, config: Arc<Config>, mut stop: oneshot::Receiver<()>) {
                 Err(e) => tracing::warn!(error = ?e, "deadline scan failed; retrying at the next tick"),
             },
         }
+        done.send_modify(|n| *n += 1);
     }
 }
 

@@ -35,6 +35,7 @@ fn keys(events: &[Value]) -> Vec<Key> {
 
 /// Every deadline event after `since`, from the change feed, oldest first.
 async fn deadline_events(app: &TestApp, since: i64) -> Vec<Value> {
+    app.feed_settled().await;
     let (mut after, mut out) = (since, Vec::new());
     loop {
         let page = app.get_ok(&format!("/api/v1/events?after={after}&limit=200"), &app.admin).await;
@@ -141,7 +142,10 @@ async fn overdue_is_reported_once_and_never_for_blocked_or_closed_work(app: Test
 
     let since = app.last_event_id().await;
     let report = scan(&app, t).await;
-    assert_eq!((report.checked, report.due_soon, report.overdue), (2, 2, 1), "the closed one is not even read");
+    // The app's own start scan may have run after the findings appeared and written some of
+    // the events itself: the events below, each exactly once, are what counts.
+    assert_eq!(report.checked, 2, "the closed one is not even read");
+    assert!(report.due_soon <= 2 && report.overdue <= 1, "{report:?}");
     let events = deadline_events(&app, since).await;
     assert_eq!(
         keys(&events),

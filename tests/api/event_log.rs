@@ -47,7 +47,8 @@ impl OpenTransaction {
 }
 
 fn write_event(conn: &mut rectify::db::DbConn) -> Value {
-    let id = audit::record(conn, &Actor::system(), Event::new("test.held", "test", 1, json!({}))).unwrap();
+    let id =
+        audit::record(conn, &Actor::system(), Event::new("webhook.test", "webhook", 1, json!({"held": true}))).unwrap();
     json!(id)
 }
 

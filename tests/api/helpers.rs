@@ -174,7 +174,13 @@ impl TestApp {
         let config = state.config.clone();
         let server = app::serve(state, listener).unwrap();
         let handle = server.handle();
+        let mut scans = server.deadline_scans();
         tokio::spawn(server);
+        // Tests start once the start scan is done, so it never races with what they create.
+        tokio::time::timeout(std::time::Duration::from_secs(30), scans.wait_for(|n| *n >= 1))
+            .await
+            .expect("the start scan finished")
+            .expect("the scanner runs");
         rectify::webhooks::client::install_crypto_provider();
         let client = reqwest::Client::new();
         let mut app = TestApp { address, handle, client, admin: String::new(), backend, db, config, _db: test_db };

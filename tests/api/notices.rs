@@ -489,6 +489,7 @@ async fn notice_events_reach_the_change_feed(app: TestApp) {
             page["items"].as_array().unwrap().clone()
         }
     };
+    app.feed_settled().await;
     let events = feed(w.viewer.clone()).await;
     let actions: Vec<_> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["notice.issued", "notice.acknowledged"], "the bureau's viewer follows its notices");
