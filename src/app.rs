@@ -68,7 +68,13 @@ the unit acknowledges (签收) each once"),
         (name = "feedback", description = "Staff triage of public feedback"),
         (name = "public", description = "Anonymous: published reports and feedback intake"),
         (name = "audit", description = "The audit trail and change feed"),
-        (name = "webhooks", description = "Events pushed to other systems: subscriptions, signed deliveries (Standard Webhooks), the delivery log"),
+        (name = "webhooks", description = "Events pushed to other systems (Standard Webhooks). A webhook receives the events its unit sees in \
+`/api/v1/events` whose type matches its `event_types`. Each delivery is `POST <url>` with `Content-Type: application/json`, the body \
+`{\"type\": <EventType>, \"timestamp\": <RFC 3339>, \"data\": {\"event_id\", \"entity_type\", \"entity_id\", \"inspection_id\", \"finding_id\", \"org_unit_id\", \"actor_id\", …the event's data}}` \
+and the headers `webhook-id` (`msg_<delivery id>`, the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` \
+(`v1,<base64 HMAC-SHA256(key, \"<webhook-id>.<webhook-timestamp>.<body>\")>`, key = the base64-decoded part of the secret after `whsec_`; \
+two space-separated signatures for 24 h after a rotation). A 2xx within 10 s is success; otherwise retried after 5 s, 5 min, 30 min, 2 h, \
+5 h, 10 h and 10 h, then failed; after a day of failures the webhook is disabled (`webhook.disabled`)."),
         (name = "operations", description = "Probes"),
     )
 )]
