@@ -50,11 +50,15 @@ pub fn enqueue(conn: &mut DbConn, event: Recorded<'_>) -> Result<usize, AppError
             queued += 1;
         }
     }
+    if queued > 0 {
+        crate::db::signals::deliveries_queued();
+    }
     Ok(queued)
 }
 
 /// A pending delivery of `event_id` to `webhook_id`, due now.
 pub fn insert(conn: &mut DbConn, webhook_id: i64, event_id: i64) -> Result<i64, AppError> {
+    crate::db::signals::deliveries_queued();
     let now = db::now();
     Ok(diesel::insert_into(wd::table)
         .values((

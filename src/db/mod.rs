@@ -2,6 +2,7 @@
 //! pool, and the blocking-pool runner every handler goes through.
 
 pub mod schema;
+pub mod signals;
 pub mod versioned;
 
 use std::time::Duration;
@@ -171,7 +172,7 @@ where
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Postgres(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
     }
-    match f(conn) {
+    let result = match f(conn) {
         Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
             Ok(()) => Ok(value),
             Err(commit_error) => {
@@ -179,11 +180,13 @@ where
                 Err(commit_error.into())
             }
         },
-        Err(error) => {
-            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
-            Err(error)
-        }
-    }
+        Err(error) => match <DbConn as Connection>::TransactionManager::rollback_transaction(conn) {
+            Ok(()) => Err(error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
+    };
+    signals::transaction_ended(result.is_ok());
+    result
 }
 
 /// Locks a row for the rest of the transaction (`FOR UPDATE` on PostgreSQL;

@@ -62,9 +62,11 @@ async fn run(db: Db, settings: WebhookSettings, mut stopped: oneshot::Receiver<(
             _ = &mut stopped => return,
             _ = drain(&db, &client, settings) => {}
         }
+        // Woken at once by a commit of this instance; other instances' rows are polled for.
         tokio::select! {
             biased;
             _ = &mut stopped => return,
+            _ = db::signals::deliveries_committed() => {}
             _ = tokio::time::sleep(settings.poll) => {}
         }
     }

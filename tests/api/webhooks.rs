@@ -322,14 +322,16 @@ async fn webhooks_are_managed_within_scope(backend: Backend) {
     let elsewhere = json!({"url": "https://93.184.215.14/hooks", "event_types": ["*"], "org_unit_id": w.other});
     let p = problem(app.post("/api/v1/webhooks", Some(&w.leader), &elsewhere).await, 422).await;
     assert_eq!(p["errors"][0]["field"], "org_unit_id");
-    let own = json!({"url": "https://93.184.215.14/hooks", "event_types": ["*"]});
+    // Inactive from the start: nothing is sent to this unreachable address meanwhile.
+    let own = json!({"url": "https://93.184.215.14/hooks", "event_types": ["*"], "active": false});
     let hook = app.create("/api/v1/webhooks", &w.leader, own).await;
     assert_eq!(hook["org_unit_id"], w.bureau, "the caller's unit by default");
     let path = format!("/api/v1/webhooks/{}", hook["id"]);
     problem(app.get(&path, Some(&w.outsider)).await, 404).await;
     assert!(app.get_ok("/api/v1/webhooks", &w.outsider).await["items"].as_array().unwrap().is_empty());
-    let changed = app.update(&path, &w.leader, json!({"active": false, "description": "暂停"})).await;
+    let changed = app.update(&path, &w.leader, json!({"description": "暂停", "event_types": ["finding.*"]})).await;
     assert_eq!((changed["active"].as_bool(), changed["version"].as_i64()), (Some(false), Some(2)));
+    assert_eq!(changed["event_types"], json!(["finding.*"]));
     let res = app.client.delete(app.url(&path)).bearer_auth(&w.leader).send().await.unwrap();
     assert_eq!(res.status(), 204);
     problem(app.get(&path, Some(&w.leader)).await, 404).await;
