@@ -1,5 +1,5 @@
--- wrk script: each thread decides its share of the pending closure requests once,
--- then stops. Usage: wrk -t4 -c16 -s decide.lua URL -- <threads> <ids file> <token file>
+-- wrk script: each thread decides its share of the pending closure requests, each once
+-- (load enough of them to outlast the run; a thread that runs out stops). Usage: wrk -t4 -c16 -s decide.lua URL -- <threads> <ids file> <token file>
 local threads = {}
 local counter = 0
 

@@ -75,6 +75,11 @@ async fn run(db: Db, settings: WebhookSettings, mut stopped: oneshot::Receiver<(
 /// Sends everything due, a claimed batch at a time.
 async fn drain(db: &Db, client: &reqwest::Client, settings: WebhookSettings) {
     loop {
+        match db.run(|conn| queries::any_due(conn, db::now())).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => return tracing::warn!(error = ?e, "webhook dispatcher: cannot look for due deliveries"),
+        }
         let lease = uuid::Uuid::new_v4().simple().to_string();
         let claimed = {
             let lease = lease.clone();

@@ -232,6 +232,17 @@ pub fn requeue(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Result<(), App
     Ok(())
 }
 
+/// `true` when a delivery is due (read-only: the dispatcher takes a write lock only then).
+pub fn any_due(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError> {
+    Ok(diesel::dsl::select(diesel::dsl::exists(
+        wd::table
+            .filter(wd::status.eq(DeliveryStatus::Pending))
+            .filter(wd::next_attempt_at.le(now))
+            .filter(wd::locked_until.is_null().or(wd::locked_until.lt(now))),
+    ))
+    .get_result(conn)?)
+}
+
 /// Claims up to `limit` due deliveries for this dispatcher: each gets a lease (`lease`,
 /// valid until `until`) and its attempt is counted now, so a crash mid-send still counts.
 /// On PostgreSQL concurrent claimers skip each other's rows (`FOR UPDATE SKIP LOCKED`);
