@@ -59,7 +59,13 @@ pub fn position_of(conn: &mut DbConn, id: i64) -> Result<Position, AppError> {
 /// every transaction still running (`pg_snapshot_xmin`), whose set can no
 /// longer grow, in the order of their transaction ids. On SQLite writers are
 /// serialised, txid is 0 and the order is the id order.
-pub fn feed(conn: &mut DbConn, scope: Scope, after: Position, limit: i64) -> Result<Vec<EventRow>, AppError> {
+pub fn feed(
+    conn: &mut DbConn,
+    scope: Scope,
+    filter: &FeedFilter,
+    after: Position,
+    limit: i64,
+) -> Result<Vec<EventRow>, AppError> {
     let mut q = ae::table
         .filter(
             sql::<Bool>("(txid, id) > (").bind::<BigInt, _>(after.txid).sql(", ").bind::<BigInt, _>(after.id).sql(")"),
@@ -77,7 +83,24 @@ pub fn feed(conn: &mut DbConn, scope: Scope, after: Position, limit: i64) -> Res
                 .or(ae::inspection_id.is_null().and(ae::org_unit_id.eq_any(scope::visible_unit_ids_nullable(unit)))),
         );
     }
+    if let Some(i) = filter.inspection_id {
+        q = q.filter(ae::inspection_id.eq(i));
+    }
+    if let Some(t) = &filter.entity_type {
+        q = q.filter(ae::entity_type.eq(t.clone()));
+    }
+    if let Some(a) = &filter.action {
+        q = q.filter(ae::action.eq(a.clone()));
+    }
     Ok(q.load(conn)?)
+}
+
+/// The feed's optional filters.
+#[derive(Debug, Default, Clone)]
+pub struct FeedFilter {
+    pub inspection_id: Option<i64>,
+    pub entity_type: Option<String>,
+    pub action: Option<String>,
 }
 
 /// Events of one finding and everything under it, oldest first.

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::api::AuditEvent;
-use super::queries::{self, Position};
+use super::catalog;
+use super::queries::{self, FeedFilter, Position};
 use crate::auth::AuthUser;
 use crate::error::{responses, AppError};
 use crate::http::pagination::{Cursor, Page, PageParams};
@@ -31,6 +32,38 @@ pub struct EventQuery {
     pub after: Option<i64>,
 }
 
+/// The change feed's parameters: where to start, and what to keep.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// Events after this one (its id, as last received; default: from the beginning); wins over `cursor`.
+    pub after: Option<i64>,
+    /// Only events of this inspection (and everything under it).
+    pub inspection_id: Option<i64>,
+    /// Only events about this kind of entity, e.g. `finding`, `closure_request`, `notice`.
+    #[param(max_length = 64, example = "finding")]
+    pub entity_type: Option<String>,
+    /// Only events of this type.
+    #[param(value_type = Option<super::api::EventType>)]
+    pub action: Option<String>,
+}
+
+impl FeedQuery {
+    fn filter(&self) -> Result<FeedFilter, AppError> {
+        if let Some(a) = self.action.as_deref().filter(|a| catalog::find(a).is_none()) {
+            return Err(AppError::invalid("action", format!("`{a}` is not an event type")));
+        }
+        if self.entity_type.as_ref().is_some_and(|t| t.chars().count() > 64) {
+            return Err(AppError::invalid("entity_type", "must be at most 64 characters"));
+        }
+        Ok(FeedFilter {
+            inspection_id: self.inspection_id,
+            entity_type: self.entity_type.clone(),
+            action: self.action.clone(),
+        })
+    }
+}
+
 /// Where the history starts: `after=<event id>`, or the cursor of the previous page.
 fn start_after(q: &EventQuery, page: &PageParams, state: &AppState, sort: &str) -> Result<i64, AppError> {
     match q.after {
@@ -46,7 +79,7 @@ enum Start {
     AfterEvent(i64),
 }
 
-fn feed_start(q: &EventQuery, page: &PageParams, state: &AppState) -> Result<Start, AppError> {
+fn feed_start(q: &FeedQuery, page: &PageParams, state: &AppState) -> Result<Start, AppError> {
     if let Some(after) = q.after {
         return Ok(Start::AfterEvent(after));
     }
@@ -63,7 +96,7 @@ fn feed_start(q: &EventQuery, page: &PageParams, state: &AppState) -> Result<Sta
 /// have gaps, and while writers overlap the order can differ from plain id order.
 #[utoipa::path(
     tag = "audit",
-    params(EventQuery, PageQuery),
+    params(FeedQuery, PageQuery),
     responses(
         (status = 200, description = "Events, oldest first", body = Page<AuditEvent>),
         (status = 400, response = responses::BadRequest),
@@ -74,9 +107,10 @@ fn feed_start(q: &EventQuery, page: &PageParams, state: &AppState) -> Result<Sta
 pub async fn list_events(
     state: web::Data<AppState>,
     user: AuthUser,
-    q: ListQuery<EventQuery>,
+    q: ListQuery<FeedQuery>,
 ) -> Result<HttpResponse, AppError> {
     let start = feed_start(&q.filter, &q.page, &state)?;
+    let filter = q.filter.filter()?;
     let (scope, limit) = (user.scope(), q.page.limit);
     let rows = state
         .db
@@ -85,7 +119,7 @@ pub async fn list_events(
                 Start::Position(p) => p,
                 Start::AfterEvent(id) => queries::position_of(conn, id)?,
             };
-            queries::feed(conn, scope, after, limit + 1)
+            queries::feed(conn, scope, &filter, after, limit + 1)
         })
         .await?;
     Ok(HttpResponse::Ok().json(event_page(rows, limit, &state, "events")))

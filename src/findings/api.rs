@@ -225,6 +225,9 @@ pub struct FindingQuery {
     /// Substring of title or description (Chinese works; Latin letters in any case); at most 200 characters.
     #[param(max_length = 200)]
     pub q: Option<String>,
+    /// Only findings changed after this instant (RFC 3339), for incremental sync; pair it with `sort=updated_at`.
+    #[param(value_type = Option<String>, format = DateTime, example = "2024-12-20T08:00:00Z")]
+    pub updated_after: Option<DateTime<Utc>>,
     /// `seq` (default), `due_on`, `updated_at`; prefix `-` for descending. Findings without `due_on` sort last ascending, first descending.
     #[serde(default)]
     #[param(inline)]
@@ -247,6 +250,7 @@ impl FindingQuery {
             overdue: self.overdue,
             due_before: self.due_before,
             due_after: self.due_after,
+            updated_after: self.updated_after.map(|t| t.naive_utc()),
             q: text.map(str::to_owned),
         })
     }

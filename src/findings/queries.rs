@@ -107,6 +107,7 @@ pub struct FindingFilter {
     pub overdue: Option<bool>,
     pub due_before: Option<NaiveDate>,
     pub due_after: Option<NaiveDate>,
+    pub updated_after: Option<NaiveDateTime>,
     pub q: Option<String>,
 }
 
@@ -176,6 +177,9 @@ fn filtered<'a>(mut q: Boxed<'a>, scope: Scope, filter: &FindingFilter, today: N
     }
     if let Some(d) = filter.due_after {
         q = q.filter(f::due_on.gt(d));
+    }
+    if let Some(t) = filter.updated_after {
+        q = q.filter(f::updated_at.gt(t));
     }
     if let Some(text) = filter.q.as_deref() {
         let pattern = like_pattern(text);

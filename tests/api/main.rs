@@ -16,5 +16,6 @@ mod org_units;
 mod races;
 mod scope;
 mod spec;
+mod sync;
 mod webhooks;
 mod workflow;
