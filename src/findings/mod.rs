@@ -2,6 +2,8 @@
 
 pub mod actions;
 pub mod api;
+pub mod bulk;
+pub mod edit;
 pub mod list;
 pub mod model;
 pub mod queries;

@@ -4,12 +4,13 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::api::{Derive, Finding, FindingPatch, NewFinding};
+use super::edit::{self, check_references, Edit};
 use super::model::FindingStatus;
-use super::queries::{self, FindingChanges, NewFindingRow};
-use super::service::{find_in_scope_by_id, leader_qualifies};
+use super::queries::{self, NewFindingRow};
+use super::service::find_in_scope_by_id;
 use crate::audit::{self, Event};
 use crate::auth::{AuthUser, Role};
-use crate::db::versioned::{lock_and_load, Need};
+use crate::db::versioned::Need;
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
@@ -17,45 +18,20 @@ use crate::http::etag::IfMatchRequired;
 use crate::http::idempotency::IdempotencyKeyHeader;
 use crate::http::idempotency::{self, Created};
 use crate::http::{IdempotencyKey, IfMatch, Json};
-use crate::inspections::sections::queries as sections;
 use crate::inspections::service::{ensure_editable, find_in_scope};
-use crate::orgs::queries as orgs;
 use crate::state::AppState;
 use crate::validate::{Errors, LONG_TEXT, MAX_ORDINAL, SHORT_TEXT};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(super::list::list_findings).service(create_finding).service(get_finding).service(update_finding);
+    cfg.service(super::list::list_findings)
+        .service(create_finding)
+        .service(super::bulk::bulk_update)
+        .service(get_finding)
+        .service(update_finding);
 }
 
 fn derive(state: &AppState) -> Derive {
     Derive { today: state.today(), thresholds: state.config.warnings }
-}
-
-/// Checks the ids a finding refers to; all refusals are 422 naming the field.
-fn check_references(
-    conn: &mut DbConn,
-    inspection_id: i64,
-    section_id: Option<i64>,
-    unit: Option<i64>,
-    leader: Option<i64>,
-) -> Result<(), AppError> {
-    let mut errors = Errors::new();
-    if let Some(s) = section_id {
-        if sections::find(conn, s)?.is_none_or(|s| s.inspection_id != inspection_id) {
-            errors.add("section_id", "no such section in this inspection");
-        }
-    }
-    if let Some(u) = unit {
-        if !orgs::exists(conn, u)? {
-            errors.add("responsible_unit_id", "no such org unit");
-        }
-    }
-    if let Some(l) = leader {
-        if !leader_qualifies(conn, l, inspection_id)? {
-            errors.add("responsible_leader_id", "no such active user who can see this inspection");
-        }
-    }
-    errors.finish()
 }
 
 fn seq_taken(e: AppError, seq: i32) -> AppError {
@@ -197,60 +173,8 @@ pub async fn update_finding(
     body: Json<FindingPatch>,
 ) -> Result<HttpResponse, AppError> {
     user.require_any(&[Role::Inspector])?;
-    let patch = body.data;
-    let mut errors = Errors::new();
-    let title = patch.title.as_deref().map(|t| errors.text("title", t, SHORT_TEXT));
-    let description = patch.description.as_ref().map(|t| errors.optional_text("description", t.as_deref(), LONG_TEXT));
-    let measures = patch.measures.as_ref().map(|t| errors.optional_text("measures", t.as_deref(), LONG_TEXT));
-    errors.finish()?;
-    let (id, actor, d) = (id.into_inner(), user.actor(), derive(&state));
-    let finding = state
-        .db
-        .write(move |conn| {
-            let before = lock_and_load(conn, id, &if_match, Need::Required, |conn, id| {
-                find_in_scope_by_id(conn, user.scope(), id)
-            })?;
-            ensure_editable(&find_in_scope(conn, &user, before.inspection_id)?)?;
-            check_references(
-                conn,
-                before.inspection_id,
-                patch.section_id.flatten(),
-                patch.responsible_unit_id.flatten(),
-                patch.responsible_leader_id.flatten(),
-            )?;
-            if let Some(Some(due)) = patch.due_on {
-                let later = crate::assignments::queries::latest_open_due(conn, id)?;
-                if let Some(latest) = later.filter(|l| *l > due) {
-                    return Err(AppError::invalid(
-                        "due_on",
-                        format!("an open assignment of this finding is due on {latest}: move it first"),
-                    ));
-                }
-            }
-            let changes = FindingChanges {
-                title,
-                description,
-                section_id: patch.section_id,
-                responsible_unit_id: patch.responsible_unit_id,
-                responsible_leader_id: patch.responsible_leader_id,
-                measures,
-                due_on: patch.due_on,
-                version: before.version + 1,
-                updated_at: db::now(),
-            };
-            let after = queries::update(conn, id, before.version, &changes)?
-                .ok_or(AppError::PreconditionFailed { current: before.version })?;
-            let inspection_id = before.inspection_id;
-            let (before, after) = (Finding::from_row(before, d), Finding::from_row(after, d));
-            audit::record(
-                conn,
-                &actor,
-                Event::new("finding.updated", "finding", id, json!({"before": before, "after": after}))
-                    .inspection(inspection_id)
-                    .finding(id),
-            )?;
-            Ok(after)
-        })
-        .await?;
+    let edit = Edit::validate(body.data, "")?;
+    let (id, d) = (id.into_inner(), derive(&state));
+    let finding = state.db.write(move |conn| edit::apply(conn, &user, id, &if_match, Need::Required, edit, d)).await?;
     Ok(ok_with_etag(finding.version, &finding))
 }
