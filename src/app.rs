@@ -229,7 +229,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     )
     .service(scope("/public/v1").configure(crate::public::routes::configure))
     .service(crate::health::healthz)
-    .service(crate::health::readyz);
+    .service(crate::health::readyz)
+    .service(crate::metrics::metrics);
 }
 
 /// The OpenAPI document, exactly as served at `/api-docs/openapi.json`.
@@ -307,6 +308,8 @@ pub struct Serving {
     server: Server,
     _scanner: Scanner,
     _dispatcher: Dispatcher,
+    /// The metrics server on `RECTIFY_METRICS_BIND`, if configured.
+    _metrics: Option<crate::metrics::Apart>,
 }
 
 impl Serving {
@@ -336,6 +339,7 @@ impl Future for Serving {
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving> {
     let (db, config) = (state.db.clone(), state.config.clone());
     let state = web::Data::new(state);
+    let metrics_state = state.clone();
     let spec = spec();
     let table = web::Data::new(RouteTable::from_spec(&spec));
     let spec = Arc::new(spec);
@@ -347,6 +351,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
             .app_data(state.clone())
             .app_data(table.clone())
             .app_data(path_config)
+            .wrap(from_fn(crate::metrics::track))
             .wrap(from_fn(crate::telemetry::request_span))
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
@@ -365,6 +370,10 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
     .listen(listener)?
     .shutdown_timeout(30)
     .run();
+    let metrics = match config.metrics_bind {
+        Some(addr) => Some(crate::metrics::serve_apart(metrics_state, addr)?),
+        None => None,
+    };
     let dispatcher = Dispatcher::start(db.clone(), config.webhooks);
-    Ok(Serving { server, _scanner: Scanner::start(db, config), _dispatcher: dispatcher })
+    Ok(Serving { server, _scanner: Scanner::start(db, config), _dispatcher: dispatcher, _metrics: metrics })
 }

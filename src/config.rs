@@ -123,6 +123,8 @@ pub struct Config {
     pub db_timeouts: Timeouts,
     /// Webhook delivery settings.
     pub webhooks: WebhookSettings,
+    /// Serve `/metrics` on this address instead of the main one.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -212,6 +214,12 @@ impl Config {
             trust_forwarded,
             db_timeouts,
             webhooks: webhook_settings(get)?,
+            metrics_bind: match get("RECTIFY_METRICS_BIND") {
+                None => None,
+                Some(raw) => Some(raw.parse().map_err(|_| {
+                    err("RECTIFY_METRICS_BIND", format!("`{raw}` is not an address like 127.0.0.1:9090"))
+                })?),
+            },
         })
     }
 
@@ -423,6 +431,7 @@ mod tests {
             ("RECTIFY_WEBHOOK_RETRY_BASE_SECONDS", "0"),
             ("RECTIFY_WEBHOOK_ALLOW_PRIVATE", "maybe"),
             ("RECTIFY_WEBHOOK_POLL_MS", "5"),
+            ("RECTIFY_METRICS_BIND", "everywhere"),
             ("RECTIFY_STATEMENT_TIMEOUT_MS", "soon"),
             ("RECTIFY_DEADLINE_SCAN_SECONDS", "0"),
             ("RECTIFY_DEADLINE_SCAN_SECONDS", "86401"),

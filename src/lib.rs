@@ -18,6 +18,7 @@ pub mod health;
 pub mod http;
 pub mod imports;
 pub mod inspections;
+pub mod metrics;
 pub mod notices;
 pub mod orgs;
 pub mod public;

@@ -114,6 +114,12 @@ impl Db {
         self.postgres
     }
 
+    /// Connections open and idle, and the pool's size.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections, self.pool.max_size())
+    }
+
     /// A connection for synchronous work (startup, CLI, tests).
     pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
         self.pool.get().map_err(|e| AppError::Unavailable(format!("database pool: {e}")))

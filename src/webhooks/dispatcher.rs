@@ -128,6 +128,11 @@ async fn deliver(db: &Db, client: &reqwest::Client, settings: WebhookSettings, d
         None => (DeliveryStatus::Failed, None),
         Some(_) => after_attempt(policy, d.attempts, succeeded),
     };
+    crate::metrics::delivery_attempt(match status {
+        DeliveryStatus::Succeeded => "succeeded",
+        DeliveryStatus::Pending => "retrying",
+        DeliveryStatus::Failed => "failed",
+    });
     let now = db::now();
     let attempt = AttemptRow {
         delivery_id: id,

@@ -12,6 +12,7 @@ mod documents;
 mod event_log;
 mod findings;
 mod inspections;
+mod metrics;
 mod notices;
 mod org_units;
 mod races;
