@@ -15,6 +15,7 @@ mod notices;
 mod org_units;
 mod races;
 mod scope;
+mod service_accounts;
 mod spec;
 mod webhooks;
 mod workflow;
