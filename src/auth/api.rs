@@ -7,7 +7,8 @@ use super::Role;
 
 /// Credentials for a token: a person's username and password, or a service account's
 /// client credentials (`grant_type: client_credentials`).
-#[derive(Debug, Deserialize, ToSchema)]
+// No `Debug`: it would print the password or secret.
+#[derive(Deserialize, ToSchema)]
 // Untagged for the spec (oneOf); parsed by `TryFrom<Value>`, which picks the variant by the
 // presence of `grant_type`, so that errors name the field at fault (an untagged enum's
 // would only say that no variant matched).
@@ -30,7 +31,7 @@ impl TryFrom<serde_json::Value> for TokenRequest {
 }
 
 /// A person's username and password.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordGrant {
     pub username: String,
@@ -46,7 +47,7 @@ pub enum GrantType {
 }
 
 /// A service account's client credentials (OAuth 2.0 client credentials grant, JSON body).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientCredentialsGrant {
     pub grant_type: GrantType,

@@ -42,7 +42,8 @@ impl From<ServiceAccountRow> for ServiceAccount {
 
 /// A new service account with its `client_secret`: answered once, on creation, and never
 /// again (only its SHA-256 is stored). Keep it in the other system's secret store.
-#[derive(Debug, Serialize, ToSchema)]
+// No `Debug`: it would print the secret.
+#[derive(Serialize, ToSchema)]
 pub struct ServiceAccountWithSecret {
     pub id: i64,
     #[schema(example = "svc_3f9c2a7b1d0e4c58")]
