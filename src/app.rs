@@ -55,7 +55,8 @@ lists return `{items, next_cursor}` (keyset cursors, `limit` 1–200, default 50
     tags(
         (name = "auth", description = "Tokens and the caller"),
         (name = "org-units", description = "The org tree (admin)"),
-        (name = "users", description = "Users (admin)"),
+        (name = "users", description = "Users (admin): people; service accounts are not listed here"),
+        (name = "service-accounts", description = "Service accounts of other systems (admin): client credentials for `POST /api/v1/auth/token` with `grant_type: client_credentials`; roles and org scope as for a user (never `admin`); deleting one ends its tokens at once"),
         (name = "inspections", description = "Inspections, their sections and the ledger (整改台账)"),
         (name = "findings", description = "Findings (问题): the ledger rows, blocking and look-back reviews (回头看)"),
         (name = "assignments", description = "Assignments (任务到人) and half-month progress reports"),
@@ -213,6 +214,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(crate::auth::routes::me)
             .configure(crate::orgs::routes::configure)
             .configure(crate::users::routes::configure)
+            .configure(crate::service_accounts::configure)
             .configure(crate::imports::routes::configure)
             .configure(crate::inspections::routes::configure)
             .configure(crate::findings::routes::configure)

@@ -25,6 +25,7 @@ pub mod public;
 pub mod ratelimit;
 pub mod reports;
 pub mod secret;
+pub mod service_accounts;
 pub mod state;
 pub mod telemetry;
 pub mod users;

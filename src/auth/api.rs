@@ -5,13 +5,56 @@ use utoipa::ToSchema;
 
 use super::Role;
 
-/// Credentials for a token.
-#[derive(Debug, Deserialize, ToSchema)]
+/// Credentials for a token: a person's username and password, or a service account's
+/// client credentials (`grant_type: client_credentials`).
+// No `Debug`: it would print the password or secret.
+#[derive(Deserialize, ToSchema)]
+// Untagged for the spec (oneOf); parsed by `TryFrom<Value>`, which picks the variant by the
+// presence of `grant_type`, so that errors name the field at fault (an untagged enum's
+// would only say that no variant matched).
+#[serde(untagged, try_from = "serde_json::Value")]
+pub enum TokenRequest {
+    Password(PasswordGrant),
+    ClientCredentials(ClientCredentialsGrant),
+}
+
+impl TryFrom<serde_json::Value> for TokenRequest {
+    type Error = serde_json::Error;
+
+    fn try_from(body: serde_json::Value) -> Result<Self, Self::Error> {
+        if body.get("grant_type").is_some() {
+            serde_json::from_value(body).map(TokenRequest::ClientCredentials)
+        } else {
+            serde_json::from_value(body).map(TokenRequest::Password)
+        }
+    }
+}
+
+/// A person's username and password.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TokenRequest {
+pub struct PasswordGrant {
     pub username: String,
     #[schema(format = Password)]
     pub password: String,
+}
+
+/// The grant of a service account.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    ClientCredentials,
+}
+
+/// A service account's client credentials (OAuth 2.0 client credentials grant, JSON body).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCredentialsGrant {
+    pub grant_type: GrantType,
+    #[schema(example = "svc_3f9c2a7b1d0e4c58")]
+    pub client_id: String,
+    #[schema(format = Password)]
+    pub client_secret: String,
 }
 
 /// An issued access token.

@@ -1,6 +1,7 @@
 //! Identity: tokens, passwords, the `AuthUser` extractor, roles and scope.
 
 pub mod api;
+pub mod client_secret;
 pub mod password;
 pub mod routes;
 pub mod scope;
@@ -28,6 +29,15 @@ crate::string_enum! {
         Leader => "leader",
         Officer => "officer",
         Viewer => "viewer",
+    }
+}
+
+crate::string_enum! {
+    /// Who a user row is: a person (signs in with a password or through the identity
+    /// provider) or a service account of another system (signs in with client credentials).
+    pub enum UserKind {
+        Person => "person",
+        Service => "service",
     }
 }
 
@@ -140,6 +150,7 @@ struct UserRow {
     org_unit_id: i64,
     roles: RoleSet,
     active: bool,
+    credentials_version: i32,
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, AppError> {
@@ -164,7 +175,7 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             let subject = state.tokens.verify(&token?)?;
-            let row: Option<UserRow> = state
+            let row: Option<(UserRow, Subject)> = state
                 .db
                 .run(move |conn| {
                     let query = users::table
@@ -175,17 +186,28 @@ impl FromRequest for AuthUser {
                             users::org_unit_id,
                             users::roles,
                             users::active,
+                            users::credentials_version,
                         ))
                         .into_boxed();
-                    let query = match subject {
-                        Subject::Local(id) => query.filter(users::id.eq(id)),
-                        Subject::External(name) => query.filter(users::username.eq(name)),
+                    let query = match &subject {
+                        Subject::Local { id, .. } => query.filter(users::id.eq(*id)),
+                        // The provider names people; a service account's client_id is no username of theirs.
+                        Subject::External(name) => {
+                            query.filter(users::username.eq(name.clone())).filter(users::kind.eq(UserKind::Person))
+                        }
                     };
-                    Ok(query.first::<UserRow>(conn).optional()?)
+                    Ok(query.first::<UserRow>(conn).optional()?.map(|row| (row, subject)))
                 })
                 .await?;
+            // Tokens die with the credential: one issued before the user's last password change,
+            // deactivation or deletion carries an older version. This reads the database on every
+            // request, so it holds at once on every instance. External tokens carry none.
+            let current = |u: &UserRow, subject: &Subject| match subject {
+                Subject::Local { credentials_version, .. } => *credentials_version >= u.credentials_version,
+                Subject::External(_) => true,
+            };
             match row {
-                Some(u) if u.active => Ok(AuthUser {
+                Some((u, subject)) if u.active && current(&u, &subject) => Ok(AuthUser {
                     id: u.id,
                     username: u.username,
                     display_name: u.display_name,

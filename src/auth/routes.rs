@@ -3,16 +3,24 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 
-use super::api::{Me, TokenRequest, TokenResponse};
-use super::{password, AuthUser, RoleSet};
+use super::api::{ClientCredentialsGrant, Me, PasswordGrant, TokenRequest, TokenResponse};
+use super::{client_secret, password, AuthUser, RoleSet, UserKind};
 use crate::db::schema::users;
+use crate::db::DbConn;
 use crate::error::{responses, AppError};
 use crate::http::Json;
 use crate::state::AppState;
 
 const BAD_CREDENTIALS: &str = "the username or password is wrong";
+const BAD_CLIENT_CREDENTIALS: &str = "the client_id or client_secret is wrong";
 
-/// Exchanges a username and password for a bearer token. Sign-in attempts are rate-limited per client address.
+/// A user who may have a token: id, roles, unit and credentials version.
+type Grantee = (i64, RoleSet, i64, i32);
+
+/// Exchanges a person's username and password, or a service account's client credentials
+/// (`grant_type: client_credentials`), for a bearer token. Wrong credentials get one answer,
+/// whether the user (client) is unknown or the password (secret) wrong. Sign-in attempts of
+/// both kinds are rate-limited per client address.
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -31,37 +39,78 @@ pub async fn issue_token(
     // Password guessing is throttled per client address, before the body is even read.
     state.login_limiter.check(&req)?;
     let body: Json<TokenRequest> = crate::http::json::read(&req, payload.into_inner()).await?;
-    let TokenRequest { username, password: given } = body.data;
-    let found = state
-        .db
-        .run(move |conn| {
-            let row: Option<(i64, Option<String>, RoleSet, i64, bool)> = users::table
-                .filter(users::username.eq(&username))
-                .select((users::id, users::password_hash, users::roles, users::org_unit_id, users::active))
-                .first(conn)
-                .optional()?;
-            // Argon2 is slow on purpose: it runs here, on the blocking pool.
-            Ok(match row {
-                Some((id, Some(hash), roles, unit, true)) if password::verify(&given, &hash) => Some((id, roles, unit)),
-                Some((_, Some(_), _, _, true)) => None,
-                // Deactivated, or external-only: spend the same effort, so timing tells nothing.
-                Some(_) | None => {
-                    password::verify_dummy(&given);
-                    None
-                }
-            })
-        })
-        .await?;
-    let Some((id, roles, unit)) = found else {
-        return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
+    let (found, refusal) = match body.data {
+        TokenRequest::Password(grant) => (state.db.run(move |conn| by_password(conn, grant)).await?, BAD_CREDENTIALS),
+        TokenRequest::ClientCredentials(grant) => {
+            (state.db.run(move |conn| by_client_secret(conn, grant)).await?, BAD_CLIENT_CREDENTIALS)
+        }
+    };
+    let Some((id, roles, unit, credentials_version)) = found else {
+        return Err(AppError::Unauthorized(refusal.into()));
     };
     let roles = roles.roles().iter().map(|r| r.as_str().to_owned()).collect();
-    let access_token = state.tokens.issue(id, roles, unit)?;
+    let access_token = state.tokens.issue(id, roles, unit, credentials_version)?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: state.tokens.ttl_seconds(),
     }))
+}
+
+/// A person who signs in with a password. Argon2 is slow on purpose: this runs on the blocking pool.
+fn by_password(conn: &mut DbConn, grant: PasswordGrant) -> Result<Option<Grantee>, AppError> {
+    let PasswordGrant { username, password: given } = grant;
+    let row: Option<(i64, Option<String>, RoleSet, i64, bool, i32)> = users::table
+        .filter(users::username.eq(&username))
+        .filter(users::kind.eq(UserKind::Person))
+        .select((
+            users::id,
+            users::password_hash,
+            users::roles,
+            users::org_unit_id,
+            users::active,
+            users::credentials_version,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((id, Some(hash), roles, unit, true, cv)) if password::verify(&given, &hash) => Some((id, roles, unit, cv)),
+        Some((_, Some(_), _, _, true, _)) => None,
+        // Deactivated, or external-only: spend the same effort, so timing tells nothing.
+        Some(_) | None => {
+            password::verify_dummy(&given);
+            None
+        }
+    })
+}
+
+/// A service account that signs in with its client id and secret (a fast hash: see `client_secret`).
+fn by_client_secret(conn: &mut DbConn, grant: ClientCredentialsGrant) -> Result<Option<Grantee>, AppError> {
+    let ClientCredentialsGrant { client_id, client_secret: given, .. } = grant;
+    let row: Option<(i64, Option<String>, RoleSet, i64, bool, i32)> = users::table
+        .filter(users::username.eq(&client_id))
+        .filter(users::kind.eq(UserKind::Service))
+        .select((
+            users::id,
+            users::secret_hash,
+            users::roles,
+            users::org_unit_id,
+            users::active,
+            users::credentials_version,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        // A deleted account is inactive; it is refused like an unknown one.
+        Some((id, Some(hash), roles, unit, true, cv)) if client_secret::verify(&given, &hash) => {
+            Some((id, roles, unit, cv))
+        }
+        Some((_, Some(_), _, _, true, _)) => None,
+        Some(_) | None => {
+            client_secret::verify_dummy(&given);
+            None
+        }
+    })
 }
 
 /// The caller's identity, unit and roles.

@@ -70,14 +70,20 @@ pub struct Claims {
     pub roles: Vec<String>,
     #[serde(default)]
     pub org_unit_id: Option<i64>,
+    /// The user's credentials version when the token was issued: a token whose `cv` is older
+    /// than the user's current one (bumped by a password change, deactivation or a service
+    /// account's deletion) is refused. Tokens issued before the claim existed read as 0.
+    #[serde(default)]
+    pub cv: i32,
 }
 
 /// Who a verified token names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
-    /// A token this service issued: `sub` is the user id.
-    Local(i64),
-    /// An external identity provider's token: `sub` is the local username.
+    /// A token this service issued: `sub` is the user id, `credentials_version` its `cv` claim.
+    Local { id: i64, credentials_version: i32 },
+    /// An external identity provider's token: `sub` is the local username. It carries no
+    /// credentials version (the provider owns the credential); deactivation still refuses it.
     External(String),
 }
 
@@ -183,8 +189,14 @@ impl TokenService {
         self.ttl_seconds
     }
 
-    /// Signs a token for a local user.
-    pub fn issue(&self, user_id: i64, roles: Vec<String>, org_unit_id: i64) -> Result<String, AppError> {
+    /// Signs a token for a local user under their current credentials version.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        roles: Vec<String>,
+        org_unit_id: i64,
+        credentials_version: i32,
+    ) -> Result<String, AppError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -195,6 +207,7 @@ impl TokenService {
             jti: Some(uuid::Uuid::new_v4().to_string()),
             roles,
             org_unit_id: Some(org_unit_id),
+            cv: credentials_version,
         };
         jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)
             .map_err(|e| AppError::internal(format!("token signing: {e}")))
@@ -212,14 +225,15 @@ impl TokenService {
             .filter(|v| v.algorithm == header.alg)
             .find_map(|v| jsonwebtoken::decode::<Claims>(token, &v.key, &v.validation).ok().map(|d| (v, d)))
             .ok_or_else(invalid)?;
-        let sub = data.claims.sub;
+        let (sub, credentials_version) = (data.claims.sub, data.claims.cv);
         if verifier.external {
             if sub.is_empty() {
                 return Err(invalid());
             }
             Ok(Subject::External(sub))
         } else {
-            sub.parse::<i64>().map(Subject::Local).map_err(|_| invalid())
+            let id = sub.parse::<i64>().map_err(|_| invalid())?;
+            Ok(Subject::Local { id, credentials_version })
         }
     }
 }
@@ -243,14 +257,25 @@ mod tests {
     #[test]
     fn issued_token_verifies() {
         let s = service();
-        let t = s.issue(42, vec!["admin".into()], 1).unwrap();
-        assert_eq!(s.verify(&t).unwrap(), Subject::Local(42));
+        let t = s.issue(42, vec!["admin".into()], 1, 3).unwrap();
+        assert_eq!(s.verify(&t).unwrap(), Subject::Local { id: 42, credentials_version: 3 });
+    }
+
+    #[test]
+    fn tokens_without_a_credentials_version_read_as_version_0() {
+        let s = service();
+        let now = Utc::now().timestamp();
+        let claims =
+            serde_json::json!({"sub": "7", "iat": now, "exp": now + 60, "iss": "rectify", "aud": "rectify-api"});
+        let key = EncodingKey::from_secret("k".repeat(32).as_bytes());
+        let t = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap();
+        assert_eq!(s.verify(&t).unwrap(), Subject::Local { id: 7, credentials_version: 0 });
     }
 
     #[test]
     fn alg_none_is_refused() {
         let s = service();
-        let t = s.issue(42, vec![], 1).unwrap();
+        let t = s.issue(42, vec![], 1, 0).unwrap();
         let payload = t.split('.').nth(1).unwrap();
         // {"alg":"none","typ":"JWT"}
         let forged = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");

@@ -32,6 +32,10 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        kind -> Text,
+        credentials_version -> Integer,
+        secret_hash -> Nullable<Text>,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::scope::visible_unit_ids;
-use crate::auth::RoleSet;
 use crate::auth::Scope;
+use crate::auth::{RoleSet, UserKind};
 use crate::db::schema::users;
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -38,16 +38,18 @@ crate::columns!(pub COLUMNS: Columns = users {
     updated_at,
 });
 
-/// One user, if it exists and belongs to a unit in `scope`.
+/// One person (service accounts are not users of these endpoints), if they exist and belong
+/// to a unit in `scope`.
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<UserRow>, AppError> {
-    let mut q = users::table.filter(users::id.eq(id)).select(COLUMNS).into_boxed();
+    let mut q =
+        users::table.filter(users::id.eq(id)).filter(users::kind.eq(UserKind::Person)).select(COLUMNS).into_boxed();
     if let Scope::Unit(unit) = scope {
         q = q.filter(users::org_unit_id.eq_any(visible_unit_ids(unit)));
     }
     Ok(q.first(conn).optional()?)
 }
 
-/// Users of units in `scope`, by id.
+/// People of units in `scope`, by id.
 pub fn list(
     conn: &mut DbConn,
     scope: Scope,
@@ -56,7 +58,12 @@ pub fn list(
     after: i64,
     limit: i64,
 ) -> Result<Vec<UserRow>, AppError> {
-    let mut q = users::table.filter(users::id.gt(after)).select(COLUMNS).order(users::id.asc()).into_boxed();
+    let mut q = users::table
+        .filter(users::kind.eq(UserKind::Person))
+        .filter(users::id.gt(after))
+        .select(COLUMNS)
+        .order(users::id.asc())
+        .into_boxed();
     if let Scope::Unit(unit) = scope {
         q = q.filter(users::org_unit_id.eq_any(visible_unit_ids(unit)));
     }
@@ -110,4 +117,13 @@ crate::versioned_update! {
 /// `true` when the user exists, is active and belongs to a unit in `scope`.
 pub fn active_in_scope(conn: &mut DbConn, scope: Scope, id: i64) -> Result<bool, AppError> {
     Ok(find(conn, scope, id)?.is_some_and(|u| u.active))
+}
+
+/// Makes every token issued to the user so far a 401 (their `cv` is now older): called in the
+/// transaction that changes a credential (password, deactivation, a service account's deletion).
+pub fn bump_credentials_version(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::credentials_version.eq(users::credentials_version + 1))
+        .execute(conn)?;
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! `/api/v1/users`: read in scope; created, changed and deactivated by admins.
+//! `/api/v1/users`: read in scope; created, changed and deactivated by admins. These are people;
+//! service accounts have their own endpoints (`service_accounts`) and are not found here.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -236,6 +237,11 @@ pub async fn update_user(
             let after = queries::update(conn, id, before.version, &changes)
                 .map_err(taken)?
                 .ok_or(AppError::PreconditionFailed { current: before.version })?;
+            // Tokens die with the credential: a new password or a deactivation ends every
+            // token issued before it (reactivation does not bring them back).
+            if password_changed || (before.active && !after.active) {
+                queries::bump_credentials_version(conn, id)?;
+            }
             let action = match (before.active, after.active) {
                 (true, false) => "user.deactivated",
                 (false, true) => "user.reactivated",

@@ -17,6 +17,7 @@ mod notices;
 mod org_units;
 mod races;
 mod scope;
+mod service_accounts;
 mod spec;
 mod sync;
 mod webhooks;
