@@ -9,7 +9,7 @@ use super::model::{AssignmentAction, AssignmentStatus};
 use super::queries::{self, AssignmentChanges, NewAssignmentRow};
 use super::service::assignment_in_scope;
 use crate::audit::{self, Event};
-use crate::auth::{scope, AuthUser, Role, Scope};
+use crate::auth::{roles, scope, AuthUser, Needs, Scope};
 use crate::db::schema::users;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
@@ -105,13 +105,12 @@ fn event(action: &'static str, a: &Assignment, finding: &FindingRow, data: serde
 #[post("/findings/{id}/assignments")]
 pub async fn create_assignment(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::LEADER }>,
     req: HttpRequest,
     key: IdempotencyKey,
     id: web::Path<i64>,
     body: Json<NewAssignment>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Leader])?;
     let new = &body.data;
     let mut errors = Errors::new();
     let title = errors.text("title", &new.title, SHORT_TEXT);
@@ -193,12 +192,11 @@ pub async fn get_assignment(
 #[patch("/assignments/{id}")]
 pub async fn update_assignment(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::LEADER }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<AssignmentPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Leader])?;
     let patch = body.data;
     let mut errors = Errors::new();
     let title = patch.title.as_deref().map(|t| errors.text("title", t, SHORT_TEXT));
@@ -280,11 +278,10 @@ pub async fn update_assignment(
 #[post("/assignments/{id}/claim")]
 pub async fn claim_assignment(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::LEADER | roles::OFFICER }>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Officer, Role::Leader])?;
     let (id, actor, today) = (id.into_inner(), user.actor(), state.today());
     let claimed = state
         .db

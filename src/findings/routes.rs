@@ -8,7 +8,7 @@ use super::model::FindingStatus;
 use super::queries::{self, FindingChanges, NewFindingRow};
 use super::service::{find_in_scope_by_id, leader_qualifies};
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, AuthUser, Needs};
 use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
@@ -79,12 +79,11 @@ fn seq_taken(e: AppError, seq: i32) -> AppError {
 #[post("/findings")]
 pub async fn create_finding(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     req: HttpRequest,
     key: IdempotencyKey,
     body: Json<NewFinding>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let new = &body.data;
     let mut errors = Errors::new();
     let title = errors.text("title", &new.title, SHORT_TEXT);
@@ -191,12 +190,11 @@ pub async fn get_finding(
 #[patch("/findings/{id}")]
 pub async fn update_finding(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<FindingPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let patch = body.data;
     let mut errors = Errors::new();
     let title = patch.title.as_deref().map(|t| errors.text("title", t, SHORT_TEXT));
