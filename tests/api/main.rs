@@ -5,7 +5,9 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod clients;
 mod conventions;
+mod cors_browser;
 mod deadlines;
 mod documents;
 mod event_log;
