@@ -58,7 +58,7 @@ pub struct Needs<const ROLES: u8>(pub AuthUser);
 impl<const ROLES: u8> Needs<ROLES> {
     /// The roles that pass (besides admin).
     pub fn roles() -> Vec<Role> {
-        [(roles::INSPECTOR, Role::Inspector), (roles::LEADER, Role::Leader), (roles::OFFICER, Role::Officer)]
+        [(roles::LEADER, Role::Leader), (roles::INSPECTOR, Role::Inspector), (roles::OFFICER, Role::Officer)]
             .into_iter()
             .filter(|(bit, _)| ROLES & bit != 0)
             .map(|(_, role)| role)
@@ -101,6 +101,6 @@ mod tests {
     #[test]
     fn role_bits_name_roles() {
         assert!(Needs::<{ roles::ADMIN }>::roles().is_empty());
-        assert_eq!(Needs::<{ roles::LEADER | roles::INSPECTOR }>::roles(), vec![Role::Inspector, Role::Leader]);
+        assert_eq!(Needs::<{ roles::LEADER | roles::INSPECTOR }>::roles(), vec![Role::Leader, Role::Inspector]);
     }
 }
