@@ -317,8 +317,10 @@ async fn ineligible_assignees_are_422_naming_the_field(app: TestApp) {
     let (stranger, _) = app.user("stranger", w.other, &["officer"]).await;
     let (gone, _) = app.user("gone", w.bureau, &["officer"]).await;
     app.update(&format!("/api/v1/users/{gone}"), &app.admin, json!({"active": false})).await;
+    // A viewer of the responsible unit may not claim work, so may not be given it either.
+    let (onlooker, _) = app.user("onlooker", w.bureau, &["viewer"]).await;
     // admin (id 1) sits in the root unit, above the responsible unit.
-    for assignee in [stranger, gone, 1, 424242] {
+    for assignee in [onlooker, stranger, gone, 1, 424242] {
         let body =
             json!({"title": "任务", "responsible_unit_id": w.bureau, "due_on": "2030-06-30", "assignee_id": assignee});
         let p = problem(app.post(&path, Some(&w.leader), &body).await, 422).await;
@@ -328,7 +330,7 @@ async fn ineligible_assignees_are_422_naming_the_field(app: TestApp) {
         .create(&path, &w.leader, json!({"title": "任务", "responsible_unit_id": w.bureau, "due_on": "2030-06-30"}))
         .await;
     let apath = format!("/api/v1/assignments/{}", a["id"]);
-    for assignee in [stranger, gone, 1, 424242] {
+    for assignee in [onlooker, stranger, gone, 1, 424242] {
         let etag = header(&app.get(&apath, Some(&w.leader)).await, "etag").unwrap().to_owned();
         let res = app.patch(&apath, Some(&w.leader), Some(&etag), &json!({"assignee_id": assignee})).await;
         let p = problem(res, 422).await;
