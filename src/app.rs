@@ -30,7 +30,8 @@ use crate::webhooks::dispatcher::Dispatcher;
 the ledger, assignments, step-by-step sign-off (销号), look-back reviews and publication.\n\n\
 Conventions: JSON bodies with snake_case fields; dates `YYYY-MM-DD`; timestamps RFC 3339 in UTC; \
 lists return `{items, next_cursor}` (keyset cursors, `limit` 1–200, default 50); single resources carry \
-`version` and an `ETag: \"<version>\"`, and `PATCH` requires `If-Match`; creating `POST`s accept \
+`version` and an `ETag: \"<version>\"` (a `GET` with a current `If-None-Match` answers 304; `HEAD` answers every `GET` \
+route without the body), and `PATCH` requires `If-Match`; creating `POST`s accept \
 `Idempotency-Key`; every error is `application/problem+json` (RFC 9457).",
         license(name = "Apache-2.0")
     ),
@@ -206,6 +207,47 @@ impl Modify for CommonProblems {
     }
 }
 
+/// Single-resource GETs (those answered with an `ETag`) honour `If-None-Match` with a 304
+/// (`http::conditional`, one middleware for every route): declared here once.
+struct ConditionalGet;
+
+impl Modify for ConditionalGet {
+    fn modify(&self, openapi: &mut Spec) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{Object, RefOr, Required, ResponseBuilder, Type};
+
+        for item in openapi.paths.paths.values_mut() {
+            let Some(op) = item.get.as_mut() else { continue };
+            let tagged = match op.responses.responses.get("200") {
+                Some(RefOr::T(ok)) => ok.headers.contains_key("ETag"),
+                _ => false,
+            };
+            if !tagged {
+                continue;
+            }
+            op.parameters.get_or_insert_with(Vec::new).push(
+                ParameterBuilder::new()
+                    .name("If-None-Match")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some("The ETag last read: 304 without a body while it is current"))
+                    .schema(Some(Object::with_type(Type::String)))
+                    .build(),
+            );
+            op.responses.responses.insert(
+                "304".to_owned(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description("Not modified: the ETag in If-None-Match is current")
+                        .header("ETag", HeaderBuilder::new().schema(Object::with_type(Type::String)).build())
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
 /// Registers every route; the spec is collected from these `service` calls.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
@@ -242,6 +284,7 @@ pub fn spec() -> Spec {
     BearerRequired.modify(&mut api);
     ResponsesAreComplete.modify(&mut api);
     CommonProblems.modify(&mut api);
+    ConditionalGet.modify(&mut api);
     api
 }
 
@@ -281,6 +324,10 @@ impl RouteTable {
                 && segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
             if matches {
                 allowed.extend(methods.iter().cloned());
+                // HEAD answers wherever GET does (`http::conditional`).
+                if methods.iter().any(|m| m == "GET") {
+                    allowed.push("HEAD".to_owned());
+                }
             }
         }
         (!allowed.is_empty()).then_some(allowed)
@@ -301,6 +348,16 @@ async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpRespons
             res
         }
         None => AppError::NoRoute.error_response(),
+    }
+}
+
+/// A path segment that does not parse: every path parameter is an integer id, so name the one
+/// that is not (serde's message would name a Rust type).
+fn path_problem(req: &HttpRequest) -> AppError {
+    let bad = req.match_info().iter().find(|(_, value)| value.parse::<i64>().is_err()).map(|(name, _)| name.to_owned());
+    match bad {
+        Some(name) => AppError::BadRequest(format!("path parameter `{name}` must be an integer")),
+        None => AppError::BadRequest("a path parameter is out of range".into()),
     }
 }
 
@@ -347,13 +404,18 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
     let spec = Arc::new(spec);
     let workers = state.config.workers;
     let server = HttpServer::new(move || {
-        let path_config = web::PathConfig::default()
-            .error_handler(|e, _| AppError::BadRequest(format!("invalid path parameter: {e}")).into());
+        let path_config = web::PathConfig::default().error_handler(|_, req| path_problem(req).into());
         let (app, _) = App::new()
             .app_data(state.clone())
             .app_data(table.clone())
             .app_data(path_config)
             .wrap(from_fn(crate::metrics::track))
+            // Innermost first: conditional GET and HEAD see the handlers' responses (the 404/405
+            // fallback's too), CORS sees everything the app answers, the request span outermost.
+            .wrap(from_fn(crate::http::conditional::middleware))
+            .wrap(from_fn(crate::http::conditional::header_limit))
+            .wrap(crate::http::cors::middleware(&state.config.cors_origins))
+            .wrap(from_fn(crate::http::cors::finish))
             .wrap(from_fn(crate::telemetry::request_span))
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())

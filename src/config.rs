@@ -125,6 +125,8 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// Serve `/metrics` on this address instead of the main one.
     pub metrics_bind: Option<SocketAddr>,
+    /// Browser origins allowed to call the API cross-origin (CORS), like `https://a.example`.
+    pub cors_origins: Vec<String>,
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -220,6 +222,7 @@ impl Config {
                     err("RECTIFY_METRICS_BIND", format!("`{raw}` is not an address like 127.0.0.1:9090"))
                 })?),
             },
+            cors_origins: cors_origins(get)?,
         })
     }
 
@@ -312,6 +315,26 @@ fn webhook_settings(get: Get) -> Result<WebhookSettings, ConfigError> {
         60_000,
     )?);
     Ok(WebhookSettings { allow_private, retry_base, poll })
+}
+
+/// `RECTIFY_CORS_ORIGINS`: comma-separated origins (`scheme://host[:port]`, nothing after), default none.
+fn cors_origins(get: Get) -> Result<Vec<String>, ConfigError> {
+    const VAR: &str = "RECTIFY_CORS_ORIGINS";
+    let Some(raw) = get(VAR) else { return Ok(Vec::new()) };
+    let mut origins = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let bad = || err(VAR, format!("`{item}` is not an origin like https://a.example or http://localhost:5173"));
+        let url = url::Url::parse(item).map_err(|_| bad())?;
+        let origin = url.origin();
+        // An origin is exactly scheme://host[:port]: no path, query, fragment or user.
+        if !matches!(url.scheme(), "http" | "https") || !origin.is_tuple() || origin.ascii_serialization() != item {
+            return Err(bad());
+        }
+        if !origins.contains(&origin.ascii_serialization()) {
+            origins.push(origin.ascii_serialization());
+        }
+    }
+    Ok(origins)
 }
 
 /// The log filter and format.
@@ -436,6 +459,13 @@ mod tests {
             ("RECTIFY_DEADLINE_SCAN_SECONDS", "0"),
             ("RECTIFY_DEADLINE_SCAN_SECONDS", "86401"),
             ("RECTIFY_DEADLINE_SCAN_SECONDS", "hourly"),
+            ("RECTIFY_CORS_ORIGINS", "*"),
+            ("RECTIFY_CORS_ORIGINS", "a.example"),
+            ("RECTIFY_CORS_ORIGINS", "https://a.example/"),
+            ("RECTIFY_CORS_ORIGINS", "https://a.example/app"),
+            ("RECTIFY_CORS_ORIGINS", "https://a.example,ftp://b.example"),
+            ("RECTIFY_CORS_ORIGINS", "https://user@a.example"),
+            ("RECTIFY_CORS_ORIGINS", "null"),
         ] {
             let mut vars = vec![SECRET, PG];
             vars.retain(|(k, _)| *k != var);
@@ -455,6 +485,18 @@ mod tests {
         assert_eq!(c.jwt.ttl_seconds, 3600);
         assert_eq!(c.warnings, WarningThresholds::default());
         assert_eq!(c.deadline_scan_every, Duration::from_secs(3600));
+        assert!(c.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn cors_origins_are_read_as_a_list() {
+        let c = config(&[
+            PG,
+            SECRET,
+            ("RECTIFY_CORS_ORIGINS", " https://a.example, http://localhost:5173 ,https://a.example"),
+        ])
+        .unwrap();
+        assert_eq!(c.cors_origins, vec!["https://a.example", "http://localhost:5173"]);
     }
 
     #[test]

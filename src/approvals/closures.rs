@@ -6,7 +6,7 @@ use super::api::{ClosureRequest, Evidence, NewClosureRequest, NewDecision, Reque
 use super::model::RequestKind;
 use super::service::{self, ClosureSubmission};
 use super::shared as routes;
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, AuthUser, Needs};
 use crate::error::{responses, AppError};
 use crate::http::etag::IfMatchOptional;
 use crate::http::idempotency;
@@ -43,13 +43,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[post("/findings/{id}/closure-requests")]
 pub async fn create_closure_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::OFFICER }>,
     req: HttpRequest,
     key: IdempotencyKey,
     id: web::Path<i64>,
     body: Json<NewClosureRequest>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Officer])?;
     let new = &body.data;
     let mut errors = Errors::new();
     let outcome = errors.text("outcome", &new.outcome, LONG_TEXT);

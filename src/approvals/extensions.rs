@@ -7,7 +7,7 @@ use super::api::{ExtensionRequest, NewDecision, NewExtensionRequest, RequestQuer
 use super::model::RequestKind;
 use super::service::{self, ExtensionSubmission};
 use super::shared as routes;
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, AuthUser, Needs};
 use crate::error::{responses, AppError};
 use crate::http::etag::IfMatchOptional;
 use crate::http::idempotency;
@@ -43,13 +43,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[post("/findings/{id}/extension-requests")]
 pub async fn create_extension_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::OFFICER }>,
     req: HttpRequest,
     key: IdempotencyKey,
     id: web::Path<i64>,
     body: Json<NewExtensionRequest>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Officer])?;
     let mut errors = Errors::new();
     let reason = errors.text("reason", &body.data.reason, LONG_TEXT);
     errors.finish()?;

@@ -9,7 +9,7 @@ use super::model::{AssignmentAction, AssignmentStatus};
 use super::queries::{self, AssignmentChanges, NewAssignmentRow};
 use super::service::assignment_in_scope;
 use crate::audit::{self, Event};
-use crate::auth::{scope, AuthUser, Role, Scope};
+use crate::auth::{roles, scope, AuthUser, Needs, Role, RoleSet, Scope};
 use crate::db::schema::users;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
@@ -49,17 +49,20 @@ fn check_due(errors: &mut Errors, due_on: NaiveDate, finding: &FindingRow) {
     }
 }
 
-/// The assignee must be an active user of the responsible unit or a unit below it, and must
+/// The assignee must be an active officer or leader of the responsible unit or a unit below it, and must
 /// see the inspection (scope follows the inspection), or they could never complete it.
 fn check_assignee(conn: &mut DbConn, assignee: i64, unit: i64, inspection_id: i64) -> Result<(), AppError> {
-    let found: Option<(i64, bool)> = users::table
+    let found: Option<(i64, bool, RoleSet)> = users::table
         .filter(users::id.eq(assignee))
-        .select((users::org_unit_id, users::active))
+        .select((users::org_unit_id, users::active, users::roles))
         .first(conn)
         .optional()?;
     match found {
-        Some((user_unit, true)) => {
-            if !scope::unit_in_scope(conn, Scope::Unit(unit), user_unit)? {
+        Some((user_unit, true, roles)) => {
+            if !(roles.contains(Role::Officer) || roles.contains(Role::Leader)) {
+                // The people who may claim work (contract §6) are the ones who may be given it.
+                Err(AppError::invalid("assignee_id", "the user is neither an officer nor a leader, who take on work"))
+            } else if !scope::unit_in_scope(conn, Scope::Unit(unit), user_unit)? {
                 Err(AppError::invalid("assignee_id", "the user does not belong to the responsible unit"))
             } else if !scope::inspection_in_scope(conn, Scope::Unit(user_unit), inspection_id)? {
                 Err(AppError::invalid("assignee_id", "the user's unit cannot see this inspection"))
@@ -105,13 +108,12 @@ fn event(action: &'static str, a: &Assignment, finding: &FindingRow, data: serde
 #[post("/findings/{id}/assignments")]
 pub async fn create_assignment(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::LEADER }>,
     req: HttpRequest,
     key: IdempotencyKey,
     id: web::Path<i64>,
     body: Json<NewAssignment>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Leader])?;
     let new = &body.data;
     let mut errors = Errors::new();
     let title = errors.text("title", &new.title, SHORT_TEXT);
@@ -193,12 +195,11 @@ pub async fn get_assignment(
 #[patch("/assignments/{id}")]
 pub async fn update_assignment(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::LEADER }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<AssignmentPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Leader])?;
     let patch = body.data;
     let mut errors = Errors::new();
     let title = patch.title.as_deref().map(|t| errors.text("title", t, SHORT_TEXT));
@@ -280,11 +281,10 @@ pub async fn update_assignment(
 #[post("/assignments/{id}/claim")]
 pub async fn claim_assignment(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::LEADER | roles::OFFICER }>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Officer, Role::Leader])?;
     let (id, actor, today) = (id.into_inner(), user.actor(), state.today());
     let claimed = state
         .db

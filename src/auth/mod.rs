@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod client_secret;
+pub mod gate;
 pub mod password;
 pub mod routes;
 pub mod scope;
@@ -19,6 +20,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::telemetry::RequestId;
 use token::Subject;
+
+pub use gate::{roles, Needs};
 
 crate::string_enum! {
     /// What a user may do (a user may hold several roles).
@@ -123,8 +126,7 @@ impl AuthUser {
         if self.is_admin() || roles.iter().any(|r| self.has(*r)) {
             Ok(())
         } else {
-            let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
-            Err(AppError::Forbidden(format!("this needs the role {}", names.join(" or "))))
+            Err(AppError::Forbidden(format!("this needs the role {}", needed(roles))))
         }
     }
 
@@ -140,6 +142,16 @@ impl AuthUser {
     pub fn actor(&self) -> Actor {
         Actor { user_id: Some(self.id), request_id: self.request_id.clone() }
     }
+}
+
+/// The roles that pass `require_any(roles)`, for the 403's message: admins pass every check,
+/// so an empty list means "admin only".
+fn needed(roles: &[Role]) -> String {
+    let mut names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+    if names.is_empty() {
+        names.push(Role::Admin.as_str());
+    }
+    names.join(" or ")
 }
 
 #[derive(Queryable)]
@@ -169,55 +181,66 @@ impl FromRequest for AuthUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        let opener = gate::install(req);
+        let user = authenticate(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let subject = state.tokens.verify(&token?)?;
-            let row: Option<(UserRow, Subject)> = state
-                .db
-                .run(move |conn| {
-                    let query = users::table
-                        .select((
-                            users::id,
-                            users::username,
-                            users::display_name,
-                            users::org_unit_id,
-                            users::roles,
-                            users::active,
-                            users::credentials_version,
-                        ))
-                        .into_boxed();
-                    let query = match &subject {
-                        Subject::Local { id, .. } => query.filter(users::id.eq(*id)),
-                        // The provider names people; a service account's client_id is no username of theirs.
-                        Subject::External(name) => {
-                            query.filter(users::username.eq(name.clone())).filter(users::kind.eq(UserKind::Person))
-                        }
-                    };
-                    Ok(query.first::<UserRow>(conn).optional()?.map(|row| (row, subject)))
-                })
-                .await?;
-            // Tokens die with the credential: one issued before the user's last password change,
-            // deactivation or deletion carries an older version. This reads the database on every
-            // request, so it holds at once on every instance. External tokens carry none.
-            let current = |u: &UserRow, subject: &Subject| match subject {
-                Subject::Local { credentials_version, .. } => *credentials_version >= u.credentials_version,
-                Subject::External(_) => true,
-            };
-            match row {
-                Some((u, subject)) if u.active && current(&u, &subject) => Ok(AuthUser {
-                    id: u.id,
-                    username: u.username,
-                    display_name: u.display_name,
-                    org_unit_id: u.org_unit_id,
-                    roles: u.roles.into_vec(),
-                    request_id,
-                }),
-                _ => Err(AppError::Unauthorized("the token is invalid or expired".into())),
-            }
+            let user = user.await?;
+            opener.open();
+            Ok(user)
         })
+    }
+}
+
+/// Bearer → verified claims → the active user row.
+fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<AuthUser, AppError>> + 'static {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer(req);
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    async move {
+        let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+        let subject = state.tokens.verify(&token?)?;
+        let row: Option<(UserRow, Subject)> = state
+            .db
+            .run(move |conn| {
+                let query = users::table
+                    .select((
+                        users::id,
+                        users::username,
+                        users::display_name,
+                        users::org_unit_id,
+                        users::roles,
+                        users::active,
+                        users::credentials_version,
+                    ))
+                    .into_boxed();
+                let query = match &subject {
+                    Subject::Local { id, .. } => query.filter(users::id.eq(*id)),
+                    // The provider names people; a service account's client_id is no username of theirs.
+                    Subject::External(name) => {
+                        query.filter(users::username.eq(name.clone())).filter(users::kind.eq(UserKind::Person))
+                    }
+                };
+                Ok(query.first::<UserRow>(conn).optional()?.map(|row| (row, subject)))
+            })
+            .await?;
+        // Tokens die with the credential: one issued before the user's last password change,
+        // deactivation or deletion carries an older version. This reads the database on every
+        // request, so it holds at once on every instance. External tokens carry none.
+        let current = |u: &UserRow, subject: &Subject| match subject {
+            Subject::Local { credentials_version, .. } => *credentials_version >= u.credentials_version,
+            Subject::External(_) => true,
+        };
+        match row {
+            Some((u, subject)) if u.active && current(&u, &subject) => Ok(AuthUser {
+                id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                org_unit_id: u.org_unit_id,
+                roles: u.roles.into_vec(),
+                request_id,
+            }),
+            _ => Err(AppError::Unauthorized("the token is invalid or expired".into())),
+        }
     }
 }
 
@@ -231,6 +254,12 @@ mod tests {
         assert_eq!(roles_text(set.roles()), "admin,officer");
         assert_eq!(parse_roles("admin,officer"), vec![Role::Admin, Role::Officer]);
         assert_eq!(parse_roles("admin,unknown"), vec![Role::Admin]);
+    }
+
+    #[test]
+    fn refusals_name_the_role_needed() {
+        assert_eq!(needed(&[]), "admin");
+        assert_eq!(needed(&[Role::Leader, Role::Inspector]), "leader or inspector");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::api::{Feedback, FeedbackPatch};
 use super::model::{FeedbackFilter, FeedbackStatus};
 use super::queries;
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, AuthUser, Needs, Role};
 use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
@@ -87,12 +87,11 @@ pub async fn get_feedback(
 #[patch("/feedback/{id}")]
 pub async fn triage_feedback(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::LEADER }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<FeedbackPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Leader])?;
     let patch = body.data;
     let mut errors = Errors::new();
     let response = patch.response.as_ref().map(|r| errors.optional_text("response", r.as_deref(), LONG_TEXT));

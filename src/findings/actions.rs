@@ -10,7 +10,7 @@ use super::queries;
 use super::service::find_in_scope_by_id;
 use super::workflow;
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, AuthUser, Needs};
 use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
@@ -48,12 +48,11 @@ fn derive(state: &AppState) -> Derive {
 #[post("/findings/{id}/block")]
 pub async fn block_finding(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::LEADER }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<BlockFinding>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Leader])?;
     let mut errors = Errors::new();
     let reason = errors.text("reason", &body.data.reason, LONG_TEXT);
     errors.finish()?;
@@ -97,11 +96,10 @@ pub async fn block_finding(
 #[post("/findings/{id}/unblock")]
 pub async fn unblock_finding(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::LEADER }>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Leader])?;
     let (id, actor, d) = (id.into_inner(), user.actor(), derive(&state));
     let finding = state
         .db
@@ -151,13 +149,12 @@ pub async fn unblock_finding(
 #[post("/findings/{id}/reviews")]
 pub async fn review_finding(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR | roles::LEADER }>,
     req: HttpRequest,
     key: IdempotencyKey,
     id: web::Path<i64>,
     body: Json<NewReview>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector, Role::Leader])?;
     let mut errors = Errors::new();
     let notes = errors.optional_text("notes", body.data.notes.as_deref(), LONG_TEXT);
     errors.finish()?;

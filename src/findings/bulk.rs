@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::api::{Derive, FindingPatch};
 use super::edit::{self, Edit};
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, AuthUser, Needs};
 use crate::db::versioned::{Need, Precondition};
 use crate::db::write_tx;
 use crate::error::{responses, AppError, FieldError, Problem};
@@ -92,10 +92,9 @@ fn at_item(index: usize, e: AppError) -> AppError {
 #[post("/findings/bulk-update")]
 pub async fn bulk_update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     body: Json<BulkUpdate>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let BulkUpdate { atomic, items } = body.data;
     if items.is_empty() || items.len() > MAX_ITEMS {
         return Err(AppError::invalid("items", format!("must hold 1 to {MAX_ITEMS} items")));

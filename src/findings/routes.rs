@@ -9,7 +9,7 @@ use super::model::FindingStatus;
 use super::queries::{self, NewFindingRow};
 use super::service::find_in_scope_by_id;
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, AuthUser, Needs};
 use crate::db::versioned::Need;
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
@@ -55,12 +55,11 @@ fn seq_taken(e: AppError, seq: i32) -> AppError {
 #[post("/findings")]
 pub async fn create_finding(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     req: HttpRequest,
     key: IdempotencyKey,
     body: Json<NewFinding>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let new = &body.data;
     let mut errors = Errors::new();
     let title = errors.text("title", &new.title, SHORT_TEXT);
@@ -167,12 +166,11 @@ pub async fn get_finding(
 #[patch("/findings/{id}")]
 pub async fn update_finding(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<FindingPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let edit = Edit::validate(body.data, "")?;
     let (id, d) = (id.into_inner(), derive(&state));
     let finding = state.db.write(move |conn| edit::apply(conn, &user, id, &if_match, Need::Required, edit, d)).await?;

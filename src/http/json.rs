@@ -1,5 +1,5 @@
 //! A JSON body extractor that answers problem+json: 400 for malformed JSON,
-//! 413 over the size limit, 415 for another media type, and 422 naming the
+//! 413 over the size limit, 415 for another media type (or none, or a charset other than UTF-8), and 422 naming the
 //! field for unknown, missing, read-only or ill-typed fields.
 
 use std::future::Future;
@@ -71,7 +71,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let (req, payload) = (req.clone(), payload.take());
         Box::pin(async move {
-            let raw = read_bytes(&req, payload).await?;
+            let raw = read_bytes(&req, payload, true).await?;
             let data = if raw.iter().all(|b| b.is_ascii_whitespace()) {
                 T::default()
             } else {
@@ -84,21 +84,21 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
 
 /// Reads and parses a JSON body; for handlers that must do something first (a rate limit).
 pub async fn read<T: DeserializeOwned>(req: &HttpRequest, payload: Payload) -> Result<Json<T>, AppError> {
-    let raw = read_bytes(req, payload).await?;
+    let raw = read_bytes(req, payload, false).await?;
     let data = parse(&raw)?;
     Ok(Json { data, raw })
 }
 
-/// The body's bytes: 415 unless JSON, 413 over the limit.
-async fn read_bytes(req: &HttpRequest, mut payload: Payload) -> Result<web::Bytes, AppError> {
+/// The body's bytes: 415 unless JSON, 413 over the limit. With `may_be_absent`, a request
+/// without a body (and so without a Content-Type) reads as empty.
+async fn read_bytes(req: &HttpRequest, mut payload: Payload, may_be_absent: bool) -> Result<web::Bytes, AppError> {
+    crate::auth::gate::passed(req).await?;
     let limit = req
         .app_data::<BodyLimit>()
         .map(|l| l.0)
         .or_else(|| req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit))
         .unwrap_or(1024 * 1024);
-    if !is_json(req) {
-        return Err(AppError::UnsupportedMediaType("the body must be application/json".into()));
-    }
+    let typed = media_type(req)?;
     let declared_length = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -115,17 +115,41 @@ async fn read_bytes(req: &HttpRequest, mut payload: Payload) -> Result<web::Byte
         }
         body.extend_from_slice(&chunk);
     }
+    let absent = may_be_absent && body.is_empty();
+    if !typed && !absent {
+        return Err(unsupported());
+    }
     Ok(body.freeze())
 }
 
-fn is_json(req: &HttpRequest) -> bool {
+fn unsupported() -> AppError {
+    AppError::UnsupportedMediaType(
+        "the body must be JSON: Content-Type application/json (or another +json type), in UTF-8".into(),
+    )
+}
+
+/// `Ok(true)` for a JSON media type (`application/json` or `application/*+json`, with no
+/// charset or UTF-8), `Ok(false)` when there is no Content-Type, 415 for anything else.
+fn media_type(req: &HttpRequest) -> Result<bool, AppError> {
     let Some(value) = req.headers().get(actix_web::http::header::CONTENT_TYPE) else {
-        // A missing Content-Type is taken as JSON: curl users forget it.
-        return true;
+        return Ok(false);
     };
-    let Ok(value) = value.to_str() else { return false };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let value = value.to_str().map_err(|_| unsupported())?;
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let utf8 = parts.all(|param| match param.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            let charset = value.trim().trim_matches('"');
+            charset.eq_ignore_ascii_case("utf-8") || charset.eq_ignore_ascii_case("utf8")
+        }
+        _ => true,
+    });
+    if json && utf8 {
+        Ok(true)
+    } else {
+        Err(unsupported())
+    }
 }
 
 /// Parses a body, classifying serde errors into 400 (syntax) and 422 (data).

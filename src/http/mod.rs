@@ -1,6 +1,8 @@
 //! HTTP plumbing shared by every domain: the JSON body extractor, query
-//! parsing, ETag/If-Match, keyset cursors and idempotent creation.
+//! parsing, CORS, conditional GET and HEAD, ETag/If-Match, keyset cursors and idempotent creation.
 
+pub mod conditional;
+pub mod cors;
 pub mod etag;
 pub mod idempotency;
 pub mod json;

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use super::api::{ImportPreview, ImportQuery, ImportResult, LedgerImport};
 use super::document::ledger_of;
 use super::service;
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, Needs};
 use crate::error::{responses, AppError};
 use crate::findings::api::Derive;
 use crate::http::idempotency::IdempotencyKeyHeader;
@@ -78,13 +78,12 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 #[post("/inspections/import")]
 pub async fn import_inspection(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     req: HttpRequest,
     key: IdempotencyKey,
     q: Query<ImportQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let json = matches!(kind(&req)?, Body::Json);
     let q = q.into_inner();
     let dry_run = q.dry_run.unwrap_or(false);

@@ -8,7 +8,7 @@ use super::model::{validate_chain, InspectionFilter};
 use super::queries::{self, InspectionChanges};
 use super::service::{check_dates, check_units, ensure_editable, find_in_scope, prepare_new};
 use crate::audit::{self, Event};
-use crate::auth::{ApprovalChain, AuthUser, Role};
+use crate::auth::{roles, ApprovalChain, AuthUser, Needs};
 use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
@@ -66,12 +66,11 @@ pub async fn list_inspections(
 #[post("/inspections")]
 pub async fn create_inspection(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     req: HttpRequest,
     key: IdempotencyKey,
     body: Json<NewInspection>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let row = prepare_new(&body.data, user.id, "")?;
     let (actor, scope) = (user.actor(), user.scope());
     idempotency::create(&state.db, user.id, key, &req, &body.raw, move |conn| {
@@ -124,12 +123,11 @@ pub async fn get_inspection(
 #[patch("/inspections/{id}")]
 pub async fn update_inspection(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<InspectionPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let id = id.into_inner();
     let patch = body.data;
     let mut errors = Errors::new();

@@ -8,7 +8,7 @@ use super::api::{NewAcknowledgement, NewNotice, Notice, NoticeQuery};
 use super::model::{NoticeAction, NoticeStatus};
 use super::queries::{self, Acknowledgement, NewNoticeRow, NoticeRow};
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Role, Scope};
+use crate::auth::{roles, AuthUser, Needs, Scope};
 use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
@@ -65,13 +65,12 @@ fn event(action: &'static str, notice: &Notice) -> Event {
 #[post("/findings/{id}/notices")]
 pub async fn issue_notice(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR | roles::LEADER }>,
     req: HttpRequest,
     key: IdempotencyKey,
     id: web::Path<i64>,
     body: Json<NewNotice>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Leader, Role::Inspector])?;
     let new = &body.data;
     let mut errors = Errors::new();
     let message = errors.text("message", &new.message, LONG_TEXT);
@@ -179,12 +178,11 @@ pub async fn get_notice(
 #[post("/notices/{id}/acknowledge")]
 pub async fn acknowledge_notice(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR | roles::LEADER | roles::OFFICER }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: OptionalJson<NewAcknowledgement>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Leader, Role::Inspector, Role::Officer])?;
     let mut errors = Errors::new();
     let reply = errors.optional_text("reply", body.0.data.reply.as_deref(), LONG_TEXT);
     errors.finish()?;

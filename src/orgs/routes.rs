@@ -7,7 +7,7 @@ use super::api::{NewOrgUnit, OrgUnit, OrgUnitPatch, OrgUnitQuery};
 use super::credit_code::CreditCode;
 use super::queries::{self, OrgUnitChanges};
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Scope};
+use crate::auth::{roles, AuthUser, Needs, Scope};
 use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::etag::ok_with_etag;
@@ -73,12 +73,11 @@ pub async fn list_org_units(
 #[post("/org-units")]
 pub async fn create_org_unit(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::ADMIN }>,
     req: HttpRequest,
     key: IdempotencyKey,
     body: Json<NewOrgUnit>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[])?;
     let mut errors = Errors::new();
     let name = errors.text("name", &body.data.name, SHORT_TEXT);
     let code = credit_code(&mut errors, body.data.credit_code.as_deref());
@@ -145,12 +144,11 @@ pub async fn get_org_unit(
 #[patch("/org-units/{id}")]
 pub async fn update_org_unit(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::ADMIN }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<OrgUnitPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[])?;
     let id = id.into_inner();
     let patch = body.data;
     let mut errors = Errors::new();

@@ -9,7 +9,7 @@ use super::queries;
 use super::render::rendered;
 use crate::assignments::api::Assignment;
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, AuthUser, Needs};
 use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
@@ -170,11 +170,10 @@ fn ensure_finished(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
 #[post("/inspections/{id}/conclude")]
 pub async fn conclude_inspection(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let (id, actor) = (id.into_inner(), user.actor());
     let inspection = state
         .db
@@ -212,11 +211,10 @@ pub async fn conclude_inspection(
 #[post("/inspections/{id}/publish")]
 pub async fn publish_inspection(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let (id, actor) = (id.into_inner(), user.actor());
     let inspection = state
         .db

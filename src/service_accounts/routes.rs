@@ -6,7 +6,7 @@ use serde_json::json;
 use super::api::{NewServiceAccount, ServiceAccount, ServiceAccountWithSecret};
 use super::queries::{self, NewServiceAccountRow};
 use crate::audit::{self, Event};
-use crate::auth::{client_secret, AuthUser, Role, RoleSet, UserKind};
+use crate::auth::{client_secret, roles, Needs, Role, RoleSet, UserKind};
 use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
@@ -41,11 +41,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[post("/service-accounts")]
 pub async fn create_service_account(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::ADMIN }>,
     req: HttpRequest,
     body: Json<NewServiceAccount>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[])?;
     let new = body.data;
     let mut errors = Errors::new();
     if req.headers().contains_key(idempotency::HEADER) {
@@ -120,10 +119,9 @@ pub async fn create_service_account(
 #[get("/service-accounts")]
 pub async fn list_service_accounts(
     state: web::Data<AppState>,
-    user: AuthUser,
+    _admin: Needs<{ roles::ADMIN }>,
     q: ListQuery<NoFilter>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[])?;
     let after = q.page.after_id(&state.cursor_key, "id")?;
     let limit = q.page.limit;
     let rows = state.db.run(move |conn| queries::list(conn, after, limit + 1)).await?;
@@ -142,10 +140,9 @@ pub async fn list_service_accounts(
 #[get("/service-accounts/{id}")]
 pub async fn get_service_account(
     state: web::Data<AppState>,
-    user: AuthUser,
+    _admin: Needs<{ roles::ADMIN }>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[])?;
     let id = id.into_inner();
     let row = state.db.run(move |conn| queries::find(conn, id)).await?.ok_or(AppError::NotFound)?;
     Ok(ok_with_etag(row.version, &ServiceAccount::from(row)))
@@ -165,11 +162,10 @@ pub async fn get_service_account(
 #[delete("/service-accounts/{id}")]
 pub async fn delete_service_account(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::ADMIN }>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[])?;
     let (id, actor) = (id.into_inner(), user.actor());
     state
         .db

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::api::{NewUser, User, UserPatch, UserQuery};
 use super::queries::{self, NewUserRow, UserChanges};
 use crate::audit::{self, Event};
-use crate::auth::{password, AuthUser, Role, RoleSet, Scope};
+use crate::auth::{password, roles, AuthUser, Needs, Role, RoleSet, Scope};
 use crate::db;
 use crate::db::versioned::{lock_and_load, Need};
 use crate::error::{responses, AppError};
@@ -99,12 +99,11 @@ pub async fn list_users(
 #[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::ADMIN }>,
     req: HttpRequest,
     key: IdempotencyKey,
     body: Json<NewUser>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[])?;
     let new = &body.data;
     let mut errors = Errors::new();
     let username = username(&mut errors, &new.username);
@@ -185,12 +184,11 @@ pub async fn get_user(
 #[patch("/users/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::ADMIN }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<UserPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[])?;
     let id = id.into_inner();
     let patch = body.data;
     let mut errors = Errors::new();

@@ -5,9 +5,8 @@ use serde_json::json;
 
 use super::api::Delivery;
 use super::queries;
-use super::routes::{in_scope, MANAGERS};
+use super::routes::{in_scope, Managers};
 use crate::audit::{self, outbox, Event};
-use crate::auth::AuthUser;
 use crate::db;
 use crate::error::{responses, AppError};
 use crate::http::pagination::{by_id, paginate, Page};
@@ -28,10 +27,9 @@ use crate::state::AppState;
 #[post("/webhooks/{id}/test")]
 pub async fn test_webhook(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Managers,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(MANAGERS)?;
     let (id, actor) = (id.into_inner(), user.actor());
     let delivery = state
         .db
@@ -68,11 +66,10 @@ pub async fn test_webhook(
 #[get("/webhooks/{id}/deliveries")]
 pub async fn list_deliveries(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Managers,
     id: web::Path<i64>,
     q: ListQuery<NoFilter>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(MANAGERS)?;
     let before = q.page.decode(&state.cursor_key, "-id")?.map(|c| c.id);
     let (id, limit) = (id.into_inner(), q.page.limit);
     let (rows, attempts) = state
@@ -111,10 +108,9 @@ pub async fn list_deliveries(
 #[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
 pub async fn retry_delivery(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Managers,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(MANAGERS)?;
     let ((id, delivery_id), actor) = (path.into_inner(), user.actor());
     let delivery = state
         .db

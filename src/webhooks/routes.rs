@@ -8,7 +8,8 @@ use super::queries::{self, NewWebhookRow, WebhookChanges, WebhookRow};
 use super::signature::WebhookSecret;
 use super::ssrf;
 use crate::audit::{self, catalog, Event};
-use crate::auth::{scope, AuthUser, Role};
+use crate::auth::{roles, Needs};
+use crate::auth::{scope, AuthUser};
 use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
@@ -24,7 +25,8 @@ use crate::validate::{Errors, SHORT_TEXT};
 const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
 
 /// Webhooks are managed by admins, and by leaders and inspectors within their scope.
-pub(super) const MANAGERS: &[Role] = &[Role::Leader, Role::Inspector];
+/// Who manages webhooks (checked before the body is read).
+pub(super) type Managers = Needs<{ roles::LEADER | roles::INSPECTOR }>;
 
 pub(super) fn in_scope(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<WebhookRow, AppError> {
     queries::find(conn, user.scope(), id)?.ok_or(AppError::NotFound)
@@ -83,12 +85,11 @@ fn check_types(errors: &mut Errors, types: &[String]) -> String {
 #[post("/webhooks")]
 pub async fn create_webhook(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Managers,
     req: HttpRequest,
     key: IdempotencyKey,
     body: Json<NewWebhook>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(MANAGERS)?;
     let new = &body.data;
     let mut errors = Errors::new();
     let description = errors.optional_text("description", new.description.as_deref(), SHORT_TEXT);
@@ -154,10 +155,9 @@ pub async fn create_webhook(
 #[get("/webhooks")]
 pub async fn list_webhooks(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Managers,
     q: ListQuery<NoFilter>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(MANAGERS)?;
     let after = q.page.after_id(&state.cursor_key, "id")?;
     let (scope, limit) = (user.scope(), q.page.limit);
     let rows = state.db.run(move |conn| queries::list(conn, scope, after, limit + 1)).await?;
@@ -176,10 +176,9 @@ pub async fn list_webhooks(
 #[get("/webhooks/{id}")]
 pub async fn get_webhook(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Managers,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(MANAGERS)?;
     let id = id.into_inner();
     let row = state.db.run(move |conn| in_scope(conn, &user, id)).await?;
     Ok(ok_with_etag(row.version, &Webhook::from(row)))
@@ -201,12 +200,11 @@ pub async fn get_webhook(
 #[patch("/webhooks/{id}")]
 pub async fn update_webhook(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Managers,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<WebhookPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(MANAGERS)?;
     let patch = body.data;
     let allow_private = state.config.webhooks.allow_private;
     let checked = web::block(move || {
@@ -266,11 +264,10 @@ pub async fn update_webhook(
 #[delete("/webhooks/{id}")]
 pub async fn delete_webhook(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Managers,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(MANAGERS)?;
     let (id, actor) = (id.into_inner(), user.actor());
     state
         .db
@@ -312,11 +309,10 @@ pub async fn delete_webhook(
 #[post("/webhooks/{id}/rotate-secret")]
 pub async fn rotate_secret(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Managers,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(MANAGERS)?;
     let (id, actor) = (id.into_inner(), user.actor());
     let rotated = state
         .db

@@ -85,7 +85,7 @@ async fn errors_are_problem_documents(app: TestApp) {
     problem(app.get("/api/v1/nowhere", Some(&t)).await, 404).await;
     problem(app.get("/nowhere", None).await, 404).await;
     let wrong_method = app.client.put(app.url("/api/v1/findings")).bearer_auth(&t).send().await.unwrap();
-    assert_eq!(wrong_method.headers()["allow"], "GET, POST");
+    assert_eq!(wrong_method.headers()["allow"], "GET, HEAD, POST");
     problem(wrong_method, 405).await;
     problem(app.get("/api/v1/findings/abc", Some(&t)).await, 400).await;
     problem(app.get("/api/v1/findings/424242", Some(&t)).await, 404).await;

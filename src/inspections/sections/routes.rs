@@ -8,7 +8,7 @@ use super::model::plan_move;
 use super::queries::{self, NewSectionRow, SectionChanges, SectionRow};
 use super::MAX_LEVEL;
 use crate::audit::{self, Event};
-use crate::auth::{AuthUser, Role};
+use crate::auth::{roles, AuthUser, Needs};
 use crate::db::versioned::{lock_and_load, Need};
 use crate::db::{self, DbConn};
 use crate::error::{responses, AppError};
@@ -101,13 +101,12 @@ pub async fn list_sections(
 #[post("/inspections/{id}/sections")]
 pub async fn create_section(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     req: HttpRequest,
     key: IdempotencyKey,
     id: web::Path<i64>,
     body: Json<NewSection>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let mut errors = Errors::new();
     let title = errors.text("title", &body.data.title, SHORT_TEXT);
     check_position(&mut errors, body.data.position);
@@ -191,12 +190,11 @@ pub async fn get_section(
 #[patch("/sections/{id}")]
 pub async fn update_section(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: Json<SectionPatch>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let patch = body.data;
     let mut errors = Errors::new();
     let title = patch.title.as_deref().map(|t| errors.text("title", t, SHORT_TEXT));
@@ -267,11 +265,10 @@ pub async fn update_section(
 #[delete("/sections/{id}")]
 pub async fn delete_section(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Needs<{ roles::INSPECTOR }>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    user.require_any(&[Role::Inspector])?;
     let (id, actor) = (id.into_inner(), user.actor());
     state
         .db
