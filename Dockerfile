@@ -5,6 +5,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
+# src/cli.rs embeds the demo ledger (include_str!), so the build needs it too.
+COPY demo ./demo
 RUN cargo build --release --locked && strip target/release/rectify
 
 FROM debian:bookworm-slim
