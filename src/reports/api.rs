@@ -212,3 +212,19 @@ pub struct PeriodQuery {
     #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$", example = "2024-10-H1")]
     pub period: Option<HalfMonth>,
 }
+
+/// A file's bytes (a spreadsheet): declared `type: string, format: binary`, so generated
+/// clients read it as a blob, not as JSON or a number array.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}

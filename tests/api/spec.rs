@@ -57,3 +57,16 @@ fn every_reference_resolves() {
         assert!(spec.pointer(pointer).is_some(), "{r} does not resolve");
     }
 }
+
+/// The XLSX export is bytes, not a JSON array of numbers: generated clients must not parse it.
+#[test]
+fn the_xlsx_export_is_declared_binary() {
+    let spec = serde_json::to_value(rectify::app::spec()).unwrap();
+    let content = &spec["paths"]["/api/v1/inspections/{id}/export"]["get"]["responses"]["200"]["content"];
+    let mut xlsx = &content["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]["schema"];
+    if let Some(r) = xlsx["$ref"].as_str() {
+        xlsx = spec.pointer(r.trim_start_matches('#')).unwrap();
+    }
+    assert_eq!(xlsx, &serde_json::json!({"type": "string", "format": "binary"}));
+    assert_eq!(content["text/csv"]["schema"]["type"], "string");
+}
