@@ -33,8 +33,10 @@ lists return `{items, next_cursor}` (keyset cursors, `limit` 1–200, default 50
 `version` and an `ETag: \"<version>\"` (a `GET` with a current `If-None-Match` answers 304; `HEAD` answers every `GET` \
 route without the body), and `PATCH` requires `If-Match`; creating `POST`s accept \
 `Idempotency-Key`; every error is `application/problem+json` (RFC 9457).",
-        license(name = "Apache-2.0")
+        license(name = "Apache-2.0", url = "https://www.apache.org/licenses/LICENSE-2.0"),
+        contact(name = "Rectify maintainers")
     ),
+    servers((url = "/", description = "This service (the spec is served by the service it describes)")),
     modifiers(&BearerAuth),
     components(
         schemas(Problem, FieldError, crate::audit::api::EventType),
@@ -95,19 +97,22 @@ impl Modify for BearerAuth {
 }
 
 /// Every operation under `/api/v1` needs a bearer token, except the one that issues it;
-/// declared here once instead of on each handler.
+/// declared here once instead of on each handler. The others declare that they need none.
 struct BearerRequired;
 
 impl Modify for BearerRequired {
     fn modify(&self, openapi: &mut Spec) {
         use utoipa::openapi::security::SecurityRequirement;
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if !path.starts_with("/api/v1/") || path == "/api/v1/auth/token" {
-                continue;
-            }
+            let needs_token = path.starts_with("/api/v1/") && path != "/api/v1/auth/token";
             let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for op in ops.into_iter().flatten() {
-                op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+                // The rest (the token endpoint, /public/v1, probes, metrics) say so: `security: []`.
+                op.security = Some(if needs_token {
+                    vec![SecurityRequirement::new("bearer", Vec::<String>::new())]
+                } else {
+                    Vec::new()
+                });
             }
         }
     }

@@ -70,3 +70,19 @@ fn the_xlsx_export_is_declared_binary() {
     assert_eq!(xlsx, &serde_json::json!({"type": "string", "format": "binary"}));
     assert_eq!(content["text/csv"]["schema"]["type"], "string");
 }
+
+/// Operations that need no token say so (`security: []`); every other `/api/v1` one needs the bearer token.
+#[test]
+fn every_operation_states_its_security() {
+    let spec = serde_json::to_value(rectify::app::spec()).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let security = op.get("security").unwrap_or_else(|| panic!("{method} {path} states no security"));
+            let open = !path.starts_with("/api/v1/") || path == "/api/v1/auth/token";
+            let expected = if open { serde_json::json!([]) } else { serde_json::json!([{"bearer": []}]) };
+            assert_eq!(security, &expected, "{method} {path}");
+        }
+    }
+    assert!(spec["servers"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(spec["info"]["license"]["url"].is_string() && spec["info"]["contact"]["name"].is_string());
+}
