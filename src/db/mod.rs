@@ -208,8 +208,8 @@ pub fn lock_row(conn: &mut DbConn, table: &'static str, id: i64) -> Result<(), A
 
 /// Share-locks rows for the rest of the transaction, in id order (`FOR SHARE` on PostgreSQL:
 /// they may be read by others but not changed; SQLite's `BEGIN IMMEDIATE` already holds the
-/// database write lock). Take these before the audit counter, as requests do, so the two
-/// never wait on each other in a cycle.
+/// database write lock). Rows are locked in id order, as requests lock them, so the two never
+/// wait on each other in a cycle.
 pub fn share_lock_rows(conn: &mut DbConn, table: &'static str, ids: &[i64]) -> Result<(), AppError> {
     if let DbConn::Postgres(c) = conn {
         use diesel::sql_types::{Array, BigInt};

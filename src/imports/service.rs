@@ -196,7 +196,7 @@ pub fn validate(ledger: &LedgerImport) -> Result<(), AppError> {
 }
 
 struct Store {
-    /// Written last: the audit counter's row lock is held from the first event to the commit.
+    /// Written last, after every row they describe exists (each event's deliveries are queued with it).
     events: Vec<Event>,
     inspection_id: i64,
     created_by: i64,
