@@ -86,6 +86,27 @@ fn validation_detail(errors: &[FieldError]) -> String {
     }
 }
 
+/// Every problem kind (`type` is `/problems/<slug>`), as the spec enumerates them.
+pub const PROBLEM_TYPES: &[&str] = &[
+    "bad-request",
+    "unauthorized",
+    "forbidden",
+    "not-found",
+    "method-not-allowed",
+    "conflict",
+    "invalid-transition",
+    "precondition-failed",
+    "precondition-required",
+    "payload-too-large",
+    "unsupported-media-type",
+    "headers-too-large",
+    "validation",
+    "too-many-requests",
+    "unavailable",
+    "busy",
+    "internal",
+];
+
 impl AppError {
     /// An unexpected failure; `cause` goes to the log, never to the client.
     pub fn internal(cause: impl Into<String>) -> Self {
@@ -259,4 +280,40 @@ pub mod responses {
     problem_response!(Unprocessable, "Validation failed; `errors` names the fields");
     problem_response!(TooManyRequests, "Rate limited; see Retry-After");
     problem_response!(Unavailable, "The database cannot be reached");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_kind_is_declared() {
+        let all = [
+            AppError::BadRequest(String::new()),
+            AppError::Unauthorized(String::new()),
+            AppError::Forbidden(String::new()),
+            AppError::NotFound,
+            AppError::NoRoute,
+            AppError::MethodNotAllowed(String::new()),
+            AppError::Conflict(String::new()),
+            AppError::InvalidTransition { entity: "finding", current: "closed".into(), action: "block".into() },
+            AppError::PreconditionFailed { current: 1 },
+            AppError::PreconditionRequired,
+            AppError::PayloadTooLarge { limit: 1 },
+            AppError::UnsupportedMediaType(String::new()),
+            AppError::HeadersTooLarge { limit: 1 },
+            AppError::Validation(Vec::new()),
+            AppError::TooManyRequests { retry_after: 1 },
+            AppError::Unavailable(String::new()),
+            AppError::Busy(String::new()),
+            AppError::Internal(String::new()),
+        ];
+        let mut slugs: Vec<&str> = all.iter().map(|e| e.slug_and_title().0).collect();
+        slugs.dedup();
+        assert_eq!(slugs, PROBLEM_TYPES);
+        for e in &all {
+            let problem = e.problem();
+            assert!((400..600).contains(&problem.status), "{problem:?}");
+        }
+    }
 }

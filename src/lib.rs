@@ -26,6 +26,7 @@ pub mod ratelimit;
 pub mod reports;
 pub mod secret;
 pub mod service_accounts;
+pub mod spec;
 pub mod state;
 pub mod telemetry;
 pub mod users;

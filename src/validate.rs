@@ -17,30 +17,34 @@ impl Errors {
         self.0.push(FieldError::new(field, message));
     }
 
-    /// Trimmed, non-empty text of at most `max` characters, without control characters.
+    /// Trimmed, non-empty text of at most `max` characters, without control characters
+    /// (the spec's `Text` schemas state the same rule as a pattern).
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
-        let v = value.trim();
+        let v = trim(value);
         if v.is_empty() {
             self.add(field, "must not be empty");
         } else {
-            self.check_text(field, v, max);
+            self.check_text(field, value, max);
         }
         v.to_owned()
     }
 
     /// Optional text: blank becomes null.
     pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
-        let v = value.map(str::trim).filter(|v| !v.is_empty())?;
-        self.check_text(field, v, max);
-        Some(v.to_owned())
+        let raw = value?;
+        self.check_text(field, raw, max);
+        let v = trim(raw);
+        (!v.is_empty()).then(|| v.to_owned())
     }
 
-    fn check_text(&mut self, field: &str, v: &str, max: usize) {
-        if v.chars().count() > max {
+    /// Checks the text as sent, so that the spec's `maxLength` and `pattern` say exactly
+    /// what is accepted.
+    fn check_text(&mut self, field: &str, raw: &str, max: usize) {
+        if raw.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
-        } else if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        } else if raw.chars().any(forbidden) {
             // NUL and friends break documents, spreadsheets and other systems downstream.
-            self.add(field, "must not contain control characters");
+            self.add(field, "must not contain control characters other than tab, line feed and carriage return");
         }
     }
 
@@ -59,6 +63,84 @@ impl Errors {
             Err(AppError::Validation(self.0))
         }
     }
+}
+
+/// Whitespace around text is dropped: Unicode white space and the byte order mark, the set
+/// that `\s` matches in the spec's (ECMA-262) patterns.
+fn trim(value: &str) -> &str {
+    value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+}
+
+/// Control characters are refused in text, except tab, line feed and carriage return.
+fn forbidden(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+// The patterns name white space and control characters one by one: `\s` means other sets in
+// other regex dialects (ECMA-262, Python's `re`, Rust's `regex`), and clients use all of them.
+/// Text that must say something: not blank, no control characters but tab, LF and CR.
+pub const TEXT_PATTERN: &str = concat!(
+    r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]*",
+    r"[^\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF\u0000-\u001F\u007F-\u009F]",
+    r"[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+);
+/// Text that may be blank (it is then stored as null): no control characters but tab, LF and CR.
+pub const NOTE_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// The spec's text schemas: each names its length limit and pattern once, and request
+/// bodies refer to them (`#[schema(value_type = text::Short)]`).
+pub mod text {
+    use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+
+    macro_rules! text_schema {
+        ($name:ident, $max:expr, $pattern:expr, $min:expr, $doc:literal) => {
+            #[doc = $doc]
+            pub struct $name;
+
+            impl utoipa::PartialSchema for $name {
+                fn schema() -> RefOr<Schema> {
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length($min)
+                        .max_length(Some($max))
+                        .pattern(Some($pattern))
+                        .description(Some($doc))
+                        .into()
+                }
+            }
+
+            impl utoipa::ToSchema for $name {}
+        };
+    }
+
+    text_schema!(
+        ShortText,
+        super::SHORT_TEXT,
+        super::TEXT_PATTERN,
+        Some(1),
+        "Up to 500 characters, not blank; surrounding white space is dropped; no control characters but tab, LF and CR."
+    );
+    text_schema!(
+        LongText,
+        super::LONG_TEXT,
+        super::TEXT_PATTERN,
+        Some(1),
+        "Up to 20,000 characters, not blank; surrounding white space is dropped; no control characters but tab, LF and CR."
+    );
+    text_schema!(
+        ShortNote,
+        super::SHORT_TEXT,
+        super::NOTE_PATTERN,
+        None,
+        "Up to 500 characters; blank is stored as null; no control characters but tab, LF and CR."
+    );
+    text_schema!(
+        LongNote,
+        super::LONG_TEXT,
+        super::NOTE_PATTERN,
+        None,
+        "Up to 20,000 characters; blank is stored as null; no control characters but tab, LF and CR."
+    );
 }
 
 /// Deserializes a PATCH field so that absent (`None`) differs from `null` (`Some(None)`).
@@ -108,5 +190,54 @@ pub mod date {
     /// A PATCH date field: absent, `null` or a date.
     pub fn patch<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Option<NaiveDate>>, D::Error> {
         Ok(Some(optional(de)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLES: &[&str] = &[
+        "整改台账",
+        "  两端有空格  ",
+        "多行\n文本\r\n\t缩进",
+        "",
+        "   ",
+        "\u{3000}\u{feff}",
+        "\u{3000}全角空格开头",
+        "a\u{0}b",
+        "\u{b}垂直制表",
+        "尾部\u{c}",
+        "\u{85}",
+        "x\u{85}",
+        "\u{1c}",
+        "\u{7f}",
+        "\u{200b}零宽空格",
+        "\u{1f600}",
+    ];
+
+    #[test]
+    fn the_patterns_say_what_the_checks_accept() {
+        let text = regex_lite::Regex::new(TEXT_PATTERN).unwrap();
+        let note = regex_lite::Regex::new(NOTE_PATTERN).unwrap();
+        for sample in SAMPLES {
+            let mut errors = Errors::new();
+            errors.text("f", sample, SHORT_TEXT);
+            assert_eq!(text.is_match(sample), errors.is_empty(), "text {sample:?}");
+            let mut errors = Errors::new();
+            errors.optional_text("f", Some(sample), SHORT_TEXT);
+            assert_eq!(note.is_match(sample), errors.is_empty(), "note {sample:?}");
+        }
+    }
+
+    #[test]
+    fn length_counts_what_was_sent() {
+        let mut errors = Errors::new();
+        let padded = format!("a{}", " ".repeat(SHORT_TEXT));
+        errors.text("f", &padded, SHORT_TEXT);
+        assert!(!errors.is_empty(), "maxLength applies to the text as sent");
+        let mut errors = Errors::new();
+        assert_eq!(errors.optional_text("f", Some(" \u{3000} "), SHORT_TEXT), None);
+        assert!(errors.is_empty());
     }
 }

@@ -30,31 +30,44 @@ impl FromRequest for IfMatch {
 }
 
 fn parse(req: &HttpRequest) -> Result<Precondition, AppError> {
-    let values: Vec<_> = req.headers().get_all(header::IF_MATCH).collect();
-    if values.is_empty() {
-        return Ok(Precondition::Absent);
-    }
-    let mut tags = Vec::new();
-    for value in values {
-        let text = value.to_str().map_err(|_| AppError::BadRequest("If-Match is not valid ASCII".into()))?;
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            if part == "*" {
-                return Ok(Precondition::Any);
-            }
-            if part.starts_with("W/") {
-                // If-Match uses strong comparison: a weak tag never matches.
-                tags.push(None);
-                continue;
-            }
-            let Some(inner) = part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) else {
-                return Err(AppError::BadRequest(format!(
-                    "If-Match must hold quoted entity tags like \"3\", got `{part}`"
-                )));
-            };
-            tags.push(inner.parse::<i32>().ok());
+    let values = req
+        .headers()
+        .get_all(header::IF_MATCH)
+        .map(|v| v.to_str().map_err(|_| AppError::BadRequest("If-Match is not valid ASCII".into())))
+        .collect::<Result<Vec<_>, _>>()?;
+    parse_values(&values)
+}
+
+/// `If-Match` = `*` / 1#entity-tag (RFC 9110 §13.1.1), from one or more header lines.
+fn parse_values(values: &[&str]) -> Result<Precondition, AppError> {
+    match values {
+        [] => Ok(Precondition::Absent),
+        [only] if only.trim_matches([' ', '\t']) == "*" => Ok(Precondition::Any),
+        _ => {
+            let parts = values.iter().flat_map(|v| v.split(',')).map(|p| p.trim_matches([' ', '\t']));
+            Ok(Precondition::Versions(parts.map(entity_tag).collect::<Result<_, _>>()?))
         }
     }
-    Ok(Precondition::Versions(tags))
+}
+
+/// One entity-tag of RFC 9110 (`"3"`, or weak `W/"3"`): our version number when it is a
+/// strong tag naming one, `None` for any other well-formed tag (it matches nothing).
+fn entity_tag(part: &str) -> Result<Option<i32>, AppError> {
+    let (weak, tag) = match part.strip_prefix("W/") {
+        Some(rest) => (true, rest),
+        None => (false, part),
+    };
+    let inner = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|inner| inner.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)));
+    let Some(inner) = inner else {
+        return Err(AppError::BadRequest(format!(
+            "If-Match must be `*` or a comma-separated list of quoted entity tags like \"3\", got `{part}`"
+        )));
+    };
+    // If-Match uses strong comparison: a weak tag never matches.
+    Ok(if weak { None } else { inner.parse::<i32>().ok() })
 }
 
 /// The ETag value of a version.
@@ -77,7 +90,11 @@ pub fn with_etag(mut builder: HttpResponseBuilder, version: i32) -> HttpResponse
 #[into_params(parameter_in = Header)]
 pub struct IfMatchRequired {
     /// The ETag last read
-    #[param(rename = "If-Match")]
+    #[param(
+        rename = "If-Match",
+        pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#,
+        example = "\"3\""
+    )]
     pub if_match: String,
 }
 
@@ -86,6 +103,56 @@ pub struct IfMatchRequired {
 #[into_params(parameter_in = Header)]
 pub struct IfMatchOptional {
     /// Checked when given
-    #[param(rename = "If-Match")]
+    #[param(
+        rename = "If-Match",
+        value_type = String,
+        required = false,
+        pattern = r#"^(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)$"#,
+        example = "\"3\""
+    )]
     pub if_match: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions(values: &[&str]) -> Option<Vec<Option<i32>>> {
+        match parse_values(values) {
+            Ok(Precondition::Versions(tags)) => Some(tags),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn if_match_follows_rfc_9110() {
+        assert!(matches!(parse_values(&[]), Ok(Precondition::Absent)));
+        assert!(matches!(parse_values(&["*"]), Ok(Precondition::Any)));
+        assert_eq!(versions(&["\"3\""]), Some(vec![Some(3)]));
+        assert_eq!(versions(&["\"3\" ,\t\"4\"", "W/\"5\""]), Some(vec![Some(3), Some(4), None]));
+        assert_eq!(versions(&["\"abc\""]), Some(vec![None]));
+        for bad in ["3", "W/3", "\"3\",", ",\"3\"", "\"3\",,\"4\"", "*, \"3\"", "\"a\"b\"", "\"a b\"", ""] {
+            assert!(matches!(parse_values(&[bad]), Err(AppError::BadRequest(_))), "{bad:?}");
+        }
+        assert!(parse_values(&["*", "\"3\""]).is_err(), "`*` only alone");
+    }
+
+    #[test]
+    fn the_declared_pattern_agrees_with_the_parser() {
+        use utoipa::openapi::{schema::Schema, RefOr};
+        use utoipa::IntoParams;
+        for params in [IfMatchRequired::into_params(|| None), IfMatchOptional::into_params(|| None)] {
+            let Some(RefOr::T(Schema::Object(schema))) = &params[0].schema else { panic!("If-Match has a schema") };
+            let pattern = regex_lite::Regex::new(schema.pattern.as_deref().expect("If-Match has a pattern")).unwrap();
+            check(&pattern);
+        }
+    }
+
+    fn check(pattern: &regex_lite::Regex) {
+        for value in
+            ["*", "\"3\"", "\"3\" ,\t\"4\"", "W/\"5\"", "\"\"", "3", "W/3", "\"3\",", "*, \"3\"", "\"a b\"", ""]
+        {
+            assert_eq!(pattern.is_match(value), parse_values(&[value]).is_ok(), "{value:?}");
+        }
+    }
 }

@@ -196,6 +196,13 @@ where
 #[into_params(parameter_in = Header)]
 pub struct IdempotencyKeyHeader {
     /// Replays the first response for 24 h
-    #[param(rename = "Idempotency-Key")]
+    #[param(
+        rename = "Idempotency-Key",
+        value_type = String,
+        required = false,
+        max_length = 255,
+        pattern = r"^[\t -~]*[!-~][\t -~]*$",
+        example = "2f1c9e0a-7b3d-4e58-9a61-0c2d4b8e7f13"
+    )]
     pub idempotency_key: Option<String>,
 }

@@ -92,14 +92,17 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    /// Checks `limit` (1–200, 422 outside) and drops an empty cursor.
+    /// Checks `limit` (1–200, 422 outside) and refuses an empty cursor (400).
     pub fn new(limit: Option<i64>, cursor: Option<String>) -> Result<Self, AppError> {
         let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
             Some(_) => return Err(AppError::invalid("limit", format!("must be from 1 to {MAX_LIMIT}"))),
         };
-        Ok(Self { limit, cursor: cursor.filter(|c| !c.is_empty()) })
+        if cursor.as_deref() == Some("") {
+            return Err(AppError::BadRequest("the cursor is empty; omit `cursor` for the first page".into()));
+        }
+        Ok(Self { limit, cursor })
     }
 
     pub fn decode(&self, key: &CursorKey, sort: &str) -> Result<Option<Cursor>, AppError> {

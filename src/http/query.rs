@@ -91,7 +91,12 @@ pub struct PageQuery {
     /// How many items a page holds: 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page, with the same filters and sort.
+    /// The `next_cursor` of the previous page, with the same filters and sort; omit it for the
+    /// first page. A cursor is opaque and signed: one made up or changed is a 400.
+    #[param(
+        pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$",
+        example = "eyJzIjoic2VxIiwiayI6MTIsImkiOjQ1fQ.dGhpc2lzYXNpZ25hdHVyZQ"
+    )]
     pub cursor: Option<String>,
 }
 
