@@ -380,6 +380,50 @@ async fn oversized_headers_are_problem_documents(app: TestApp) {
     let res = app.client.get(app.url("/api/v1/auth/me")).header("Authorization", big).send().await.unwrap();
     let p = problem(res, 431).await;
     assert!(p["detail"].as_str().unwrap().contains("header"), "{p}");
+
+    // Past 128 KiB actix-http answers before any middleware runs (vendor/actix-http).
+    let answer = raw_exchange(
+        &app,
+        format!("GET /api/v1/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n", "a".repeat(1 << 20)),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 431 "), "{answer:.200}");
+    assert!(answer.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer:.400}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["status"], 431);
+    assert_eq!(body["type"], "/problems/headers-too-large");
+
+    // A request that is not HTTP at all: 400, also a problem document.
+    let answer = raw_exchange(&app, "GARBAGE\r\n\r\n".to_owned()).await;
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer:.200}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["type"], "/problems/bad-request");
+}
+
+/// Writes `request` on a fresh connection (while reading, as the server may answer before it has
+/// read it all) and returns everything the server sent until it closed.
+async fn raw_exchange(app: &TestApp, request: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://")).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let writer = tokio::spawn(async move {
+        // The server stops reading at its limit: the rest of the write may fail, and that is fine.
+        let _ = write.write_all(request.as_bytes()).await;
+        write
+    });
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match read.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+            break;
+        }
+    }
+    drop(writer.await);
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 db_tests!(
