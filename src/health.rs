@@ -10,18 +10,35 @@ use crate::state::AppState;
 /// A probe's answer.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
+    /// `ok` from `/healthz`, `ready` from `/readyz`.
     #[schema(example = "ok")]
     pub status: &'static str,
 }
 
-/// The process is up.
+/// The process is up (liveness probe).
+///
+/// Answers `{"status": "ok"}` while the process serves HTTP; it does not touch the database,
+/// so a database outage does not make the orchestrator restart the service. Reads nothing,
+/// writes nothing.
+///
+/// **Who:** anyone, without a token.
+///
+/// **Errors:** none of its own.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Up", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// The database answers.
+/// The database answers (readiness probe).
+///
+/// Answers `{"status": "ready"}` when a connection from the pool answers a ping. Writes
+/// nothing.
+///
+/// **Who:** anyone, without a token.
+///
+/// **Errors:** 503 (`/problems/unavailable`, `Retry-After: 5`) when the database cannot be
+/// reached.
 #[utoipa::path(
     tag = "operations",
     responses(

@@ -90,6 +90,19 @@ pub fn delivery_attempt(outcome: &'static str) {
 }
 
 /// The metrics, in the Prometheus text format (version 0.0.4).
+///
+/// `rectify_http_requests_total` (by method, route template and status),
+/// `rectify_http_request_duration_seconds` (histogram by method and route template),
+/// `rectify_db_pool_connections` (by state: open, idle, in_use, max),
+/// `rectify_outbox_pending` and `rectify_outbox_oldest_age_seconds` (webhook deliveries
+/// waiting), `rectify_webhook_deliveries_total` (attempts by outcome: succeeded, retrying,
+/// failed) and `rectify_build_info`. Counters are per instance. Writes nothing.
+///
+/// **Who:** anyone who reaches the address, without a token. When `RECTIFY_METRICS_BIND` is
+/// set, the metrics are served on that address only.
+///
+/// **Errors:** 404 on the main address when `RECTIFY_METRICS_BIND` is set; 503 when the
+/// database cannot be reached (the outbox backlog is read from it).
 #[utoipa::path(
     tag = "operations",
     responses(

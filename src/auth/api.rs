@@ -34,6 +34,7 @@ impl TryFrom<serde_json::Value> for TokenRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordGrant {
+    #[schema(example = "wang.jianguo")]
     pub username: String,
     #[schema(format = Password)]
     pub password: String,
@@ -53,27 +54,38 @@ pub struct ClientCredentialsGrant {
     pub grant_type: GrantType,
     #[schema(example = "svc_3f9c2a7b1d0e4c58")]
     pub client_id: String,
-    #[schema(format = Password)]
+    #[schema(format = Password, example = "rectify_sk_Zq0u2oM6yq4XH0nq1b9JmCk3mW2vXz5p8Qe7rT1sYdA")]
     pub client_secret: String,
 }
 
 /// An issued access token.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
+    /// A signed JWT; send it as `Authorization: Bearer <access_token>`.
+    #[schema(
+        example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsImlzcyI6InJlY3RpZnkiLCJhdWQiOiJyZWN0aWZ5LWFwaSJ9.3mQ9c8ZpD0yqkQ2t8g5fJ1nN4bWfUeX7sVtR2aLkCjo"
+    )]
     pub access_token: String,
     /// Always `Bearer`.
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds until the token expires.
+    #[schema(example = 3600)]
     pub expires_in: u64,
 }
 
 /// The caller.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
+    #[schema(example = 42)]
     pub id: i64,
+    /// A person's username, or a service account's `client_id`.
+    #[schema(example = "wang.jianguo")]
     pub username: String,
+    #[schema(example = "王建国")]
     pub display_name: String,
+    #[schema(example = 12)]
     pub org_unit_id: i64,
+    #[schema(example = json!(["leader"]))]
     pub roles: Vec<Role>,
 }

@@ -17,10 +17,25 @@ const BAD_CLIENT_CREDENTIALS: &str = "the client_id or client_secret is wrong";
 /// A user who may have a token: id, roles, unit and credentials version.
 type Grantee = (i64, RoleSet, i64, i32);
 
-/// Exchanges a person's username and password, or a service account's client credentials
-/// (`grant_type: client_credentials`), for a bearer token. Wrong credentials get one answer,
-/// whether the user (client) is unknown or the password (secret) wrong. Sign-in attempts of
-/// both kinds are rate-limited per client address.
+/// Exchanges a password or client credentials for a bearer token.
+///
+/// Two bodies: a person's `{"username", "password"}`, or a service account's
+/// `{"grant_type": "client_credentials", "client_id", "client_secret"}`. Answers a signed JWT
+/// (`token_type` `Bearer`, `expires_in` seconds: `RECTIFY_TOKEN_TTL_SECONDS`, default 3600)
+/// with `Cache-Control: no-store`. Nothing is stored and no audit event is written. The token
+/// dies with the credential: a later password change, deactivation or deletion of the
+/// account makes it a 401.
+///
+/// **Who:** anyone, without a token. Only active people who have a password (people who sign
+/// in through the external identity provider have none here) and active, not deleted service
+/// accounts get a token.
+///
+/// **Errors:** 401 for wrong credentials, with one answer whether the user (client) is
+/// unknown or deactivated or the password (secret) wrong; 429 with `Retry-After` when the
+/// client address has used its sign-in quota (`RECTIFY_LOGIN_PER_MINUTE`, default 30 a
+/// minute, per instance; every attempt counts, checked before the body is read); 400, 413,
+/// 415 for a malformed, too large or non-JSON body; 422 for a missing, unknown or mistyped
+/// field (named in `errors`).
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -114,6 +129,16 @@ fn by_client_secret(conn: &mut DbConn, grant: ClientCredentialsGrant) -> Result<
 }
 
 /// The caller's identity, unit and roles.
+///
+/// Answers who the token stands for as the database knows them now: roles and unit are read
+/// on every request, not taken from the token, so a role change shows at once. A service
+/// account answers its `client_id` as `username` and its name as `display_name`. Reads only.
+///
+/// **Who:** any valid token: a person's, a service account's, or a person's token from the
+/// external identity provider.
+///
+/// **Errors:** 401 when the token is missing, invalid or expired, or its user is
+/// deactivated, deleted or has changed credentials since it was issued.
 #[utoipa::path(
     tag = "auth",
     responses(

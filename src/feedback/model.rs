@@ -39,6 +39,7 @@ impl FeedbackStatus {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedbackFilter {
+    #[param(example = 7)]
     pub inspection_id: Option<i64>,
     /// Repeatable (`status=new&status=acknowledged`) or comma-separated.
     #[serde(default, deserialize_with = "crate::http::query::comma_list")]

@@ -28,7 +28,17 @@ fn sees_contact(user: &AuthUser) -> bool {
     user.is_admin() || user.has(Role::Leader)
 }
 
-/// Public feedback on inspections in the caller's scope.
+/// Public feedback on inspections in the caller's scope, by id.
+///
+/// Lists the feedback the public sent on published reports of inspections the caller sees
+/// (inspected or inspecting unit in their scope; admins: all). Filters: `inspection_id`,
+/// `status` (repeatable or comma-separated). `contact` is shown to leaders and admins only;
+/// for everyone else it is null. Reads only.
+///
+/// **Who:** any authenticated caller, every role.
+///
+/// **Errors:** 400 for an unknown or repeated query parameter, an unknown status or a
+/// tampered cursor; 422 when `limit` is not 1–200.
 #[utoipa::path(
     tag = "feedback",
     params(FeedbackFilter, PageQuery),
@@ -51,7 +61,14 @@ pub async fn list_feedback(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// One piece of feedback.
+/// One piece of public feedback on an inspection in the caller's scope.
+///
+/// Answers the feedback with `ETag: "<version>"` (send it as `If-Match` to triage it).
+/// `contact` is shown to leaders and admins only; for everyone else it is null. Reads only.
+///
+/// **Who:** any authenticated caller who sees the inspection; admins for all feedback.
+///
+/// **Errors:** 404 when the id is unknown or its inspection lies outside the caller's scope.
 #[utoipa::path(
     tag = "feedback",
     params(("id" = i64, Path)),
@@ -71,7 +88,22 @@ pub async fn get_feedback(
     Ok(ok_with_etag(f.version, &f))
 }
 
-/// Triages feedback (leader): acknowledge, or answer with a response. Needs `If-Match`.
+/// Triages public feedback (leader); needs `If-Match`.
+///
+/// Acknowledges it, or answers it with a response. Moves the feedback forward only: `new` →
+/// `acknowledged` → `answered` (`new` may go straight to `answered`; setting the current
+/// status again is allowed, so an answer may be revised). `response` replaces the stored one
+/// when given (`null` or blank clears it); `answered` needs a response, sent now or stored
+/// before. The caller becomes `responded_by`. Writes `feedback.triaged` with the feedback
+/// before and after, never the contact. The answer shows `contact`.
+///
+/// **Who:** leaders and admins, on feedback whose inspection is in their scope.
+///
+/// **Errors:** 403 for other roles; 404 when the id is unknown or out of scope; 409
+/// (`invalid-transition`) for a move backwards (to `new`, or from `answered` to
+/// `acknowledged`); 412 when `If-Match` is stale; 428 when it is missing; 422 when
+/// `response` is longer than 20,000 characters or holds control characters, or `answered`
+/// has no response.
 #[utoipa::path(
     tag = "feedback",
     params(("id" = i64, Path), IfMatchRequired),

@@ -24,7 +24,7 @@ pub struct LedgerImport {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportSection {
-    #[schema(min_length = 1)]
+    #[schema(example = "聚焦政治站位方面", min_length = 1)]
     pub title: String,
     #[serde(default)]
     #[schema(no_recursion)]
@@ -40,28 +40,43 @@ pub struct ImportSection {
 pub struct ImportFinding {
     /// Default: numbered in document order after the highest given number.
     #[serde(default)]
+    #[schema(example = 1)]
     pub seq: Option<i32>,
-    #[schema(min_length = 1)]
+    #[schema(example = "学习营商环境建设不经常、不深入", min_length = 1)]
     pub title: String,
     #[serde(default)]
+    #[schema(
+        example = "2022年会议研究学习营商环境工作仅1次，个别党员干部对“三个年”内容掌握不全面，营商环境测试成绩合格率较低。"
+    )]
     pub description: Option<String>,
     /// 整改措施.
     #[serde(default)]
+    #[schema(example = "坚持每周集中学习不间断，坚持第一议题制度，将优化营商环境纳入党组理论学习中心组年度学习计划。")]
     pub measures: Option<String>,
     /// 整改情况.
     #[serde(default)]
+    #[schema(
+        example = "坚持每周集中学习不间断，坚持第一议题制度，持续跟进学习习近平总书记重要讲话重要指示批示精神，及时传达中省、示范区和区委区政府重要会议精神。"
+    )]
     pub outcome: Option<String>,
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[schema(example = "2024-12-10")]
     pub due_on: Option<NaiveDate>,
     #[serde(default)]
+    #[schema(example = 12)]
     pub responsible_unit_id: Option<i64>,
     #[serde(default)]
+    #[schema(example = 42)]
     pub responsible_leader_id: Option<i64>,
     #[serde(default)]
     pub status: Option<FindingStatus>,
+    /// 长期坚持: the work goes on after closure.
     #[serde(default)]
+    #[schema(example = false)]
     pub long_term: Option<bool>,
+    /// Required when `status` is `blocked`; ignored otherwise.
     #[serde(default)]
+    #[schema(example = "系政务系统问题，等待省上统一安排")]
     pub blocked_reason: Option<String>,
 }
 
@@ -69,15 +84,20 @@ pub struct ImportFinding {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ImportWarning {
     /// 1-based line of a text document (0 for JSON).
+    #[schema(example = 57)]
     pub line: usize,
+    #[schema(example = "heading number 5 skips ahead (previous was 3)")]
     pub message: String,
 }
 
 /// How much a ledger holds.
 #[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
 pub struct ImportTotals {
+    #[schema(example = 4)]
     pub categories: usize,
+    #[schema(example = 8)]
     pub aspects: usize,
+    #[schema(example = 26)]
     pub findings: usize,
 }
 
@@ -104,8 +124,10 @@ pub struct ImportQuery {
     /// Parse and check only; nothing is saved.
     pub dry_run: Option<bool>,
     /// Text documents: required. This and the other document parameters are refused (400) with a JSON ledger, which carries its own inspection.
+    #[param(example = 3)]
     pub inspecting_unit_id: Option<i64>,
     /// Text documents: required.
+    #[param(example = 12)]
     pub inspected_unit_id: Option<i64>,
     /// Text documents: default from the inspecting body.
     pub title: Option<String>,

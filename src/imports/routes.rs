@@ -52,13 +52,35 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 
 /// Imports a ledger as a new inspection (inspector), in one transaction.
 ///
-/// Body: the JSON ledger format (`application/json`, see `LedgerImport`), or an official
-/// document (`text/plain; charset=utf-8`) in the official numbering — `一、` parts, `(一)`
-/// categories, `1.` aspects, `(1)` problems, half- or full-width — whose "整改情况:" and
+/// Body: the JSON ledger format (`application/json`, the default; see `LedgerImport`), or an
+/// official document (`text/plain; charset=utf-8`) in the official numbering — `一、` parts,
+/// `(一)` categories, `1.` aspects, `(1)` problems, half- or full-width — whose "整改情况:" and
 /// "整改措施:" paragraphs become each problem's `outcome` and `measures`. For a document, the
 /// units come from query parameters, and the inspection's dates and inspecting body from the
-/// opening paragraph unless given. Up to 10 MiB. `?dry_run=true` returns the parsed ledger and
-/// its warnings (with line numbers) and saves nothing.
+/// opening paragraph unless given. Up to 10 MiB.
+///
+/// Creates the inspection (`rectifying`), its sections and its findings (`open`, or `closed`
+/// / `blocked` as the ledger says; unnumbered findings continue after the highest given
+/// `seq`), all or nothing, and writes `inspection.imported`, then `section.created` and
+/// `finding.created` for each row (their data marked `"source": "import"`). Answers 201 with
+/// the inspection, the totals and the warnings. Honours `Idempotency-Key`. `?dry_run=true`
+/// answers 200 with the parsed ledger, its totals and its warnings (with line numbers) and
+/// saves nothing; it checks the ledger's shape only: the inspection's own fields and the
+/// units and leaders the ledger names are checked when it is saved.
+///
+/// **Who:** inspectors and admins. Both units must exist and at least one must be the
+/// caller's unit or lie below it.
+///
+/// **Errors:** 403 for other roles; 415 for another media type or a charset other than
+/// UTF-8; 413 above 10 MiB; 400 for malformed JSON, a text body that is not UTF-8, or a
+/// document query parameter sent with a JSON ledger; 422 naming each field at fault by its
+/// path (`sections[0].findings[2].title`, `inspection.ended_on`): an unreadable document
+/// (`body`); a unit or date a document lacks (named as its query parameter); a ledger
+/// without findings, a blank or too long title, sections deeper than 3 levels, a `seq` used
+/// twice or outside 1–1,000,000, a status other than `open`, `closed` or `blocked`, a blocked
+/// finding without `blocked_reason` (these all at once); then, when saving, the rules of
+/// `POST /api/v1/inspections` for the inspection, an org unit that does not exist, and a
+/// responsible leader who is not an active user able to see the inspection.
 #[utoipa::path(
     tag = "inspections",
     params(

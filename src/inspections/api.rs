@@ -12,27 +12,41 @@ use crate::validate::double_option;
 /// An inspection (巡察) of a unit, whose feedback the unit must rectify.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Inspection {
+    #[schema(example = 7)]
     pub id: i64,
-    #[schema(example = "区委第三巡察组对区行政审批服务局党组的巡察")]
+    #[schema(example = "区委第三巡察组巡察区行政审批服务局党组反馈问题整改")]
     pub title: String,
     /// The inspection group, as text.
     #[schema(example = "区委第三巡察组")]
     pub inspecting_body: String,
+    /// The unit of the inspection group (e.g. the district committee's inspection office).
+    #[schema(example = 3)]
     pub inspecting_unit_id: i64,
+    #[schema(example = 12)]
     pub inspected_unit_id: i64,
     #[schema(example = "营商环境建设")]
     pub topic: Option<String>,
+    #[schema(example = "2024-05-24")]
     pub started_on: NaiveDate,
+    #[schema(example = "2024-07-24")]
     pub ended_on: NaiveDate,
     /// When the feedback (反馈意见) was given.
+    #[schema(example = "2024-09-10")]
     pub feedback_on: Option<NaiveDate>,
+    #[schema(example = "2024-12-10")]
     pub rectification_due_on: Option<NaiveDate>,
     /// The ordered roles that sign off a closure or extension request.
+    #[schema(example = json!(["leader", "inspector"]))]
     pub approval_chain: Vec<Role>,
     pub status: InspectionStatus,
+    /// When it was published; null until then.
+    #[schema(example = "2025-01-06T02:00:00Z")]
     pub published_at: Option<DateTime<Utc>>,
+    #[schema(example = 5)]
     pub version: i32,
+    #[schema(example = "2024-09-11T01:00:00Z")]
     pub created_at: DateTime<Utc>,
+    #[schema(example = "2025-01-06T02:00:00Z")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -63,27 +77,35 @@ impl From<InspectionRow> for Inspection {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInspection {
-    #[schema(min_length = 1)]
+    #[schema(example = "区委第三巡察组巡察区行政审批服务局党组反馈问题整改", min_length = 1)]
     pub title: String,
-    #[schema(min_length = 1)]
+    #[schema(example = "区委第三巡察组", min_length = 1)]
     pub inspecting_body: String,
+    #[schema(example = 3)]
     pub inspecting_unit_id: i64,
+    #[schema(example = 12)]
     pub inspected_unit_id: i64,
     #[serde(default)]
+    #[schema(example = "营商环境建设")]
     pub topic: Option<String>,
     #[serde(deserialize_with = "crate::validate::date::required")]
+    #[schema(example = "2024-05-24")]
     pub started_on: NaiveDate,
     /// Not before `started_on`.
     #[serde(deserialize_with = "crate::validate::date::required")]
+    #[schema(example = "2024-07-24")]
     pub ended_on: NaiveDate,
     /// Not before `ended_on`.
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[schema(example = "2024-09-10")]
     pub feedback_on: Option<NaiveDate>,
+    /// Not before `feedback_on`.
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[schema(example = "2024-12-10")]
     pub rectification_due_on: Option<NaiveDate>,
     /// Default `["leader", "inspector"]`; 1–5 steps of leader, inspector or admin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_items = 1, max_items = 5)]
+    #[schema(example = json!(["leader", "inspector"]), min_items = 1, max_items = 5)]
     pub approval_chain: Option<Vec<Role>>,
 }
 
@@ -92,27 +114,33 @@ pub struct NewInspection {
 #[serde(deny_unknown_fields)]
 pub struct InspectionPatch {
     #[serde(default)]
+    #[schema(example = "区委第三巡察组巡察区行政审批服务局党组反馈问题整改")]
     pub title: Option<String>,
     #[serde(default)]
+    #[schema(example = "区委第三巡察组")]
     pub inspecting_body: Option<String>,
     #[serde(default)]
+    #[schema(example = 3)]
     pub inspecting_unit_id: Option<i64>,
     #[serde(default)]
+    #[schema(example = 12)]
     pub inspected_unit_id: Option<i64>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "营商环境建设")]
     pub topic: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[schema(example = "2024-05-24")]
     pub started_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[schema(example = "2024-07-24")]
     pub ended_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "crate::validate::date::patch")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = Option<NaiveDate>, example = "2024-09-10")]
     pub feedback_on: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "crate::validate::date::patch")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = Option<NaiveDate>, example = "2025-03-10")]
     pub rectification_due_on: Option<Option<NaiveDate>>,
     #[serde(default)]
-    #[schema(min_items = 1, max_items = 5)]
+    #[schema(example = json!(["leader", "inspector", "admin"]), min_items = 1, max_items = 5)]
     pub approval_chain: Option<Vec<Role>>,
 }

@@ -19,10 +19,17 @@ use crate::state::AppState;
 /// A section with its sub-sections and findings.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LedgerSection {
+    #[schema(example = 20)]
     pub id: i64,
+    /// Null for a category (level 1).
     pub parent_id: Option<i64>,
+    /// Order among siblings.
+    #[schema(example = 1)]
     pub position: i32,
+    #[schema(example = "聚焦政治站位方面")]
     pub title: String,
+    /// 1 category (大类), 2 aspect (方面), 3 sub-aspect.
+    #[schema(example = 1, minimum = 1, maximum = 3)]
     pub level: i32,
     #[schema(no_recursion)]
     pub children: Vec<LedgerSection>,
@@ -33,10 +40,15 @@ pub struct LedgerSection {
 /// Findings per status; every status is present.
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct StatusCounts {
+    #[schema(example = 0)]
     pub open: i64,
+    #[schema(example = 0)]
     pub in_progress: i64,
+    #[schema(example = 0)]
     pub pending_closure: i64,
+    #[schema(example = 2)]
     pub blocked: i64,
+    #[schema(example = 24)]
     pub closed: i64,
 }
 
@@ -56,9 +68,12 @@ impl StatusCounts {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LedgerTotals {
     /// Level-1 sections (大类).
+    #[schema(example = 4)]
     pub categories: i64,
     /// Level-2 sections (方面).
+    #[schema(example = 8)]
     pub aspects: i64,
+    #[schema(example = 26)]
     pub findings: i64,
     pub by_status: StatusCounts,
 }
@@ -94,7 +109,19 @@ fn build(
         .collect()
 }
 
-/// The whole ledger: sections in position order with their findings, and totals.
+/// The whole ledger (整改台账) of an inspection as a tree, with totals.
+///
+/// `sections` holds the categories in position order (then id), each with its `children`
+/// and its `findings` by `seq`; `unsectioned_findings` the findings filed under no section;
+/// `totals` the categories (level 1), aspects (level 2) and findings, and a count per finding
+/// status ("4 大类 8 个方面 26 个问题"). Each finding's `overdue` and `warning_level` are
+/// derived for today in the configured time zone. The whole ledger comes in one answer, with
+/// no `ETag` and no paging. Reads only.
+///
+/// **Who:** any authenticated caller who sees the inspection (its inspected or inspecting
+/// unit in their scope); admins for every inspection.
+///
+/// **Errors:** 404 when the inspection is unknown or out of scope.
 #[utoipa::path(
     tag = "inspections",
     params(("id" = i64, Path)),

@@ -73,7 +73,9 @@ pub struct InspectionFilter {
     /// Repeatable (`status=rectifying&status=concluded`) or comma-separated.
     #[serde(default, deserialize_with = "crate::http::query::comma_list")]
     pub status: Vec<InspectionStatus>,
+    #[param(example = 12)]
     pub inspected_unit_id: Option<i64>,
+    #[param(example = 3)]
     pub inspecting_unit_id: Option<i64>,
 }
 

@@ -32,6 +32,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Inspections in the caller's scope, by id.
+///
+/// An inspection is in scope when its inspected or its inspecting unit is the caller's unit
+/// or lies below it; admins see all. Filters: `status` (repeatable or comma-separated),
+/// `inspected_unit_id`, `inspecting_unit_id` (exact units, not subtrees). Reads only.
+///
+/// **Who:** any authenticated caller, every role.
+///
+/// **Errors:** 400 for an unknown or repeated query parameter, an unknown status or a
+/// tampered cursor; 422 when `limit` is not 1–200.
 #[utoipa::path(
     tag = "inspections",
     params(InspectionFilter, PageQuery),
@@ -54,6 +63,22 @@ pub async fn list_inspections(
 }
 
 /// Creates an inspection (inspector).
+///
+/// The inspection starts `rectifying`, with the default approval chain `["leader",
+/// "inspector"]` unless one is given. Its sections and findings are added afterwards, or use
+/// `POST /api/v1/inspections/import` to create everything at once. Writes
+/// `inspection.created`. Honours `Idempotency-Key`.
+///
+/// **Who:** inspectors and admins. Both units must exist and at least one of them must be the
+/// caller's unit or lie below it (an inspection group inspects units outside its own
+/// subtree).
+///
+/// **Errors:** 403 for other roles; 422 with every invalid field at once: `title` or
+/// `inspecting_body` blank, longer than 500 characters or with control characters; `topic`
+/// too long or with control characters; `ended_on` before `started_on`, `feedback_on` before `ended_on`,
+/// `rectification_due_on` before `feedback_on`, or a date outside 1900–9999;
+/// `approval_chain` not 1–5 steps of `leader`, `inspector` or `admin`; a unit id that names
+/// no unit; neither unit in the caller's scope (on `inspected_unit_id`).
 #[utoipa::path(
     tag = "inspections",
     request_body = NewInspection,
@@ -88,6 +113,14 @@ pub async fn create_inspection(
 }
 
 /// One inspection in the caller's scope.
+///
+/// Answers the inspection with `ETag: "<version>"` (send it as `If-Match` to change it).
+/// Reads only.
+///
+/// **Who:** any authenticated caller whose scope holds the inspected or the inspecting unit;
+/// admins for every inspection.
+///
+/// **Errors:** 404 when the id is unknown or the inspection lies outside the caller's scope.
 #[utoipa::path(
     tag = "inspections",
     params(("id" = i64, Path)),
@@ -107,7 +140,19 @@ pub async fn get_inspection(
     Ok(ok_with_etag(inspection.version, &inspection))
 }
 
-/// Changes an inspection (inspector); needs `If-Match`. (A published inspection's report stays as published.)
+/// Changes an inspection (inspector); needs `If-Match`.
+///
+/// Absent fields stay; `null` clears `topic`, `feedback_on` and `rectification_due_on`. Allowed
+/// in every status: the report of a published inspection stays as published (it is a
+/// snapshot). A new `approval_chain` applies to closure and extension requests submitted
+/// afterwards. Writes `inspection.updated` with the inspection before and after.
+///
+/// **Who:** inspectors and admins, on an inspection in their scope. New units must exist and
+/// at least one of the two must lie in the caller's scope.
+///
+/// **Errors:** 403 for other roles; 404 when the id is unknown or out of scope; 412 when
+/// `If-Match` is stale; 428 when it is missing; 422 for the field rules of creation, the
+/// date order checked against the stored dates for fields left out.
 #[utoipa::path(
     tag = "inspections",
     params(("id" = i64, Path), IfMatchRequired),

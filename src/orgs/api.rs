@@ -10,16 +10,21 @@ use crate::validate::double_option;
 /// A unit of the org tree.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrgUnit {
+    #[schema(example = 12)]
     pub id: i64,
     /// Null for a root unit.
+    #[schema(example = 2)]
     pub parent_id: Option<i64>,
     #[schema(example = "杨陵区行政审批服务局")]
     pub name: String,
     /// Unified social credit code (统一社会信用代码), GB 32100-2015.
-    #[schema(example = "91350100M000100Y43")]
+    #[schema(example = "11610403MB29577305")]
     pub credit_code: Option<String>,
+    #[schema(example = 3)]
     pub version: i32,
+    #[schema(example = "2024-05-20T01:30:00Z")]
     pub created_at: DateTime<Utc>,
+    #[schema(example = "2024-09-12T02:15:00Z")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -41,14 +46,15 @@ impl From<OrgUnitRow> for OrgUnit {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrgUnit {
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(example = "杨陵区行政审批服务局", min_length = 1, max_length = 500)]
     pub name: String,
     /// The parent unit; null or absent makes a new root.
     #[serde(default)]
+    #[schema(example = 2)]
     pub parent_id: Option<i64>,
     /// 18 characters; the check character is validated.
     #[serde(default)]
-    #[schema(min_length = 18, max_length = 18)]
+    #[schema(example = "11610403MB29577305", min_length = 18, max_length = 18)]
     pub credit_code: Option<String>,
 }
 
@@ -57,13 +63,15 @@ pub struct NewOrgUnit {
 #[serde(deny_unknown_fields)]
 pub struct OrgUnitPatch {
     #[serde(default)]
+    #[schema(example = "杨陵区政务服务中心")]
     pub name: Option<String>,
     /// Moves the unit (and everything below it) under another parent; null makes it a root.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, example = 2)]
     pub parent_id: Option<Option<i64>>,
+    /// 18 characters with a valid check character; null or blank clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "11610403MB29577305")]
     pub credit_code: Option<Option<String>>,
 }
 
@@ -72,5 +80,6 @@ pub struct OrgUnitPatch {
 #[into_params(parameter_in = Query)]
 pub struct OrgUnitQuery {
     /// Only the children of this unit.
+    #[param(example = 2)]
     pub parent_id: Option<i64>,
 }

@@ -36,6 +36,14 @@ fn credit_code(errors: &mut Errors, raw: Option<&str>) -> Option<String> {
 }
 
 /// Org units in the caller's scope (admins: all), by id.
+///
+/// Lists the units of the org tree the caller sees: their own unit and every unit below it;
+/// admins see every unit. `parent_id` keeps the direct children of one unit. Reads only.
+///
+/// **Who:** any authenticated caller, every role.
+///
+/// **Errors:** 400 for an unknown or repeated query parameter or a tampered cursor; 422 when
+/// `limit` is not 1–200.
 #[utoipa::path(
     tag = "org-units",
     params(OrgUnitQuery, PageQuery),
@@ -58,7 +66,18 @@ pub async fn list_org_units(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Creates a unit (admin).
+/// Creates an org unit (admin).
+///
+/// Adds a unit below `parent_id`, or a new root when `parent_id` is absent or null; callers
+/// of every unit above it see it at once. A blank `credit_code` is stored as null, a given
+/// one in upper case. Writes `org_unit.created`. Honours `Idempotency-Key`.
+///
+/// **Who:** admins only.
+///
+/// **Errors:** 403 for anyone else; 409 when another unit has the same `credit_code`; 422
+/// when `name` is blank, longer than 500 characters or holds control characters, when
+/// `credit_code` is not 18 characters of the GB 32100-2015 alphabet or its check character is
+/// wrong, or when `parent_id` names no unit.
 #[utoipa::path(
     tag = "org-units",
     request_body = NewOrgUnit,
@@ -109,7 +128,15 @@ fn conflict_on_code(e: AppError) -> AppError {
     }
 }
 
-/// One unit in the caller's scope.
+/// One org unit in the caller's scope.
+///
+/// Answers the unit with `ETag: "<version>"` (send it as `If-Match` to change it). Reads only.
+///
+/// **Who:** any authenticated caller, for their own unit and the units below it; admins for
+/// every unit.
+///
+/// **Errors:** 404 when the id is unknown or the unit lies outside the caller's scope (a unit
+/// above the caller's own, or in another branch).
 #[utoipa::path(
     tag = "org-units",
     params(("id" = i64, Path)),
@@ -128,7 +155,20 @@ pub async fn get_org_unit(
     Ok(ok_with_etag(row.version, &OrgUnit::from(row)))
 }
 
-/// Renames or moves a unit (admin); needs `If-Match`.
+/// Renames, moves or re-codes an org unit (admin); needs `If-Match`.
+///
+/// Absent fields stay. `parent_id: null` makes the unit a root; another id moves it with its
+/// whole subtree, and who sees that subtree changes at once: callers (and webhooks) of the
+/// units above its old position lose it, those above the new one gain it. `credit_code:
+/// null` (or blank) clears the code. Writes `org_unit.updated` with the unit before and
+/// after.
+///
+/// **Who:** admins only.
+///
+/// **Errors:** 403 for anyone else; 404 when the id is unknown; 409 when another unit has the
+/// same `credit_code`; 412 when `If-Match` is stale; 428 when it is missing; 422 for an
+/// invalid `name` or `credit_code` (as on creation), or a `parent_id` that names no unit or
+/// lies in the unit's own subtree (itself included).
 #[utoipa::path(
     tag = "org-units",
     params(("id" = i64, Path), IfMatchRequired),

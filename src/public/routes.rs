@@ -24,6 +24,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Published inspections, by id.
+///
+/// Lists every published inspection (整改情况公布), whatever its unit, with only what its
+/// report shows: title, inspecting body, the inspected unit's name, topic, feedback date and
+/// publication time. Reads only.
+///
+/// **Who:** anyone, without a token. Not rate limited.
+///
+/// **Errors:** 400 for an unknown or repeated query parameter or a tampered cursor; 422 when
+/// `limit` is not 1–200.
 #[utoipa::path(
     tag = "public",
     params(PageQuery),
@@ -60,7 +69,17 @@ pub async fn list_published(state: web::Data<AppState>, q: ListQuery<NoFilter>) 
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// The report as published (frozen at publication). Unpublished or unknown: 404.
+/// The report as published (frozen at publication).
+///
+/// Renders the snapshot stored when the inspection was published, in the fixed structure of
+/// a published rectification report (整改情况): the summary sentence, then each category,
+/// aspect and problem with its 整改情况. Work done since (a look-back that reopens a finding,
+/// say) does not change it. `format`: `markdown` (default), `html` or `text`. Reads only.
+///
+/// **Who:** anyone, without a token.
+///
+/// **Errors:** 404 when the id is unknown or the inspection is not published; 400 for an
+/// unknown `format` or query parameter.
 #[utoipa::path(
     tag = "public",
     params(
@@ -88,7 +107,21 @@ pub async fn published_report(
     Ok(rendered(&model, format))
 }
 
-/// Sends feedback on a published report (anonymous; rate limited per client address). Unpublished or unknown: 404.
+/// Sends feedback on a published report (anonymous, rate limited).
+///
+/// Stores the feedback as `new` for the staff who see the inspection to triage (`GET
+/// /api/v1/feedback`) and answers 202 with a receipt. `contact` is personal data: only
+/// leaders and admins see it, and it stays out of the audit trail. Writes
+/// `feedback.received` with no actor and the content only.
+///
+/// **Who:** anyone, without a token.
+///
+/// **Errors:** 429 with `Retry-After` when the client address has used its quota
+/// (`RECTIFY_FEEDBACK_PER_MINUTE`, default 5 a minute, per instance; every attempt counts,
+/// checked before the body is read); 404 when the id is unknown or the inspection is not
+/// published; 400, 413, 415 for a malformed, too large or non-JSON body; 422 when `content`
+/// is blank, longer than 2000 characters or holds control characters, or `contact` is
+/// longer than 200 characters or holds control characters, or a field is unknown.
 #[utoipa::path(
     tag = "public",
     params(("id" = i64, Path)),

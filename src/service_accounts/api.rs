@@ -11,17 +11,23 @@ use crate::auth::Role;
 /// Its audit events name it as the actor (`actor_id` = `id`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServiceAccount {
+    #[schema(example = 57)]
     pub id: i64,
     /// What the system sends as `client_id` to `POST /api/v1/auth/token`.
     #[schema(example = "svc_3f9c2a7b1d0e4c58")]
     pub client_id: String,
-    #[schema(example = "督办系统")]
+    #[schema(example = "区委督查室督办系统")]
     pub name: String,
     /// Its scope: this unit and everything below it.
+    #[schema(example = 1)]
     pub org_unit_id: i64,
+    #[schema(example = json!(["viewer"]))]
     pub roles: Vec<Role>,
+    #[schema(example = 1)]
     pub version: i32,
+    #[schema(example = "2024-10-08T02:00:00Z")]
     pub created_at: DateTime<Utc>,
+    #[schema(example = "2024-10-08T02:00:00Z")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -45,17 +51,24 @@ impl From<ServiceAccountRow> for ServiceAccount {
 // No `Debug`: it would print the secret.
 #[derive(Serialize, ToSchema)]
 pub struct ServiceAccountWithSecret {
+    #[schema(example = 57)]
     pub id: i64,
     #[schema(example = "svc_3f9c2a7b1d0e4c58")]
     pub client_id: String,
     /// `rectify_sk_` and 43 characters of base64url (32 random bytes).
     #[schema(example = "rectify_sk_Zq0u2oM6yq4XH0nq1b9JmCk3mW2vXz5p8Qe7rT1sYdA")]
     pub client_secret: String,
+    #[schema(example = "区委督查室督办系统")]
     pub name: String,
+    #[schema(example = 1)]
     pub org_unit_id: i64,
+    #[schema(example = json!(["viewer"]))]
     pub roles: Vec<Role>,
+    #[schema(example = 1)]
     pub version: i32,
+    #[schema(example = "2024-10-08T02:00:00Z")]
     pub created_at: DateTime<Utc>,
+    #[schema(example = "2024-10-08T02:00:00Z")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -80,11 +93,12 @@ impl ServiceAccountWithSecret {
 #[serde(deny_unknown_fields)]
 pub struct NewServiceAccount {
     /// What the account is for (the other system's name).
-    #[schema(example = "督办系统", min_length = 1)]
+    #[schema(example = "区委督查室督办系统", min_length = 1)]
     pub name: String,
     /// Its scope: this unit and everything below it.
+    #[schema(example = 1)]
     pub org_unit_id: i64,
     /// At least one role; `admin` is refused (a leaked secret must not own the service).
-    #[schema(min_items = 1)]
+    #[schema(example = json!(["viewer"]), min_items = 1)]
     pub roles: Vec<Role>,
 }

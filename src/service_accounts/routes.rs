@@ -26,10 +26,22 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(delete_service_account);
 }
 
-/// Creates a service account (admin) and answers its `client_id` and `client_secret`; the
-/// secret is shown this once (only its hash is stored). `Idempotency-Key` is refused here
-/// (422): a replay would have to keep the secret in clear; after a lost answer, delete the
-/// account and create another.
+/// Creates a service account (admin); its secret is shown once.
+///
+/// Answers the new `client_id` (`svc_` and 16 hex digits) and `client_secret` (`rectify_sk_`
+/// and 43 base64url characters) with `Cache-Control: no-store`. Only the secret's SHA-256 is
+/// stored, so it is never shown again. The account's scope is `org_unit_id` and everything
+/// below it. It gets tokens from `POST /api/v1/auth/token` with `grant_type:
+/// client_credentials`, and its audit events name it as the actor. Writes
+/// `service_account.created`.
+///
+/// **Who:** admins only.
+///
+/// **Errors:** 403 for anyone else; 422 when `name` is blank, longer than 500 characters or
+/// holds control characters, `roles` is empty or holds `admin`, `org_unit_id` names no unit,
+/// or the request carries `Idempotency-Key`. That header is refused here because a replay
+/// would have to keep the secret in clear. After a lost answer, delete the account and
+/// create another.
 #[utoipa::path(
     tag = "service-accounts",
     request_body = NewServiceAccount,
@@ -105,7 +117,15 @@ pub async fn create_service_account(
         .json(ServiceAccountWithSecret::new(account, secret)))
 }
 
-/// Service accounts that are not deleted (admin), by id. Secrets are never shown.
+/// Service accounts that are not deleted (admin), by id.
+///
+/// Lists every service account that is not deleted, whatever its unit. Secrets and their
+/// hashes are never shown. Reads only.
+///
+/// **Who:** admins only.
+///
+/// **Errors:** 403 for anyone else; 400 for an unknown or repeated query parameter or a
+/// tampered cursor; 422 when `limit` is not 1–200.
 #[utoipa::path(
     tag = "service-accounts",
     params(PageQuery),
@@ -129,6 +149,13 @@ pub async fn list_service_accounts(
 }
 
 /// One service account that is not deleted (admin).
+///
+/// Answers the account with `ETag: "<version>"`, without its secret. Reads only.
+///
+/// **Who:** admins only.
+///
+/// **Errors:** 403 for anyone else; 404 when the id is unknown, names a person, or names a
+/// deleted service account.
 #[utoipa::path(
     tag = "service-accounts",
     params(("id" = i64, Path)),
@@ -148,8 +175,17 @@ pub async fn get_service_account(
     Ok(ok_with_etag(row.version, &ServiceAccount::from(row)))
 }
 
-/// Deletes a service account (admin): every token it holds is refused at once (401), and no
-/// new one is issued. The row stays, deactivated, for the audit trail that names it. Honours `If-Match`.
+/// Deletes a service account (admin), revoking its tokens. Honours `If-Match`.
+///
+/// Every token the account holds is refused from then on (401), and its client credentials
+/// get no new one. The row stays, inactive and marked deleted, for the audit trail that
+/// names it; it no longer appears in the list or reads. Writes `service_account.deleted`.
+/// Answers 204 with no body.
+///
+/// **Who:** admins only.
+///
+/// **Errors:** 403 for anyone else; 404 when the id is unknown, names a person, or the
+/// account is already deleted; 412 when `If-Match` is given and stale.
 #[utoipa::path(
     tag = "service-accounts",
     params(("id" = i64, Path), IfMatchOptional),

@@ -10,15 +10,24 @@ use crate::auth::Role;
 /// A user (the password hash never leaves the service).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct User {
+    #[schema(example = 42)]
     pub id: i64,
+    #[schema(example = "wang.jianguo")]
     pub username: String,
+    #[schema(example = "王建国")]
     pub display_name: String,
+    #[schema(example = 12)]
     pub org_unit_id: i64,
+    #[schema(example = json!(["leader"]))]
     pub roles: Vec<Role>,
     /// Deactivated users cannot sign in and their tokens stop working.
+    #[schema(example = true)]
     pub active: bool,
+    #[schema(example = 2)]
     pub version: i32,
+    #[schema(example = "2024-09-11T01:20:00Z")]
     pub created_at: DateTime<Utc>,
+    #[schema(example = "2024-09-12T03:05:00Z")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -43,19 +52,21 @@ impl From<UserRow> for User {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 2–64 characters: letters, digits, `.`, `_`, `-`, `@`.
-    #[schema(example = "zhang.wei", min_length = 2, max_length = 64)]
+    #[schema(example = "wang.jianguo", min_length = 2, max_length = 64)]
     pub username: String,
-    #[schema(example = "张伟", min_length = 1)]
+    #[schema(example = "王建国", min_length = 1)]
     pub display_name: String,
+    #[schema(example = 12)]
     pub org_unit_id: i64,
     /// At least one role.
-    #[schema(min_items = 1)]
+    #[schema(example = json!(["leader"]), min_items = 1)]
     pub roles: Vec<Role>,
     /// At least 12 characters. Omit for users who sign in only through the external identity provider.
     #[serde(default)]
     #[schema(format = Password, write_only, min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     #[serde(default = "yes")]
+    #[schema(example = true)]
     pub active: bool,
 }
 
@@ -68,19 +79,23 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default)]
+    #[schema(example = "wang.jianguo")]
     pub username: Option<String>,
     #[serde(default)]
+    #[schema(example = "王建国")]
     pub display_name: Option<String>,
     #[serde(default)]
+    #[schema(example = 12)]
     pub org_unit_id: Option<i64>,
     #[serde(default)]
-    #[schema(min_items = 1)]
+    #[schema(example = json!(["leader", "officer"]), min_items = 1)]
     pub roles: Option<Vec<Role>>,
     /// A new password, at least 12 characters.
     #[serde(default)]
     #[schema(format = Password, write_only, min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     #[serde(default)]
+    #[schema(example = true)]
     pub active: Option<bool>,
 }
 
@@ -89,7 +104,9 @@ pub struct UserPatch {
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Only users of this unit.
+    #[param(example = 12)]
     pub org_unit_id: Option<i64>,
     /// Only active (`true`) or deactivated (`false`) users.
+    #[param(example = true)]
     pub active: Option<bool>,
 }

@@ -61,7 +61,16 @@ fn taken(e: AppError) -> AppError {
     }
 }
 
-/// Users of the units in the caller's scope (admins: all), by id.
+/// People of the units in the caller's scope (admins: all), by id.
+///
+/// Lists the people (never service accounts) whose unit is the caller's own or lies below
+/// it; admins see everyone. Filters: `org_unit_id` (that unit only, not its subtree) and
+/// `active`. No password or hash is ever shown. Reads only.
+///
+/// **Who:** any authenticated caller, every role.
+///
+/// **Errors:** 400 for an unknown or repeated query parameter or a tampered cursor; 422 when
+/// `limit` is not 1–200.
 #[utoipa::path(
     tag = "users",
     params(UserQuery, PageQuery),
@@ -85,7 +94,20 @@ pub async fn list_users(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Creates a user (admin).
+/// Creates a person's account (admin).
+///
+/// The user belongs to `org_unit_id`, which becomes their scope, and holds `roles`. Without
+/// `password` they can sign in only through the external identity provider. `active`
+/// defaults to true. The password is stored as an argon2id hash. Writes `user.created`
+/// (without the password). Honours `Idempotency-Key`.
+///
+/// **Who:** admins only.
+///
+/// **Errors:** 403 for anyone else; 409 when the username is taken (by a person or a service
+/// account's `client_id`); 422 when `username` is not 2–64 letters, digits, `.`, `_`, `-`
+/// or `@`, `display_name` is blank, longer than 500 characters or holds control characters,
+/// `roles` is empty, `password` is shorter than 12 or longer than 1024 characters, or
+/// `org_unit_id` names no unit.
 #[utoipa::path(
     tag = "users",
     request_body = NewUser,
@@ -149,7 +171,16 @@ pub async fn create_user(
     .await
 }
 
-/// One user of a unit in the caller's scope.
+/// One person of a unit in the caller's scope.
+///
+/// Answers the user with `ETag: "<version>"` (send it as `If-Match` to change them). Reads
+/// only.
+///
+/// **Who:** any authenticated caller, for people of their own unit and the units below it;
+/// admins for everyone.
+///
+/// **Errors:** 404 when the id is unknown, names a service account, or the person's unit lies
+/// outside the caller's scope.
 #[utoipa::path(
     tag = "users",
     params(("id" = i64, Path)),
@@ -168,7 +199,23 @@ pub async fn get_user(
     Ok(ok_with_etag(row.version, &User::from(row)))
 }
 
-/// Changes a user, resets a password or (de)activates (admin); needs `If-Match`.
+/// Changes a person (admin); needs `If-Match`.
+///
+/// Also sets a new password, deactivates or reactivates. Absent fields stay. Roles and unit
+/// apply to the user's next request (they are read from the database every time, not from
+/// the token). A new `password` or `active: false` ends every token issued to the user
+/// before it (401); reactivation does not bring them back. Writes `user.deactivated`,
+/// `user.reactivated` or else `user.updated`, with the user before and after and whether the
+/// password changed (never the password).
+///
+/// **Who:** admins only; an admin cannot deactivate themselves or drop their own `admin`
+/// role.
+///
+/// **Errors:** 403 for anyone else; 404 when the id is unknown or names a service account;
+/// 409 when the new username is taken; 412 when `If-Match` is stale; 428 when it is
+/// missing; 422 for an invalid `username`, `display_name` or `password` (as on creation),
+/// empty `roles`, an `org_unit_id` that names no unit, or an admin deactivating themselves
+/// or removing their own `admin` role.
 #[utoipa::path(
     tag = "users",
     params(("id" = i64, Path), IfMatchRequired),

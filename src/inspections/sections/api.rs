@@ -10,17 +10,25 @@ use crate::validate::double_option;
 /// A node of the ledger tree: level 1 is a category (大类), 2 an aspect (方面), 3 a sub-aspect.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Section {
+    #[schema(example = 22)]
     pub id: i64,
+    #[schema(example = 7)]
     pub inspection_id: i64,
+    /// Null for a category (level 1).
+    #[schema(example = 20)]
     pub parent_id: Option<i64>,
     /// Order among siblings.
+    #[schema(example = 2)]
     pub position: i32,
-    #[schema(example = "聚焦政治站位方面")]
+    #[schema(example = "贯彻落实优化营商环境安排部署情况")]
     pub title: String,
-    #[schema(minimum = 1, maximum = 3)]
+    #[schema(example = 2, minimum = 1, maximum = 3)]
     pub level: i32,
+    #[schema(example = 1)]
     pub version: i32,
+    #[schema(example = "2024-09-12T02:30:00Z")]
     pub created_at: DateTime<Utc>,
+    #[schema(example = "2024-09-12T02:30:00Z")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -44,14 +52,15 @@ impl From<SectionRow> for Section {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSection {
-    #[schema(min_length = 1)]
+    #[schema(example = "贯彻落实优化营商环境安排部署情况", min_length = 1)]
     pub title: String,
     /// A section of the same inspection; absent for a category (level 1).
     #[serde(default)]
+    #[schema(example = 20)]
     pub parent_id: Option<i64>,
     /// Order among siblings; default: after the last.
     #[serde(default)]
-    #[schema(minimum = 1, maximum = 1000000)]
+    #[schema(example = 2, minimum = 1, maximum = 1000000)]
     pub position: Option<i32>,
 }
 
@@ -60,12 +69,13 @@ pub struct NewSection {
 #[serde(deny_unknown_fields)]
 pub struct SectionPatch {
     #[serde(default)]
+    #[schema(example = "贯彻落实优化营商环境安排部署情况")]
     pub title: Option<String>,
     #[serde(default)]
-    #[schema(minimum = 1, maximum = 1000000)]
+    #[schema(example = 2, minimum = 1, maximum = 1000000)]
     pub position: Option<i32>,
     /// Moves the section (with its subtree) under another parent; null makes it a category.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, example = 20)]
     pub parent_id: Option<Option<i64>>,
 }

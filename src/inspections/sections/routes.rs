@@ -38,7 +38,8 @@ fn readable_section(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<Secti
     Ok(section)
 }
 
-/// A section the caller may change: in scope, and its inspection not published.
+/// A section the caller may change: in scope, and its inspection's state machine allowing
+/// edits (it allows them in every status today: publication freezes a snapshot instead).
 fn section_in_scope(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<SectionRow, AppError> {
     let section = queries::find(conn, id)?.ok_or(AppError::NotFound)?;
     let inspection = find_in_scope(conn, user, section.inspection_id)?;
@@ -52,7 +53,17 @@ fn check_position(errors: &mut Errors, position: Option<i32>) {
     }
 }
 
-/// The sections of an inspection, by id (build the tree from `parent_id`, or read the ledger).
+/// The sections of an inspection, flat, by id.
+///
+/// Every category (大类, level 1), aspect (方面, level 2) and sub-aspect (level 3) of the
+/// inspection, ordered by id; `position` orders siblings. Build the tree from `parent_id`, or
+/// read it whole, findings included, from `GET /api/v1/inspections/{id}/ledger`. Reads only.
+///
+/// **Who:** any authenticated caller who sees the inspection (its inspected or inspecting
+/// unit in their scope); admins for every inspection.
+///
+/// **Errors:** 404 when the inspection is unknown or out of scope; 400 for an unknown query
+/// parameter or a tampered cursor; 422 when `limit` is not 1–200.
 #[utoipa::path(
     tag = "inspections",
     params(
@@ -85,6 +96,18 @@ pub async fn list_sections(
 }
 
 /// Adds a category, aspect or sub-aspect (inspector).
+///
+/// Without `parent_id` the section is a category (level 1); below a parent it is one level
+/// deeper, at most 3. Without `position` it goes after its last sibling; positions need not
+/// be unique or contiguous. Allowed in every status of the inspection. Writes
+/// `section.created`. Honours `Idempotency-Key`.
+///
+/// **Who:** inspectors and admins, on an inspection in their scope.
+///
+/// **Errors:** 403 for other roles; 404 when the inspection is unknown or out of scope; 409
+/// when no position is left after the last sibling (1,000,000): give one explicitly; 422 when
+/// `title` is blank, longer than 500 characters or holds control characters, `position` is
+/// not 1–1,000,000, or `parent_id` names no section of this inspection or one at level 3.
 #[utoipa::path(
     tag = "inspections",
     params(
@@ -156,6 +179,13 @@ pub async fn create_section(
 }
 
 /// One section of an inspection in the caller's scope.
+///
+/// Answers the section with `ETag: "<version>"` (send it as `If-Match` to change it). Reads
+/// only.
+///
+/// **Who:** any authenticated caller who sees its inspection; admins for every section.
+///
+/// **Errors:** 404 when the id is unknown or its inspection lies outside the caller's scope.
 #[utoipa::path(
     tag = "inspections",
     params(("id" = i64, Path)),
@@ -175,6 +205,19 @@ pub async fn get_section(
 }
 
 /// Renames, reorders or moves a section (inspector); needs `If-Match`.
+///
+/// Absent fields stay. A new `parent_id` moves the section with its subtree within the same
+/// inspection (`null`: it becomes a category); the levels of the section and its descendants
+/// follow, and each descendant whose level changes gets a new version. Siblings are not
+/// renumbered. Findings stay in their sections. Writes `section.updated` with the section
+/// before and after and the level changes of its descendants.
+///
+/// **Who:** inspectors and admins, on a section whose inspection is in their scope.
+///
+/// **Errors:** 403 for other roles; 404 when the id is unknown or out of scope; 412 when
+/// `If-Match` is stale; 428 when it is missing; 422 for an invalid `title` or `position` (as
+/// on creation), or a `parent_id` that names no section of this inspection, lies in the
+/// section's own subtree, or would put the subtree deeper than 3 levels.
 #[utoipa::path(
     tag = "inspections",
     params(("id" = i64, Path), IfMatchRequired),
@@ -251,7 +294,15 @@ pub async fn update_section(
     Ok(ok_with_etag(section.version, &section))
 }
 
-/// Deletes an empty section (inspector): one with children or findings is a 409. Honours `If-Match`.
+/// Deletes an empty section (inspector). Honours `If-Match`.
+///
+/// Removes a section that holds no sub-sections and no findings: move or delete those first.
+/// Writes `section.deleted` with the section as it was. Answers 204 with no body.
+///
+/// **Who:** inspectors and admins, on a section whose inspection is in their scope.
+///
+/// **Errors:** 403 for other roles; 404 when the id is unknown or out of scope; 409 when the
+/// section still holds sub-sections or findings; 412 when `If-Match` is given and stale.
 #[utoipa::path(
     tag = "inspections",
     params(("id" = i64, Path), IfMatchOptional),
