@@ -251,12 +251,15 @@ pub fn spec() -> Spec {
     ConditionalGet.modify(&mut api);
     ResponseHeaders.modify(&mut api);
     ProblemTypes.modify(&mut api);
-    page_names(api)
+    let mut doc = serde_json::to_value(&api).expect("the spec serializes");
+    page_names(&mut doc);
+    text_patterns(&mut doc);
+    serde_json::from_value(doc).expect("the finished spec deserializes")
 }
 
 /// Generic pages get names a code generator makes nice classes of: `FindingPage`, not
 /// utoipa's `Page_Finding` (whose generated class would be `PageFinding…`).
-fn page_names(api: Spec) -> Spec {
+fn page_names(doc: &mut serde_json::Value) {
     use serde_json::Value;
 
     fn renamed(name: &str) -> Option<String> {
@@ -276,8 +279,7 @@ fn page_names(api: Spec) -> Spec {
             _ => {}
         }
     }
-    let mut doc = serde_json::to_value(&api).expect("the spec serializes");
-    walk(&mut doc);
+    walk(doc);
     if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
         let pages: Vec<String> = schemas.keys().filter(|k| k.starts_with("Page_")).cloned().collect();
         for old in pages {
@@ -292,7 +294,88 @@ fn page_names(api: Spec) -> Spec {
             schemas.insert(new, schema);
         }
     }
-    serde_json::from_value(doc).expect("the renamed spec deserializes")
+}
+
+/// Free text in request bodies is checked by `validate::Errors` (`text`: not blank;
+/// `optional_text`: blank is null; both: no control characters but tab, LF and CR, and a
+/// length limit). Its fields declare the limit (`max_length`, and `min_length = 1` for
+/// text that must not be blank); this adds the pattern that says the rest, to every
+/// string property of a schema a request body uses that declares a length but no
+/// pattern, format or enum.
+fn text_patterns(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    use std::collections::BTreeSet;
+
+    fn refs(value: &Value, found: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    if let Some(name) = target.strip_prefix("#/components/schemas/") {
+                        found.insert(name.to_owned());
+                    }
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    fn is_string(schema: &serde_json::Map<String, Value>) -> bool {
+        match schema.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+            _ => false,
+        }
+    }
+    fn patterns(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                let free_text = is_string(map)
+                    && map.contains_key("maxLength")
+                    && !["pattern", "format", "enum"].iter().any(|k| map.contains_key(*k));
+                if free_text {
+                    let must_say_something = map.get("minLength").and_then(Value::as_u64).is_some_and(|n| n >= 1);
+                    let pattern =
+                        if must_say_something { crate::validate::TEXT_PATTERN } else { crate::validate::NOTE_PATTERN };
+                    map.insert("pattern".to_owned(), Value::String(pattern.to_owned()));
+                }
+                map.values_mut().for_each(patterns);
+            }
+            Value::Array(items) => items.iter_mut().for_each(patterns),
+            _ => {}
+        }
+    }
+
+    // The schemas request bodies use, and the schemas those use in turn.
+    let mut sent = BTreeSet::new();
+    if let Some(paths) = doc.get("paths") {
+        for item in paths.as_object().into_iter().flat_map(|p| p.values()) {
+            for op in item.as_object().into_iter().flat_map(|i| i.values()) {
+                if let Some(body) = op.get("requestBody") {
+                    refs(body, &mut sent);
+                }
+            }
+        }
+    }
+    let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else { return };
+    loop {
+        let mut more = BTreeSet::new();
+        for name in &sent {
+            if let Some(schema) = schemas.get(name) {
+                refs(schema, &mut more);
+            }
+        }
+        let before = sent.len();
+        sent.extend(more);
+        if sent.len() == before {
+            break;
+        }
+    }
+    for name in &sent {
+        if let Some(schema) = schemas.get_mut(name) {
+            patterns(schema);
+        }
+    }
 }
 
 /// Headers the service sends on every response (`X-Request-Id`) or with some problems

@@ -62,7 +62,7 @@ pub struct FeedbackPatch {
     pub status: FeedbackStatus,
     /// Required to answer (here or stored before); null or blank clears it. At most 20,000 characters.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, example = "经核实，医疗机构执业许可延续已纳入“无感延续”服务清单，无需业务主管部门签字审查。我局已对前台工作人员开展业务培训，感谢您的监督。")]
+    #[schema(value_type = Option<String>, example = "经核实，医疗机构执业许可延续已纳入“无感延续”服务清单，无需业务主管部门签字审查。我局已对前台工作人员开展业务培训，感谢您的监督。", max_length = 20000)]
     pub response: Option<Option<String>>,
 }
 
@@ -76,6 +76,7 @@ pub struct NewPublicFeedback {
         min_length = 1,
         max_length = 2000
     )]
+    #[schema(min_length = 1, max_length = 2000)]
     pub content: String,
     /// How to reach the sender (optional; seen only by leaders and admins). At most 200 characters.
     #[serde(default)]

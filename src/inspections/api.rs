@@ -77,16 +77,16 @@ impl From<InspectionRow> for Inspection {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInspection {
-    #[schema(example = "区委第三巡察组巡察区行政审批服务局党组反馈问题整改", min_length = 1)]
+    #[schema(example = "区委第三巡察组巡察区行政审批服务局党组反馈问题整改", min_length = 1, max_length = 500)]
     pub title: String,
-    #[schema(example = "区委第三巡察组", min_length = 1)]
+    #[schema(example = "区委第三巡察组", min_length = 1, max_length = 500)]
     pub inspecting_body: String,
     #[schema(example = 3)]
     pub inspecting_unit_id: i64,
     #[schema(example = 12)]
     pub inspected_unit_id: i64,
     #[serde(default)]
-    #[schema(example = "营商环境建设")]
+    #[schema(example = "营商环境建设", max_length = 500)]
     pub topic: Option<String>,
     #[serde(deserialize_with = "crate::validate::date::required")]
     #[schema(example = "2024-05-24")]
@@ -114,10 +114,10 @@ pub struct NewInspection {
 #[serde(deny_unknown_fields)]
 pub struct InspectionPatch {
     #[serde(default)]
-    #[schema(example = "区委第三巡察组巡察区行政审批服务局党组反馈问题整改")]
+    #[schema(example = "区委第三巡察组巡察区行政审批服务局党组反馈问题整改", min_length = 1, max_length = 500)]
     pub title: Option<String>,
     #[serde(default)]
-    #[schema(example = "区委第三巡察组")]
+    #[schema(example = "区委第三巡察组", min_length = 1, max_length = 500)]
     pub inspecting_body: Option<String>,
     #[serde(default)]
     #[schema(example = 3)]
@@ -126,7 +126,7 @@ pub struct InspectionPatch {
     #[schema(example = 12)]
     pub inspected_unit_id: Option<i64>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, example = "营商环境建设")]
+    #[schema(value_type = Option<String>, example = "营商环境建设", max_length = 500)]
     pub topic: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
     #[schema(example = "2024-05-24")]

@@ -63,7 +63,7 @@ pub struct NewOrgUnit {
 #[serde(deny_unknown_fields)]
 pub struct OrgUnitPatch {
     #[serde(default)]
-    #[schema(example = "杨陵区政务服务中心")]
+    #[schema(example = "杨陵区政务服务中心", min_length = 1, max_length = 500)]
     pub name: Option<String>,
     /// Moves the unit (and everything below it) under another parent; null makes it a root.
     #[serde(default, deserialize_with = "double_option")]

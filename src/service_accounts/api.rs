@@ -93,7 +93,7 @@ impl ServiceAccountWithSecret {
 #[serde(deny_unknown_fields)]
 pub struct NewServiceAccount {
     /// What the account is for (the other system's name).
-    #[schema(example = "区委督查室督办系统", min_length = 1)]
+    #[schema(example = "区委督查室督办系统", min_length = 1, max_length = 500)]
     pub name: String,
     /// Its scope: this unit and everything below it.
     #[schema(example = 1)]

@@ -51,10 +51,15 @@ impl From<UserRow> for User {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    /// 2–64 characters: letters, digits, `.`, `_`, `-`, `@`.
-    #[schema(example = "wang.jianguo", min_length = 2, max_length = 64)]
+    /// 2–64 characters: letters (any script), digits, `.`, `_`, `-`, `@`.
+    #[schema(
+        example = "wang.jianguo",
+        min_length = 2,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u0020\u007F-\u009F!-,/:-?\[-^`{-~]{2,64}$"
+    )]
     pub username: String,
-    #[schema(example = "王建国", min_length = 1)]
+    #[schema(example = "王建国", min_length = 1, max_length = 500)]
     pub display_name: String,
     #[schema(example = 12)]
     pub org_unit_id: i64,
@@ -79,10 +84,15 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default)]
-    #[schema(example = "wang.jianguo")]
+    #[schema(
+        example = "wang.jianguo",
+        min_length = 2,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u0020\u007F-\u009F!-,/:-?\[-^`{-~]{2,64}$"
+    )]
     pub username: Option<String>,
     #[serde(default)]
-    #[schema(example = "王建国")]
+    #[schema(example = "王建国", min_length = 1, max_length = 500)]
     pub display_name: Option<String>,
     #[serde(default)]
     #[schema(example = 12)]

@@ -26,8 +26,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_users).service(create_user).service(get_user).service(update_user);
 }
 
+/// A login name as sent (no trimming: white space is not part of any name).
 fn username(errors: &mut Errors, raw: &str) -> String {
-    let name = raw.trim();
+    let name = raw;
     let ok = (2..=64).contains(&name.chars().count())
         && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if !ok {

@@ -52,7 +52,7 @@ impl From<SectionRow> for Section {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSection {
-    #[schema(example = "贯彻落实优化营商环境安排部署情况", min_length = 1)]
+    #[schema(example = "贯彻落实优化营商环境安排部署情况", min_length = 1, max_length = 500)]
     pub title: String,
     /// A section of the same inspection; absent for a category (level 1).
     #[serde(default)]
@@ -69,7 +69,7 @@ pub struct NewSection {
 #[serde(deny_unknown_fields)]
 pub struct SectionPatch {
     #[serde(default)]
-    #[schema(example = "贯彻落实优化营商环境安排部署情况")]
+    #[schema(example = "贯彻落实优化营商环境安排部署情况", min_length = 1, max_length = 500)]
     pub title: Option<String>,
     #[serde(default)]
     #[schema(example = 2, minimum = 1, maximum = 1000000)]
