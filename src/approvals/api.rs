@@ -11,6 +11,14 @@ use crate::error::AppError;
 
 /// One sign-off step.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "step": 1,
+    "role": "leader",
+    "decided_by": 5,
+    "decision": "approve",
+    "comment": "整改材料齐全，同意销号",
+    "decided_at": "2024-12-18T03:20:00Z"
+}))]
 pub struct ApprovalStep {
     /// 1-based, in chain order.
     pub step: i32,
@@ -18,6 +26,7 @@ pub struct ApprovalStep {
     pub role: Role,
     pub decided_by: Option<i64>,
     pub decision: Option<Decision>,
+    #[schema(example = "整改材料齐全，同意销号")]
     pub comment: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
 }
@@ -48,11 +57,36 @@ pub struct Evidence {
 
 /// A request to close a finding (销号).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 15,
+    "finding_id": 42,
+    "submitted_by": 23,
+    "outcome": "完善《审批联席会议制度》和《加强审管联动提升事中事后监管效能实施方案》，每月召开审管联席会议，审批结果当日推送监管部门。",
+    "evidence": [
+        {"title": "《审批联席会议制度》(修订稿)", "reference": "杨审批发〔2024〕12号"},
+        {"title": "2024年第四季度审管联席会议纪要", "reference": "档案号 WS2024-Y-0087"}
+    ],
+    "long_term": true,
+    "status": "pending",
+    "current_step": 2,
+    "steps": [
+        {"step": 1, "role": "leader", "decided_by": 5, "decision": "approve",
+         "comment": "整改材料齐全，同意销号", "decided_at": "2024-12-18T03:20:00Z"},
+        {"step": 2, "role": "inspector", "decided_by": null, "decision": null,
+         "comment": null, "decided_at": null}
+    ],
+    "created_at": "2024-12-16T07:45:00Z",
+    "updated_at": "2024-12-18T03:20:00Z",
+    "version": 2
+}))]
 pub struct ClosureRequest {
     pub id: i64,
     pub finding_id: i64,
     pub submitted_by: i64,
     /// What was done (整改情况); copied to the finding on approval.
+    #[schema(
+        example = "完善《审批联席会议制度》和《加强审管联动提升事中事后监管效能实施方案》，每月召开审管联席会议，审批结果当日推送监管部门。"
+    )]
     pub outcome: String,
     pub evidence: Vec<Evidence>,
     /// Needs continued effort (长期坚持); copied to the finding on approval.
@@ -90,13 +124,35 @@ impl ClosureRequest {
 
 /// A request to move a finding's deadline (申请延期).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 16,
+    "finding_id": 42,
+    "submitted_by": 23,
+    "new_due_on": "2025-03-31",
+    "previous_due_on": "2024-12-31",
+    "reason": "需待区财政局完成专项审计后方可整改",
+    "status": "pending",
+    "current_step": 1,
+    "steps": [
+        {"step": 1, "role": "leader", "decided_by": null, "decision": null,
+         "comment": null, "decided_at": null},
+        {"step": 2, "role": "inspector", "decided_by": null, "decision": null,
+         "comment": null, "decided_at": null}
+    ],
+    "created_at": "2024-12-20T01:10:00Z",
+    "updated_at": "2024-12-20T01:10:00Z",
+    "version": 1
+}))]
 pub struct ExtensionRequest {
     pub id: i64,
     pub finding_id: i64,
     pub submitted_by: i64,
+    #[schema(example = "2025-03-31")]
     pub new_due_on: NaiveDate,
     /// The deadline when the request was made.
+    #[schema(example = "2024-12-31")]
     pub previous_due_on: Option<NaiveDate>,
+    #[schema(example = "需待区财政局完成专项审计后方可整改")]
     pub reason: String,
     pub status: RequestStatus,
     pub current_step: i32,
@@ -128,8 +184,20 @@ impl ExtensionRequest {
 /// Submitting a finding for closure.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "outcome": "完善《审批联席会议制度》和《加强审管联动提升事中事后监管效能实施方案》，每月召开审管联席会议，审批结果当日推送监管部门。",
+    "evidence": [
+        {"title": "《审批联席会议制度》(修订稿)", "reference": "杨审批发〔2024〕12号"},
+        {"title": "2024年第四季度审管联席会议纪要", "reference": "档案号 WS2024-Y-0087"}
+    ],
+    "long_term": true
+}))]
 pub struct NewClosureRequest {
-    #[schema(min_length = 1)]
+    /// What was done (整改情况). At most 20,000 characters.
+    #[schema(
+        min_length = 1,
+        example = "完善《审批联席会议制度》和《加强审管联动提升事中事后监管效能实施方案》，每月召开审管联席会议，审批结果当日推送监管部门。"
+    )]
     pub outcome: String,
     #[serde(default)]
     #[schema(max_items = 100)]
@@ -141,26 +209,32 @@ pub struct NewClosureRequest {
 /// Asking for a later deadline.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"new_due_on": "2025-03-31", "reason": "需待区财政局完成专项审计后方可整改"}))]
 pub struct NewExtensionRequest {
     /// After the finding's current `due_on`.
     #[serde(deserialize_with = "crate::validate::date::required")]
+    #[schema(example = "2025-03-31")]
     pub new_due_on: NaiveDate,
-    #[schema(min_length = 1)]
+    /// Why the deadline cannot be kept. At most 20,000 characters.
+    #[schema(min_length = 1, example = "需待区财政局完成专项审计后方可整改")]
     pub reason: String,
 }
 
 /// A decision on the current step.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision": "approve", "step": 2, "comment": "整改材料齐全，同意销号"}))]
 pub struct NewDecision {
     pub decision: Decision,
     /// The step the caller means to decide (as read in `current_step`). When given, a request
     /// that has moved on is a 409 instead of a decision on the next step. Send it (or `If-Match`)
     /// whenever one person may hold the roles of two consecutive steps.
     #[serde(default)]
+    #[schema(example = 2)]
     pub step: Option<i32>,
-    /// Required to reject: it is what the submitter must do next.
+    /// Required to reject: it is what the submitter must do next. At most 20,000 characters.
     #[serde(default)]
+    #[schema(example = "整改材料齐全，同意销号")]
     pub comment: Option<String>,
 }
 

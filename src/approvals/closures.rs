@@ -25,8 +25,20 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(withdraw_closure_request);
 }
 
-/// Submits a finding for closure (officer): it must be `in_progress` with every assignment done (else 409).
-/// The finding becomes `pending_closure`; the steps come from the inspection's approval chain.
+/// Submits a finding for closure (销号) (officer).
+///
+/// The finding must be `in_progress` with at least one assignment, every one `done`. It becomes
+/// `pending_closure`; the request is `pending` at step 1, its steps copied from the inspection's
+/// approval chain (default `leader`, then `inspector`). Writes `closure.requested`. An
+/// `Idempotency-Key` replays the first answer for 24 hours.
+/// - Who: `officer` or `admin`, on a finding in their org scope.
+/// - 403: the caller holds neither role.
+/// - 404: the finding is unknown or out of scope.
+/// - 409: the finding is not `in_progress` (`invalid-transition`, e.g. already
+///   `pending_closure`), has no assignment, or has an assignment that is not `done`.
+/// - 422: `outcome` blank, longer than 20,000 characters or with control characters; an
+///   evidence `title` or `reference` blank or longer than 500 characters; more than 100
+///   evidence items; an `Idempotency-Key` reused with another body.
 #[utoipa::path(
     tag = "closures",
     params(
@@ -70,7 +82,14 @@ pub async fn create_closure_request(
     .await
 }
 
-/// Closure requests in the caller's scope; `awaiting=me` lists those whose current step the caller may decide.
+/// Closure requests in the caller's scope, by id; `awaiting=me` is an approver's inbox.
+///
+/// Any role; a request is in scope when its finding is (admins see all). Filters combine with
+/// AND. `awaiting=me` keeps pending requests whose current step the caller may decide: its role
+/// is one the caller holds (admins: any), and the caller neither submitted the request nor
+/// decided another step of it.
+/// - 400: an unknown, repeated or malformed parameter, or a tampered cursor.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "closures",
     params(RequestQuery, PageQuery),
@@ -90,6 +109,9 @@ pub async fn list_closure_requests(
 }
 
 /// One closure request with its steps.
+///
+/// Any role, on a request in their org scope. The `ETag` is the value for `If-Match`.
+/// - 404: the id is unknown or out of scope.
 #[utoipa::path(
     tag = "closures",
     params(("id" = i64, Path)),
@@ -106,10 +128,28 @@ pub async fn get_closure_request(
     routes::get(&state, &user, RequestKind::Closure, id.into_inner()).await
 }
 
-/// Decides the current step: the caller must hold its role, must not be the submitter and must not have
-/// decided another step (403). The last approval closes the finding; a rejection (comment required)
-/// sends it back to `in_progress`. Of concurrent decisions exactly one applies; the other gets 409
-/// (412 with a stale `If-Match`).
+/// Decides the current step of a closure request. Honours `If-Match`.
+///
+/// - `approve` on a step before the last: the request moves to the next step
+///   (`closure.step_approved`).
+/// - `approve` on the last step: the request is `approved` and the finding `closed`, with
+///   `closed_at`, and `outcome` and `long_term` copied from the request (`closure.approved`, then
+///   `finding.closed`).
+/// - `reject` (a `comment` is required): the request is `rejected` and the finding back to
+///   `in_progress` (`closure.rejected`).
+///
+/// Of concurrent decisions exactly one applies. Send `step` (or `If-Match`) when one person may
+/// hold the roles of two consecutive steps.
+/// - Who: a user who holds the current step's role (admins hold every role) and sees the
+///   request; never its submitter, and nobody decides two steps of one request.
+/// - 403: the caller lacks the step's role, submitted the request, or decided another step of it.
+/// - 404: the id is unknown or out of scope.
+/// - 409: the request is no longer `pending` (`invalid-transition`); `step` is not the current
+///   step; the step was decided by someone else meanwhile (also told to a caller who holds only
+///   the previous step's role); another decision or a withdrawal was applied first.
+/// - 412: `If-Match` is stale (also when a concurrent change got there first).
+/// - 422: `reject` without a `comment`; a `comment` longer than 20,000 characters or with
+///   control characters.
 #[utoipa::path(
     tag = "closures",
     params(("id" = i64, Path), IfMatchOptional),
@@ -132,7 +172,15 @@ pub async fn decide_closure_request(
     routes::decide(&state, user, RequestKind::Closure, id.into_inner(), if_match, body.data).await
 }
 
-/// The submitter withdraws a pending closure request; the finding goes back to `in_progress`.
+/// Withdraws a pending closure request (its submitter). Honours `If-Match`.
+///
+/// The request becomes `withdrawn` and the finding goes back to `in_progress`. Writes
+/// `closure.withdrawn`.
+/// - Who: the submitter only, whatever their roles (an admin only for their own request).
+/// - 403: the caller did not submit it.
+/// - 404: the id is unknown or out of scope.
+/// - 409: the request is not `pending` (`invalid-transition`), or a decision was applied first.
+/// - 412: `If-Match` is stale (also when a concurrent decision got there first).
 #[utoipa::path(
     tag = "closures",
     params(("id" = i64, Path), IfMatchOptional),

@@ -26,7 +26,20 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(withdraw_extension_request);
 }
 
-/// Asks for a later deadline (officer) on an `in_progress` or `blocked` finding.
+/// Asks for a later deadline (申请延期) on a finding (officer).
+///
+/// On an `in_progress` or `blocked` finding, one pending extension request at a time. The
+/// request is `pending` at step 1, its steps copied from the inspection's approval chain; the
+/// finding is unchanged until the last approval. Writes `extension.requested`. An
+/// `Idempotency-Key` replays the first answer for 24 hours.
+/// - Who: `officer` or `admin`, on a finding in their org scope.
+/// - 403: the caller holds neither role.
+/// - 404: the finding is unknown or out of scope.
+/// - 409: the finding is `open`, `pending_closure` or `closed` (`invalid-transition`), or an
+///   extension request for it is already pending.
+/// - 422: `reason` blank, longer than 20,000 characters or with control characters;
+///   `new_due_on` not after the finding's current `due_on` (without one: in the past); an
+///   `Idempotency-Key` reused with another body.
 #[utoipa::path(
     tag = "extensions",
     params(
@@ -61,7 +74,14 @@ pub async fn create_extension_request(
     .await
 }
 
-/// Extension requests in the caller's scope; `awaiting=me` as for closures.
+/// Extension requests in the caller's scope, by id; `awaiting=me` as for closures.
+///
+/// Any role; a request is in scope when its finding is (admins see all). Filters combine with
+/// AND. `awaiting=me` keeps pending requests whose current step the caller may decide: its role
+/// is one the caller holds (admins: any), and the caller neither submitted the request nor
+/// decided another step of it.
+/// - 400: an unknown, repeated or malformed parameter, or a tampered cursor.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "extensions",
     params(RequestQuery, PageQuery),
@@ -81,6 +101,9 @@ pub async fn list_extension_requests(
 }
 
 /// One extension request with its steps.
+///
+/// Any role, on a request in their org scope. The `ETag` is the value for `If-Match`.
+/// - 404: the id is unknown or out of scope.
 #[utoipa::path(
     tag = "extensions",
     params(("id" = i64, Path)),
@@ -97,8 +120,28 @@ pub async fn get_extension_request(
     routes::get(&state, &user, RequestKind::Extension, id.into_inner()).await
 }
 
-/// Decides the current step of an extension request, exactly like a closure; the last approval sets the
-/// finding's `due_on` (the old date stays in the history).
+/// Decides the current step of an extension request. Honours `If-Match`.
+///
+/// The same steps and separation of duties as a closure:
+/// - `approve` on a step before the last: the request moves to the next step
+///   (`extension.step_approved`).
+/// - `approve` on the last step: the request is `approved` and the finding's `due_on` becomes
+///   `new_due_on` (`extension.approved`; the old date stays in the history).
+/// - `reject` (a `comment` is required): the request is `rejected`; the finding is unchanged
+///   (`extension.rejected`).
+///
+/// Of concurrent decisions exactly one applies. The last approval of a request whose finding
+/// was closed meanwhile is refused (409 `invalid-transition`).
+/// - Who: a user who holds the current step's role (admins hold every role) and sees the
+///   request; never its submitter, and nobody decides two steps of one request.
+/// - 403: the caller lacks the step's role, submitted the request, or decided another step of it.
+/// - 404: the id is unknown or out of scope.
+/// - 409: the request is no longer `pending` (`invalid-transition`); `step` is not the current
+///   step; the step was decided by someone else meanwhile (also told to a caller who holds only
+///   the previous step's role); another decision or a withdrawal was applied first.
+/// - 412: `If-Match` is stale (also when a concurrent change got there first).
+/// - 422: `reject` without a `comment`; a `comment` longer than 20,000 characters or with
+///   control characters.
 #[utoipa::path(
     tag = "extensions",
     params(("id" = i64, Path), IfMatchOptional),
@@ -121,7 +164,14 @@ pub async fn decide_extension_request(
     routes::decide(&state, user, RequestKind::Extension, id.into_inner(), if_match, body.data).await
 }
 
-/// The submitter withdraws a pending extension request.
+/// Withdraws a pending extension request (its submitter). Honours `If-Match`.
+///
+/// The request becomes `withdrawn`; the finding is unchanged. Writes `extension.withdrawn`.
+/// - Who: the submitter only, whatever their roles (an admin only for their own request).
+/// - 403: the caller did not submit it.
+/// - 404: the id is unknown or out of scope.
+/// - 409: the request is not `pending` (`invalid-transition`), or a decision was applied first.
+/// - 412: `If-Match` is stale (also when a concurrent decision got there first).
 #[utoipa::path(
     tag = "extensions",
     params(("id" = i64, Path), IfMatchOptional),

@@ -11,21 +11,42 @@ use crate::validate::double_option;
 
 /// A piece of a finding's rectification, with a responsible person and a deadline (任务到人、责任到岗).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 108,
+    "finding_id": 42,
+    "title": "修订审批联席会议制度",
+    "measures": "会同区市场监管局修订《审批联席会议制度》，明确审批结果推送监管部门的时限",
+    "responsible_unit_id": 12,
+    "assignee_id": 23,
+    "due_on": "2024-11-30",
+    "status": "assigned",
+    "claimed_at": "2024-09-20T01:30:00Z",
+    "completed_at": null,
+    "outcome": null,
+    "overdue": false,
+    "version": 2,
+    "created_at": "2024-09-18T08:00:00Z",
+    "updated_at": "2024-09-20T01:30:00Z"
+}))]
 pub struct Assignment {
     pub id: i64,
     pub finding_id: i64,
     #[schema(example = "修订审批联席会议制度")]
     pub title: String,
+    #[schema(example = "会同区市场监管局修订《审批联席会议制度》，明确审批结果推送监管部门的时限")]
     pub measures: Option<String>,
     pub responsible_unit_id: i64,
     /// Null while unclaimed.
     pub assignee_id: Option<i64>,
     /// Not after the finding's `due_on`.
+    #[schema(example = "2024-11-30")]
     pub due_on: NaiveDate,
     pub status: AssignmentStatus,
     /// When it got its assignee (claimed or assigned).
     pub claimed_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// What was done, given on completion.
+    #[schema(example = "已完成《审批联席会议制度》修订，经局党组会议审议通过并印发执行")]
     pub outcome: Option<String>,
     /// Derived: `due_on` is before today and the assignment is not done.
     pub overdue: bool,
@@ -60,8 +81,15 @@ impl Assignment {
 /// A new assignment (leader). Without `assignee_id` it waits to be claimed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "修订审批联席会议制度",
+    "measures": "会同区市场监管局修订《审批联席会议制度》，明确审批结果推送监管部门的时限",
+    "responsible_unit_id": 12,
+    "assignee_id": 23,
+    "due_on": "2024-11-30"
+}))]
 pub struct NewAssignment {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, example = "修订审批联席会议制度")]
     pub title: String,
     #[serde(default)]
     pub measures: Option<String>,
@@ -77,6 +105,7 @@ pub struct NewAssignment {
 /// Changes to an assignment (leader); absent fields stay. `assignee_id: null` hands it back to the pool.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"assignee_id": 24, "due_on": "2024-11-15"}))]
 pub struct AssignmentPatch {
     #[serde(default)]
     pub title: Option<String>,
@@ -96,22 +125,32 @@ pub struct AssignmentPatch {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteAssignment {
-    /// What was done (整改情况).
-    #[schema(min_length = 1)]
+    /// What was done (整改情况). At most 20,000 characters.
+    #[schema(min_length = 1, example = "已完成《审批联席会议制度》修订，经局党组会议审议通过并印发执行")]
     pub outcome: String,
 }
 
 /// A progress report (每半月分析汇总 reads these).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 301,
+    "assignment_id": 108,
+    "author_id": 23,
+    "content": "已完成制度修订，正在组织学习",
+    "percent": 80,
+    "period": "2024-11-H1",
+    "created_at": "2024-11-08T09:00:00Z"
+}))]
 pub struct ProgressReport {
     pub id: i64,
     pub assignment_id: i64,
     pub author_id: i64,
+    #[schema(example = "已完成制度修订，正在组织学习")]
     pub content: String,
-    #[schema(minimum = 0, maximum = 100)]
+    #[schema(minimum = 0, maximum = 100, example = 80)]
     pub percent: Option<i32>,
     /// The half month of `created_at` in the configured time zone.
-    #[schema(example = "2024-10-H1")]
+    #[schema(example = "2024-11-H1")]
     pub period: String,
     pub created_at: DateTime<Utc>,
 }
@@ -134,11 +173,12 @@ impl From<ReportRow> for ProgressReport {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProgressReport {
-    #[schema(min_length = 1)]
+    /// At most 20,000 characters.
+    #[schema(min_length = 1, example = "已完成制度修订，正在组织学习")]
     pub content: String,
     /// 0–100.
     #[serde(default)]
-    #[schema(minimum = 0, maximum = 100)]
+    #[schema(minimum = 0, maximum = 100, example = 80)]
     pub percent: Option<i32>,
 }
 

@@ -17,6 +17,11 @@ fn page_of(state: &AppState, rows: Vec<AssignmentRow>, limit: i64) -> Page<Assig
 }
 
 /// The assignments of one finding, by id.
+///
+/// Any role, on a finding in their org scope.
+/// - 400: an unknown or malformed parameter, or a tampered cursor.
+/// - 404: the finding is unknown or out of scope.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "assignments",
     params(
@@ -50,6 +55,12 @@ pub async fn list_finding_assignments(
 }
 
 /// Assignments in the caller's scope; `assignee_id=me` is a person's inbox.
+///
+/// Any role. Only assignments of findings whose inspection lies in the caller's org scope appear
+/// (admins see all); a filter naming something out of scope matches nothing. Filters combine with
+/// AND; `overdue` is computed against today in the configured time zone.
+/// - 400: an unknown, repeated or malformed parameter, or a tampered cursor.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "assignments",
     params(AssignmentQuery, PageQuery),

@@ -24,7 +24,17 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(report_progress).service(list_progress);
 }
 
-/// Reports progress on an assignment: its assignee, or a leader. Stamped with the half month (`2024-10-H1`).
+/// Reports progress on an assignment (its assignee, or a leader).
+///
+/// Adds a progress report stamped with the half month of its time in the configured time zone
+/// (`period`, e.g. `2024-10-H1`), which the half-month summary reads. Writes
+/// `progress.reported`. An `Idempotency-Key` replays the first answer for 24 hours.
+/// - Who: the assignee (whatever their roles), or a `leader` or `admin` who sees the assignment.
+/// - 403: anyone else.
+/// - 404: the assignment is unknown or out of scope.
+/// - 409 (`invalid-transition`): the assignment is not `assigned` (`unassigned` or `done`).
+/// - 422: `content` is blank, longer than 20,000 characters or holds control characters;
+///   `percent` outside 0–100; an `Idempotency-Key` reused with another body.
 #[utoipa::path(
     tag = "assignments",
     params(
@@ -94,6 +104,11 @@ pub async fn report_progress(
 }
 
 /// The progress reports of an assignment, oldest first.
+///
+/// Any role, on an assignment in their org scope.
+/// - 400: an unknown or malformed parameter, or a tampered cursor.
+/// - 404: the assignment is unknown or out of scope.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "assignments",
     params(

@@ -91,7 +91,22 @@ fn event(action: &'static str, a: &Assignment, finding: &FindingRow, data: serde
     Event::new(action, "assignment", a.id, data).inspection(finding.inspection_id).finding(finding.id)
 }
 
-/// Splits a finding into an assignment (leader). The first assignment moves an `open` finding to `in_progress`.
+/// Splits a finding into an assignment (leader).
+///
+/// Creates an assignment (任务) on the finding: `unassigned` to be claimed, or `assigned` at once
+/// when `assignee_id` is given. The first assignment moves an `open` finding to `in_progress`;
+/// `blocked` findings take assignments and stay blocked. Writes `assignment.created` (with the
+/// finding's status change). An `Idempotency-Key` replays the first answer for 24 hours.
+/// - Who: `leader` or `admin`, on a finding in their org scope.
+/// - 403: the caller holds neither role.
+/// - 404: the finding is unknown or out of scope.
+/// - 409 (`invalid-transition`): the finding is `pending_closure` or `closed`.
+/// - 422: invalid fields (blank `title`, over-long texts, control characters); `due_on` after
+///   the finding's `due_on`; a `responsible_unit_id` that does not exist or cannot see the
+///   inspection (it must be the inspected or inspecting unit or a unit above one of them); an
+///   `assignee_id` who is not an active `officer` or `leader` of the responsible unit or a unit
+///   below it, or whose unit cannot see the inspection; an `Idempotency-Key` reused with another
+///   body.
 #[utoipa::path(
     tag = "assignments",
     params(
@@ -160,6 +175,10 @@ pub async fn create_assignment(
 }
 
 /// One assignment in the caller's scope.
+///
+/// Any role may read; an assignment is in scope when its finding is. `overdue` is computed
+/// against today in the configured time zone. The `ETag` is the value for `If-Match`.
+/// - 404: the id is unknown or out of scope.
 #[utoipa::path(
     tag = "assignments",
     params(("id" = i64, Path)),
@@ -179,7 +198,22 @@ pub async fn get_assignment(
     Ok(ok_with_etag(a.version, &a))
 }
 
-/// Changes an assignment or its assignee (leader); needs `If-Match`. A done assignment is final (409).
+/// Changes an assignment or its assignee (leader); needs `If-Match`.
+///
+/// Absent fields stay; `measures: null` clears. `assignee_id` set to a user (re)assigns it
+/// (`assigned`, `claimed_at` now) and writes `assignment.assigned`; `assignee_id: null` hands it
+/// back to the pool (`unassigned`) and writes `assignment.unassigned`; any other change writes
+/// `assignment.updated`. Every event carries `before` and `after`.
+/// - Who: `leader` or `admin`, on an assignment in their org scope.
+/// - 403: the caller holds neither role.
+/// - 404: the id is unknown or out of scope.
+/// - 409 (`invalid-transition`): the assignment is `done` (final), or `assignee_id: null` on one
+///   that is `unassigned`.
+/// - 412: `If-Match` is stale; 428: `If-Match` is missing.
+/// - 422: invalid fields (blank `title`, over-long texts); `due_on` after the finding's `due_on`;
+///   a `responsible_unit_id` that does not exist or cannot see the inspection; an `assignee_id`
+///   who does not qualify as on creation (checked against the new responsible unit when both
+///   change).
 #[utoipa::path(
     tag = "assignments",
     params(("id" = i64, Path), IfMatchRequired),
@@ -266,8 +300,16 @@ pub async fn update_assignment(
     Ok(ok_with_etag(updated.version, &updated))
 }
 
-/// Claims an unassigned assignment (认领): an officer or leader whose scope holds its responsible unit.
-/// Of two concurrent claims exactly one wins; the other gets 409. Honours `If-Match`.
+/// Claims an unassigned assignment (认领) for the caller. Honours `If-Match`.
+///
+/// The assignment becomes `assigned` to the caller, with `claimed_at`. Writes
+/// `assignment.claimed`. Of two concurrent claims exactly one wins; the other gets 409.
+/// - Who: an `officer`, `leader` or `admin` whose org scope holds the assignment's responsible
+///   unit (the caller's unit is that unit or above it).
+/// - 403: another role, or the responsible unit lies outside the caller's scope.
+/// - 404: the id is unknown or out of scope.
+/// - 409 (`invalid-transition`): the assignment is already `assigned` or `done`.
+/// - 412: `If-Match` is stale.
 #[utoipa::path(
     tag = "assignments",
     params(("id" = i64, Path), IfMatchOptional),
@@ -317,6 +359,15 @@ pub async fn claim_assignment(
 }
 
 /// Completes the caller's own assignment with its outcome. Honours `If-Match`.
+///
+/// The assignment becomes `done` with `outcome` and `completed_at`. Once every assignment of a
+/// finding is done, the finding may be submitted for closure. Writes `assignment.completed`.
+/// - Who: the assignee, whatever their roles (an admin only when they are the assignee).
+/// - 403: the caller is not the assignee.
+/// - 404: the id is unknown or out of scope.
+/// - 409 (`invalid-transition`): the assignment is `unassigned` or already `done`.
+/// - 412: `If-Match` is stale.
+/// - 422: `outcome` is blank, longer than 20,000 characters or holds control characters.
 #[utoipa::path(
     tag = "assignments",
     params(("id" = i64, Path), IfMatchOptional),

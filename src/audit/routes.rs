@@ -89,11 +89,18 @@ fn feed_start(q: &FeedQuery, page: &PageParams, state: &AppState) -> Result<Star
     })
 }
 
-/// The change feed, for systems that sync by polling: every audit event in the caller's scope after
-/// the event `after` (or the cursor), oldest first. Events appear once their transaction and every
-/// older one have finished, so a poller that passes the id of the last event it received (or the
-/// `next_cursor`) never misses one, even when concurrent writers commit out of id order; ids may
-/// have gaps, and while writers overlap the order can differ from plain id order.
+/// The change feed: every audit event in the caller's scope, oldest first, for polling.
+///
+/// Starts after the event `after` (an id as last received; it wins over `cursor`), or at the
+/// cursor, or at the beginning. Events appear once their transaction and every older one have
+/// finished, so a poller that passes the id of the last event it received (or the `next_cursor`)
+/// never misses one, even when concurrent writers commit out of id order; ids may have gaps, and
+/// while writers overlap the order can differ from plain id order.
+/// - Who: any role. Admins see every event; others see the events of inspections in their org
+///   scope, and the events of units, users, service accounts and webhooks of units in it.
+/// - 400: an unknown, repeated or malformed parameter, or a tampered cursor.
+/// - 422: `limit` outside 1–200, an `action` that is not an event type, an `entity_type`
+///   longer than 64 characters.
 #[utoipa::path(
     tag = "audit",
     params(FeedQuery, PageQuery),
@@ -125,7 +132,15 @@ pub async fn list_events(
     Ok(HttpResponse::Ok().json(event_page(rows, limit, &state, "events")))
 }
 
-/// The audit events of the finding and everything under it, oldest first.
+/// The audit events of a finding and everything under it, oldest first.
+///
+/// The finding's own events and those of its assignments, progress reports, closure and
+/// extension requests, look-back reviews and supervision notices, by event id; `after=<event id>`
+/// (it wins over `cursor`) or the cursor continues.
+/// - Who: any role, on a finding in their org scope.
+/// - 400: an unknown or malformed parameter, or a tampered cursor.
+/// - 404: the id is unknown or out of scope.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "findings",
     params(("id" = i64, Path), EventQuery, PageQuery),

@@ -33,7 +33,17 @@ fn derive(state: &AppState) -> Derive {
     Derive { today: state.today(), thresholds: state.config.warnings }
 }
 
-/// Blocks an `open` or `in_progress` finding that depends on an outside body (leader). Honours `If-Match`.
+/// Blocks a finding that depends on an outside body (leader). Honours `If-Match`.
+///
+/// Moves an `open` or `in_progress` finding to `blocked` with `reason` and, if known, `until`
+/// (when the blocker should clear). Blocked findings are counted apart in the statistics and the
+/// report. Writes `finding.blocked`.
+/// - Who: `leader` or `admin`, on a finding in their org scope.
+/// - 403: the caller holds neither role.
+/// - 404: the id is unknown or out of scope.
+/// - 409 (`invalid-transition`): the finding is `pending_closure`, `blocked` or `closed`.
+/// - 412: `If-Match` is stale.
+/// - 422: `reason` is blank, longer than 20,000 characters or holds control characters.
 #[utoipa::path(
     tag = "findings",
     params(("id" = i64, Path), IfMatchOptional),
@@ -82,7 +92,16 @@ pub async fn block_finding(
     Ok(ok_with_etag(finding.version, &finding))
 }
 
-/// Unblocks a `blocked` finding (leader): back to `in_progress`. Honours `If-Match`.
+/// Unblocks a finding (leader): back to `in_progress`. Honours `If-Match`.
+///
+/// A `blocked` finding goes to `in_progress` (also one that was `open` before it was blocked);
+/// `blocked_reason` and `blocked_until` are cleared. Writes `finding.unblocked` with the reason
+/// and date it had.
+/// - Who: `leader` or `admin`, on a finding in their org scope.
+/// - 403: the caller holds neither role.
+/// - 404: the id is unknown or out of scope.
+/// - 409 (`invalid-transition`): the finding is not `blocked`.
+/// - 412: `If-Match` is stale.
 #[utoipa::path(
     tag = "findings",
     params(("id" = i64, Path), IfMatchOptional),
@@ -131,8 +150,20 @@ pub async fn unblock_finding(
     Ok(ok_with_etag(finding.version, &finding))
 }
 
-/// Records a look-back review (回头看) of a `closed` finding (inspector or leader).
-/// `relapsed` reopens it: `in_progress`, `closed_at` cleared, `reopen_count` + 1.
+/// Records a look-back review (回头看) of a closed finding (inspector or leader).
+///
+/// - `sustained`: the rectification holds; the finding stays `closed`. Writes
+///   `finding.review_sustained`.
+/// - `relapsed` (反弹回潮): the finding is reopened: `in_progress`, `closed_at` cleared,
+///   `reopen_count` + 1 (its assignments and `outcome` stay). Writes `finding.reopened`.
+///
+/// An `Idempotency-Key` replays the first answer for 24 hours.
+/// - Who: `inspector`, `leader` or `admin`, on a finding in their org scope.
+/// - 403: the caller holds none of these roles.
+/// - 404: the id is unknown or out of scope.
+/// - 409 (`invalid-transition`): the finding is not `closed`.
+/// - 422: `notes` longer than 20,000 characters or with control characters; an
+///   `Idempotency-Key` reused with another body.
 #[utoipa::path(
     tag = "findings",
     params(
@@ -194,6 +225,11 @@ pub async fn review_finding(
 }
 
 /// The look-back reviews of a finding, oldest first.
+///
+/// Any role, on a finding in their org scope.
+/// - 400: an unknown or malformed parameter, or a tampered cursor.
+/// - 404: the id is unknown or out of scope.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "findings",
     params(("id" = i64, Path), PageQuery),

@@ -13,6 +13,30 @@ use crate::validate::double_option;
 
 /// A finding (问题) of an inspection and the state of its rectification.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 42,
+    "inspection_id": 7,
+    "section_id": 5,
+    "seq": 9,
+    "title": "监管与审批分离，“监审”工作衔接不紧密",
+    "description": "“重审批、轻监管”“只审批、不监管”的思维定式依然存在。",
+    "responsible_unit_id": 12,
+    "responsible_leader_id": 5,
+    "measures": "完善《审批联席会议制度》，制定《加强审管联动提升事中事后监管效能实施方案》",
+    "outcome": null,
+    "due_on": "2024-12-31",
+    "status": "in_progress",
+    "long_term": false,
+    "blocked_reason": null,
+    "blocked_until": null,
+    "closed_at": null,
+    "reopen_count": 0,
+    "overdue": false,
+    "warning_level": "yellow",
+    "version": 3,
+    "created_at": "2024-09-12T02:15:00Z",
+    "updated_at": "2024-12-21T08:00:00Z"
+}))]
 pub struct Finding {
     pub id: i64,
     pub inspection_id: i64,
@@ -20,7 +44,7 @@ pub struct Finding {
     pub section_id: Option<i64>,
     /// Number within the inspection: 1, 2, 3 …
     pub seq: i32,
-    #[schema(example = "学习营商环境建设不经常、不深入")]
+    #[schema(example = "监管与审批分离，“监审”工作衔接不紧密")]
     pub title: String,
     pub description: Option<String>,
     /// The leading unit (牵头单位).
@@ -28,10 +52,13 @@ pub struct Finding {
     /// The responsible leader (a user).
     pub responsible_leader_id: Option<i64>,
     /// Planned measures (整改措施).
+    #[schema(example = "完善《审批联席会议制度》，制定《加强审管联动提升事中事后监管效能实施方案》")]
     pub measures: Option<String>,
     /// What was done (整改情况), set on closure.
+    #[schema(example = "完善《审批联席会议制度》和《加强审管联动提升事中事后监管效能实施方案》，有效避免审管分离。")]
     pub outcome: Option<String>,
     /// The deadline (整改时限).
+    #[schema(example = "2024-12-31")]
     pub due_on: Option<NaiveDate>,
     pub status: FindingStatus,
     /// Needs continued effort (长期坚持).
@@ -89,6 +116,16 @@ impl Finding {
 /// A new finding; it starts `open`. Status and derived fields are never set by a client.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "inspection_id": 7,
+    "section_id": 3,
+    "title": "“三重一大”事项集体决策制度执行不严格",
+    "description": "2023年个别重大事项未经局党组会议集体研究即组织实施，会议记录不完整。",
+    "responsible_unit_id": 12,
+    "responsible_leader_id": 5,
+    "measures": "修订《局党组议事规则》，建立重大事项集体决策台账",
+    "due_on": "2024-11-30"
+}))]
 pub struct NewFinding {
     pub inspection_id: i64,
     #[serde(default)]
@@ -97,7 +134,7 @@ pub struct NewFinding {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 1000000)]
     pub seq: Option<i32>,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, example = "“三重一大”事项集体决策制度执行不严格")]
     pub title: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -106,6 +143,7 @@ pub struct NewFinding {
     #[serde(default)]
     pub responsible_leader_id: Option<i64>,
     #[serde(default)]
+    #[schema(example = "修订《局党组议事规则》，建立重大事项集体决策台账")]
     pub measures: Option<String>,
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub due_on: Option<NaiveDate>,
@@ -114,6 +152,11 @@ pub struct NewFinding {
 /// Changes to the descriptive fields; absent fields stay, `null` clears.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "measures": "修订《局党组议事规则》，建立重大事项集体决策台账",
+    "responsible_leader_id": 5,
+    "due_on": "2024-12-31"
+}))]
 pub struct FindingPatch {
     #[serde(default)]
     pub title: Option<String>,
@@ -140,16 +183,26 @@ pub struct FindingPatch {
 /// Blocking a finding that the unit cannot finish alone (e.g. "等待省上统一安排").
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "需待区财政局完成专项审计后方可整改", "until": "2025-03-31"}))]
 pub struct BlockFinding {
     #[schema(example = "系政务系统问题，等待省上统一安排", min_length = 1)]
     pub reason: String,
     /// When the blocker is expected to clear, if known.
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[schema(example = "2025-03-31")]
     pub until: Option<NaiveDate>,
 }
 
 /// A look-back review (回头看) of a closed finding.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 3,
+    "finding_id": 42,
+    "reviewer_id": 8,
+    "outcome": "sustained",
+    "notes": "抽查2025年第一季度审批件，审批结果均已当日推送监管部门，未发现反弹回潮",
+    "created_at": "2025-04-10T06:30:00Z"
+}))]
 pub struct Review {
     pub id: i64,
     pub finding_id: i64,
@@ -175,9 +228,15 @@ impl Review {
 /// Recording a look-back review.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "outcome": "sustained",
+    "notes": "抽查2025年第一季度审批件，审批结果均已当日推送监管部门，未发现反弹回潮"
+}))]
 pub struct NewReview {
     pub outcome: ReviewOutcome,
+    /// At most 20,000 characters.
     #[serde(default)]
+    #[schema(example = "抽查2025年第一季度审批件，审批结果均已当日推送监管部门，未发现反弹回潮")]
     pub notes: Option<String>,
 }
 

@@ -20,6 +20,16 @@ const MAX_ITEMS: usize = 200;
 /// Changes to several findings.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "atomic": true,
+    "items": [
+        {"id": 42, "version": 3, "changes": {"due_on": "2024-12-31"}},
+        {"id": 43, "version": 1, "changes": {
+            "responsible_unit_id": 12,
+            "measures": "修订《局党组议事规则》，建立重大事项集体决策台账"
+        }}
+    ]
+}))]
 pub struct BulkUpdate {
     /// `true`: every item is applied or none (a failing item fails the call with 409 or 422
     /// naming its index). `false` (default): each item succeeds or fails on its own.
@@ -34,13 +44,26 @@ pub struct BulkUpdate {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkItem {
+    #[schema(example = 42)]
     pub id: i64,
+    #[schema(example = 3)]
     pub version: i32,
     pub changes: FindingPatch,
 }
 
 /// What became of each item, in request order.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "results": [
+        {"id": 42, "status": 200, "version": 4, "problem": null},
+        {"id": 43, "status": 412, "version": null, "problem": {
+            "type": "/problems/precondition-failed",
+            "title": "Precondition failed",
+            "status": 412,
+            "detail": "the resource has changed since it was read (version 2 is current)"
+        }}
+    ]
+}))]
 pub struct BulkResults {
     pub results: Vec<BulkResult>,
 }
@@ -49,10 +72,12 @@ pub struct BulkResults {
 /// had as a single PATCH (404, 409, 412, 422).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BulkResult {
+    #[schema(example = 42)]
     pub id: i64,
     #[schema(example = 200)]
     pub status: u16,
     /// The finding's new version (applied items only).
+    #[schema(example = 4)]
     pub version: Option<i32>,
     /// Why the item was not applied (failed items only).
     pub problem: Option<Problem>,
@@ -75,11 +100,20 @@ fn at_item(index: usize, e: AppError) -> AppError {
     }
 }
 
-/// Changes several findings' descriptive fields (inspector), like that many PATCHes: each item names
-/// the version it read. Each applied item writes its own `finding.updated` event. With `atomic: true`
-/// all items apply or none: a failing item fails the call (422 with the item's fields named
-/// `items[i].changes.…`, or 409 whose detail names `items[i]`). Without, the answer is 200 with a
-/// result per item.
+/// Changes the descriptive fields of up to 200 findings at once (inspector).
+///
+/// Each item is a `PATCH /api/v1/findings/{id}` carrying the version it read (as `If-Match`
+/// would); each applied item writes its own `finding.updated`.
+/// - `atomic: false` (default): items apply one by one and the answer is 200 with a result per
+///   item, in request order: `status` 200 and the new `version`, or the status and `problem` the
+///   PATCH would have had (404 unknown or out of scope, 412 stale version, 422 invalid changes,
+///   409, 503).
+/// - `atomic: true`: all items apply or none. Invalid changes are one 422 naming every field as
+///   `items[i].changes.<field>`; any other failing item (unknown or out-of-scope id, stale
+///   version) fails the call with a 409 whose detail names `items[i]`.
+/// - Who: `inspector` or `admin`; findings out of the caller's org scope count as unknown.
+/// - 403: the caller holds neither role.
+/// - 422: `items` is empty or holds more than 200.
 #[utoipa::path(
     tag = "findings",
     request_body = BulkUpdate,

@@ -31,6 +31,14 @@ fn cursor_of(sort: Sort, f: &FindingRow) -> Cursor {
 }
 
 /// Findings in the caller's scope, filtered and sorted, a page at a time.
+///
+/// Any role may list. Only findings of inspections in the caller's org scope appear (the
+/// inspected or inspecting unit is the caller's unit or below it; admins see all); a filter
+/// naming something out of scope matches nothing. Filters combine with AND. `next_cursor` keeps
+/// the sort it was made with; rows inserted meanwhile do not shift the pages.
+/// - 400: an unknown, repeated or malformed parameter, or a tampered cursor (or one made with
+///   another `sort`).
+/// - 422: `limit` outside 1–200, or `q` longer than 200 characters.
 #[utoipa::path(
     tag = "findings",
     params(FindingQuery, PageQuery),

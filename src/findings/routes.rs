@@ -42,6 +42,17 @@ fn seq_taken(e: AppError, seq: i32) -> AppError {
 }
 
 /// Records a finding (inspector); it starts `open`.
+///
+/// Adds a finding (问题) to the ledger of `inspection_id` with status `open`; `seq` defaults to
+/// the next number in the inspection. Writes `finding.created`. An `Idempotency-Key` replays the
+/// first answer for 24 hours.
+/// - Who: `inspector` or `admin`; the inspection must lie in the caller's org scope.
+/// - 403: the caller holds neither role.
+/// - 409: `seq` is already used in this inspection.
+/// - 422: invalid fields (blank or over-long texts, control characters, `seq` outside
+///   1–1,000,000); an `inspection_id` that is unknown or out of scope; a `section_id` not in that
+///   inspection; a `responsible_unit_id` that does not exist; a `responsible_leader_id` who is not
+///   an active user able to see the inspection; an `Idempotency-Key` reused with another body.
 #[utoipa::path(
     tag = "findings",
     request_body = NewFinding,
@@ -131,6 +142,11 @@ fn queries_inspection(
 }
 
 /// One finding in the caller's scope.
+///
+/// Any role may read. A finding is in scope when its inspection's inspected or inspecting unit
+/// is the caller's unit or a unit below it (admins see all). `overdue` and `warning_level` are
+/// computed against today in the configured time zone. The `ETag` is the value for `If-Match`.
+/// - 404: the id is unknown or the finding is out of scope.
 #[utoipa::path(
     tag = "findings",
     params(("id" = i64, Path)),
@@ -150,7 +166,21 @@ pub async fn get_finding(
     Ok(ok_with_etag(finding.version, &finding))
 }
 
-/// Changes descriptive fields (inspector); needs `If-Match`. Status and derived fields are refused (422).
+/// Changes a finding's descriptive fields (inspector); needs `If-Match`.
+///
+/// Sets `title`, `description`, `section_id`, `responsible_unit_id`, `responsible_leader_id`,
+/// `measures` and `due_on`: absent fields stay, `null` clears (a `null` `title` stays). Status, `seq` and the
+/// derived fields are never set here (unknown fields are a 422). Allowed in every status. Writes
+/// `finding.updated` with `before` and `after`.
+/// - Who: `inspector` or `admin`, on a finding in their org scope.
+/// - 403: the caller holds neither role.
+/// - 404: the id is unknown or out of scope.
+/// - 409: a section it names was deleted at the same moment.
+/// - 412: `If-Match` is stale; 428: `If-Match` is missing.
+/// - 422: invalid fields (blank `title`, over-long texts, control characters); a `section_id`
+///   not in the finding's inspection; a `responsible_unit_id` that does not exist; a
+///   `responsible_leader_id` who is not an active user able to see the inspection; a `due_on`
+///   before the due date of an assignment of this finding that is not done.
 #[utoipa::path(
     tag = "findings",
     params(("id" = i64, Path), IfMatchRequired),

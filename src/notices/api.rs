@@ -12,6 +12,22 @@ use crate::auth::AuthUser;
 /// of the paper: `reminder` 蓝 (blue, the deadline is near), `urge` 黄 (yellow, behind schedule),
 /// `warning` 红 (red, overdue).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 5,
+    "finding_id": 42,
+    "inspection_id": 7,
+    "org_unit_id": 12,
+    "level": "urge",
+    "message": "该问题整改进度滞后，请于5个工作日内报送整改进展",
+    "respond_by": "2024-12-27",
+    "issued_by": 8,
+    "issued_at": "2024-12-20T02:00:00Z",
+    "status": "acknowledged",
+    "acknowledged_by": 23,
+    "acknowledged_at": "2024-12-20T06:45:00Z",
+    "reply": "已收悉，将于本月底前完成整改并报送材料",
+    "version": 2
+}))]
 pub struct Notice {
     pub id: i64,
     pub finding_id: i64,
@@ -23,6 +39,7 @@ pub struct Notice {
     #[schema(example = "该问题整改进度滞后，请于5个工作日内报送整改进展")]
     pub message: String,
     /// The date by which the unit is to respond, if one was set.
+    #[schema(example = "2024-12-27")]
     pub respond_by: Option<NaiveDate>,
     /// The leader or inspector who issued it.
     pub issued_by: i64,
@@ -32,6 +49,7 @@ pub struct Notice {
     pub acknowledged_by: Option<i64>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     /// The unit's answer, given with the acknowledgement.
+    #[schema(example = "已收悉，将于本月底前完成整改并报送材料")]
     pub reply: Option<String>,
     pub version: i32,
 }
@@ -61,6 +79,11 @@ impl Notice {
 /// acknowledgement fields are the service's to set.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "level": "urge",
+    "message": "该问题整改进度滞后，请于5个工作日内报送整改进展",
+    "respond_by": "2024-12-27"
+}))]
 pub struct NewNotice {
     /// `reminder` 蓝 (blue): the deadline is near; `urge` 黄 (yellow): the work is behind
     /// schedule; `warning` 红 (red): the deadline has passed.
@@ -70,6 +93,7 @@ pub struct NewNotice {
     pub message: String,
     /// The date by which the unit is to respond: today or later (in the configured time zone).
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
+    #[schema(example = "2024-12-27")]
     pub respond_by: Option<NaiveDate>,
 }
 

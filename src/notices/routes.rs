@@ -41,14 +41,20 @@ fn event(action: &'static str, notice: &Notice) -> Event {
         .org_unit(notice.org_unit_id)
 }
 
-/// Issues a supervision notice (督办单) to the finding's responsible unit (leader or inspector).
+/// Issues a supervision notice (督办单) on a finding (leader or inspector).
 ///
 /// `level` is the colour of the notice: `reminder` 蓝 (blue, the deadline is near), `urge` 黄
 /// (yellow, behind schedule), `warning` 红 (red, overdue). The notice is addressed to the unit
-/// that is responsible for the finding now, and stays addressed to it. Refusals: 403 for other
-/// roles; 404 when the finding is unknown or out of scope; 409 (`invalid-transition`) when the
-/// finding is closed; 422 when the finding has no responsible unit (field `responsible_unit_id`),
-/// when `respond_by` is in the past, or when `message` is blank.
+/// that is responsible for the finding now, and stays addressed to it; it starts `issued`. The
+/// finding itself is unchanged. Writes `notice.issued`. An `Idempotency-Key` replays the first
+/// answer for 24 hours.
+/// - Who: `leader`, `inspector` or `admin`, on a finding in their org scope.
+/// - 403: the caller holds none of these roles.
+/// - 404: the finding is unknown or out of scope.
+/// - 409 (`invalid-transition`): the finding is `closed`.
+/// - 422: the finding has no responsible unit (field `responsible_unit_id`); `respond_by` before
+///   today (configured time zone); `message` blank, longer than 20,000 characters or with
+///   control characters; an `Idempotency-Key` reused with another body.
 #[utoipa::path(
     tag = "notices",
     params(
@@ -114,8 +120,13 @@ pub async fn issue_notice(
     .await
 }
 
-/// Supervision notices in the caller's scope (those of inspections the caller sees), oldest first.
-/// `addressed_to=me` lists the notices to the caller's own unit: its inbox.
+/// Supervision notices in the caller's scope; `addressed_to=me` is a unit's inbox.
+///
+/// Any role; oldest first. Only notices of inspections in the caller's org scope appear (admins
+/// see all); a filter naming something out of scope matches nothing. Filters combine with AND.
+/// `addressed_to=me` keeps the notices to the caller's own unit (not the units below it).
+/// - 400: an unknown, repeated or malformed parameter, or a tampered cursor.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "notices",
     params(NoticeQuery, PageQuery),
@@ -138,7 +149,11 @@ pub async fn list_notices(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// One supervision notice (anyone who sees its inspection; 404 otherwise).
+/// One supervision notice.
+///
+/// Any role, when the notice's inspection lies in their org scope. The `ETag` is the value for
+/// `If-Match`.
+/// - 404: the id is unknown or out of scope.
 #[utoipa::path(
     tag = "notices",
     params(("id" = i64, Path)),
@@ -157,13 +172,18 @@ pub async fn get_notice(
     Ok(ok_with_etag(notice.version, &notice))
 }
 
-/// Acknowledges a notice (签收), with an optional `reply`; the body may be left out. Honours `If-Match`.
+/// Acknowledges a notice (签收), with an optional `reply`. Honours `If-Match`.
 ///
-/// Only a user of the addressed unit itself (not of a unit above or below it) who holds a
-/// role that may act (`leader`, `inspector` or `officer`; `viewer` reads only) may acknowledge,
-/// and admins. A notice is acknowledged once: of concurrent acknowledgements exactly one
-/// applies. Refusals: 403 for anyone else who sees the notice; 404 when it is unknown or out of
-/// scope; 409 (`invalid-transition`) when it is already acknowledged; 412 for a stale `If-Match`.
+/// The notice becomes `acknowledged` with `acknowledged_by`, `acknowledged_at` and `reply`; the
+/// body may be left out. Writes `notice.acknowledged`. A notice is acknowledged once: of
+/// concurrent acknowledgements exactly one applies.
+/// - Who: a `leader`, `inspector` or `officer` of the addressed unit itself (not of a unit
+///   above or below it; `viewer` reads only), or an admin; the notice must be in their scope.
+/// - 403: another role, or a user of another unit who sees the notice.
+/// - 404: the id is unknown or out of scope.
+/// - 409 (`invalid-transition`): the notice is already acknowledged.
+/// - 412: `If-Match` is stale.
+/// - 422: `reply` longer than 20,000 characters or with control characters.
 #[utoipa::path(
     tag = "notices",
     params(("id" = i64, Path), IfMatchOptional),

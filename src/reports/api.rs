@@ -21,7 +21,9 @@ pub struct GroupStats {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SectionStats {
     /// Null for findings filed under no section.
+    #[schema(example = 1)]
     pub section_id: Option<i64>,
+    #[schema(example = "聚焦政治站位方面")]
     pub title: Option<String>,
     #[serde(flatten)]
     pub counts: GroupStats,
@@ -31,7 +33,9 @@ pub struct SectionStats {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnitStats {
     /// Null for findings without a responsible unit.
+    #[schema(example = 12)]
     pub responsible_unit_id: Option<i64>,
+    #[schema(example = "杨陵区行政审批服务局")]
     pub name: Option<String>,
     #[serde(flatten)]
     pub counts: GroupStats,
@@ -42,13 +46,57 @@ pub struct UnitStats {
 pub struct PeriodCount {
     #[schema(example = "2024-10-H1")]
     pub period: String,
+    #[schema(example = 9)]
     pub closed: i64,
 }
 
 /// Where an inspection's rectification stands.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "inspection_id": 7,
+    "total": 26,
+    "by_status": {"open": 0, "in_progress": 0, "pending_closure": 0, "blocked": 2, "closed": 24},
+    "by_section": [
+        {"section_id": 1, "title": "聚焦政治站位方面", "total": 6,
+         "by_status": {"open": 0, "in_progress": 0, "pending_closure": 0, "blocked": 0, "closed": 6}},
+        {"section_id": 4, "title": "聚焦责任落实方面", "total": 7,
+         "by_status": {"open": 0, "in_progress": 0, "pending_closure": 0, "blocked": 0, "closed": 7}},
+        {"section_id": 7, "title": "聚焦作风效能方面", "total": 7,
+         "by_status": {"open": 0, "in_progress": 0, "pending_closure": 0, "blocked": 1, "closed": 6}},
+        {"section_id": 10, "title": "聚焦诚信建设方面", "total": 6,
+         "by_status": {"open": 0, "in_progress": 0, "pending_closure": 0, "blocked": 1, "closed": 5}}
+    ],
+    "by_responsible_unit": [
+        {"responsible_unit_id": 12, "name": "杨陵区行政审批服务局", "total": 26,
+         "by_status": {"open": 0, "in_progress": 0, "pending_closure": 0, "blocked": 2, "closed": 24}}
+    ],
+    "overdue": 0,
+    "due_within_7_days": 1,
+    "blocked": 2,
+    "completion_rate": 0.9230769230769231,
+    "closures_per_half_month": [
+        {"period": "2024-10-H1", "closed": 9},
+        {"period": "2024-10-H2", "closed": 7},
+        {"period": "2024-11-H1", "closed": 5},
+        {"period": "2024-11-H2", "closed": 3}
+    ],
+    "notices": {
+        "total": 3,
+        "acknowledged": 3,
+        "outstanding": 0,
+        "by_level": {"reminder": 1, "urge": 2, "warning": 0},
+        "by_unit": [
+            {"org_unit_id": 12, "name": "杨陵区行政审批服务局", "total": 3, "acknowledged": 3,
+             "outstanding": 0, "by_level": {"reminder": 1, "urge": 2, "warning": 0}}
+        ],
+        "average_acknowledgement_seconds": 15300.0,
+        "max_acknowledgement_seconds": 24300.0
+    }
+}))]
 pub struct InspectionStats {
+    #[schema(example = 7)]
     pub inspection_id: i64,
+    #[schema(example = 26)]
     pub total: i64,
     pub by_status: StatusCounts,
     pub by_section: Vec<SectionStats>,
@@ -60,6 +108,7 @@ pub struct InspectionStats {
     /// Counted apart: waiting on outside bodies.
     pub blocked: i64,
     /// Closed findings over all findings (0 when there are none).
+    #[schema(example = 0.9230769230769231)]
     pub completion_rate: f64,
     /// Closures per half month in the configured time zone, oldest first (at most the last 48).
     pub closures_per_half_month: Vec<PeriodCount>,
@@ -71,10 +120,13 @@ pub struct InspectionStats {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct LevelCounts {
     /// 蓝 (blue): the deadline was near.
+    #[schema(example = 1)]
     pub reminder: i64,
     /// 黄 (yellow): the work was behind schedule.
+    #[schema(example = 2)]
     pub urge: i64,
     /// 红 (red): the work was overdue.
+    #[schema(example = 0)]
     pub warning: i64,
 }
 
@@ -92,7 +144,9 @@ impl LevelCounts {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeUnitStats {
     /// The addressed unit.
+    #[schema(example = 12)]
     pub org_unit_id: i64,
+    #[schema(example = "杨陵区行政审批服务局")]
     pub name: Option<String>,
     pub total: i64,
     pub acknowledged: i64,
@@ -114,14 +168,18 @@ pub struct NoticeStats {
     pub by_unit: Vec<NoticeUnitStats>,
     /// Mean seconds from `issued_at` to `acknowledged_at` over acknowledged notices (microsecond
     /// precision); null when none is acknowledged.
+    #[schema(example = 15300.0)]
     pub average_acknowledgement_seconds: Option<f64>,
     /// The longest of those waits, in seconds; null when none is acknowledged.
+    #[schema(example = 24300.0)]
     pub max_acknowledgement_seconds: Option<f64>,
 }
 
 /// An open assignment and its latest report in the period.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportedAssignment {
+    /// The `seq` of the assignment's finding.
+    #[schema(example = 9)]
     pub finding_seq: i32,
     pub assignment: Assignment,
     pub latest_report: ProgressReport,
@@ -130,6 +188,8 @@ pub struct ReportedAssignment {
 /// An open assignment with no report in the period.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SilentAssignment {
+    /// The `seq` of the assignment's finding.
+    #[schema(example = 9)]
     pub finding_seq: i32,
     pub assignment: Assignment,
 }
@@ -137,8 +197,9 @@ pub struct SilentAssignment {
 /// The half-month review (每半月分析汇总).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgressSummary {
+    #[schema(example = 7)]
     pub inspection_id: i64,
-    #[schema(example = "2024-10-H1")]
+    #[schema(example = "2024-11-H1")]
     pub period: String,
     /// Open assignments with their latest report of the period.
     pub reported: Vec<ReportedAssignment>,

@@ -213,7 +213,16 @@ fn xlsx(conn: &mut DbConn, inspection_id: i64, paths: &HashMap<i64, (String, Str
     workbook.save_to_buffer().map_err(xlsx_error)
 }
 
-/// The ledger (台账) as CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX.
+/// The ledger (台账) as a CSV or XLSX file.
+///
+/// One row per finding in `seq` order, with the columns 序号, 类别, 方面, 问题, 整改措施, 责任单位,
+/// 责任领导, 责任人 (the assignees' names), 整改时限, 状态 (未启动, 整改中, 待销号, 暂缓(需外部协调),
+/// 已完成, 已完成(长期坚持)) and 整改情况 (the outcome, else the block reason). `csv` (default) is
+/// UTF-8 with a BOM so Excel opens Chinese correctly, streamed; `xlsx` has a bold frozen header
+/// and dates as dates. Sent as an attachment named `ledger-<id>.csv` or `ledger-<id>.xlsx`.
+/// - Who: any role, on an inspection in their org scope.
+/// - 400: an unknown `format`, or a parameter that is unknown or repeated.
+/// - 404: the inspection is unknown or out of scope.
 #[utoipa::path(
     tag = "reports",
     params(

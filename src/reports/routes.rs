@@ -34,8 +34,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(publish_inspection);
 }
 
-/// Counts by status, top-level section and responsible unit; deadlines; closures per half month;
-/// supervision notices by level and addressed unit, and how long their acknowledgement took.
+/// Where an inspection's rectification stands: counts, deadlines, closures and notices.
+///
+/// Findings by status, by top-level section (大类, counting findings at any depth below it) and
+/// by responsible unit; open work overdue and due within 7 days (today in the configured time
+/// zone); blocked findings, counted apart; the completion rate (closed over all); closures per
+/// half month (at most the last 48); supervision notices by level and addressed unit, and how
+/// long their acknowledgement took. Computed from the live ledger, not the published snapshot.
+/// - Who: any role, on an inspection in their org scope.
+/// - 404: the inspection is unknown or out of scope.
 #[utoipa::path(
     tag = "reports",
     params(("id" = i64, Path, description = "The inspection")),
@@ -60,7 +67,14 @@ pub async fn inspection_stats(
     Ok(HttpResponse::Ok().json(stats))
 }
 
-/// The half-month review: each open assignment with its latest report in the period, and those with none.
+/// The half-month review (每半月分析汇总) of an inspection.
+///
+/// For the half month `period` (default: the current one in the configured time zone), every
+/// assignment not yet `done` (unassigned or assigned), in finding `seq` order: with its latest
+/// progress report of that period under `reported`, or under `without_report`.
+/// - Who: any role, on an inspection in their org scope.
+/// - 400: `period` is not like `2024-10-H1`, or a parameter is unknown or repeated.
+/// - 404: the inspection is unknown or out of scope.
 #[utoipa::path(
     tag = "reports",
     params(
@@ -102,7 +116,15 @@ pub async fn progress_summary(
     Ok(HttpResponse::Ok().json(summary))
 }
 
-/// The report (整改情况) as it stands now: the summary sentence, then every category, aspect and problem.
+/// The report (整改情况) as it stands now, as Markdown, HTML or plain text.
+///
+/// Rendered from the live ledger in the structure of a published rectification report: the
+/// summary sentence computed from the findings ("…反馈问题4大类8个方面26个问题，其中24个已整改到位…"),
+/// then every category, aspect and problem with its 整改情况. The public reads the snapshot taken
+/// at publication instead (`/public/v1`).
+/// - Who: any role, on an inspection in their org scope.
+/// - 400: an unknown `format`, or a parameter that is unknown or repeated.
+/// - 404: the inspection is unknown or out of scope.
 #[utoipa::path(
     tag = "reports",
     params(
@@ -155,8 +177,17 @@ fn ensure_finished(conn: &mut DbConn, id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Concludes the rectification (inspector): no finding may still be open, in progress or pending closure
-/// (blocked ones are counted apart). Honours `If-Match`.
+/// Concludes the rectification of an inspection (inspector). Honours `If-Match`.
+///
+/// A `rectifying` inspection becomes `concluded` once none of its findings is `open`,
+/// `in_progress` or `pending_closure` (`blocked` ones are counted apart and may remain). Writes
+/// `inspection.concluded`.
+/// - Who: `inspector` or `admin`, on an inspection in their org scope.
+/// - 403: the caller holds neither role.
+/// - 404: the inspection is unknown or out of scope.
+/// - 409: the inspection is not `rectifying` (`invalid-transition`), or findings are still open,
+///   in progress or pending closure (the detail says how many).
+/// - 412: `If-Match` is stale.
 #[utoipa::path(
     tag = "reports",
     params(("id" = i64, Path), IfMatchOptional),
@@ -196,8 +227,18 @@ pub async fn conclude_inspection(
     Ok(ok_with_etag(inspection.version, &inspection))
 }
 
-/// Publishes a concluded inspection (inspector) whose findings are still all closed or blocked:
-/// the report is frozen as published, so later edits do not change what the public sees. Honours `If-Match`.
+/// Publishes a concluded inspection's report (整改情况公布) (inspector). Honours `If-Match`.
+///
+/// A `concluded` inspection becomes `published` with `published_at`. The report as it stands is
+/// stored as a snapshot that `/public/v1` serves from then on (later work on the ledger does not
+/// change it), and the public may send feedback on it. The findings are checked again, since a
+/// look-back may have reopened one after the conclusion. Writes `inspection.published`.
+/// - Who: `inspector` or `admin`, on an inspection in their org scope.
+/// - 403: the caller holds neither role.
+/// - 404: the inspection is unknown or out of scope.
+/// - 409: the inspection is not `concluded` (`invalid-transition`), or findings are open, in
+///   progress or pending closure again.
+/// - 412: `If-Match` is stale.
 #[utoipa::path(
     tag = "reports",
     params(("id" = i64, Path), IfMatchOptional),

@@ -11,6 +11,21 @@ use crate::validate::double_option;
 /// A webhook subscription: events of its unit's subtree whose type matches `event_types`
 /// are POSTed to `url`, signed per Standard Webhooks.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 4,
+    "org_unit_id": 12,
+    "url": "https://dubandu.example.gov.cn/hooks/rectify",
+    "event_types": ["finding.closed", "finding.overdue", "notice.*"],
+    "description": "区纪委监委督查督办平台",
+    "active": true,
+    "disabled_at": null,
+    "failing_since": null,
+    "previous_secret_expires_at": null,
+    "created_by": 1,
+    "version": 1,
+    "created_at": "2024-09-15T02:00:00Z",
+    "updated_at": "2024-09-15T02:00:00Z"
+}))]
 pub struct Webhook {
     pub id: i64,
     /// The scope root: the webhook receives what a user of this unit sees in `/api/v1/events`.
@@ -18,8 +33,9 @@ pub struct Webhook {
     #[schema(example = "https://dubandu.example.gov.cn/hooks/rectify")]
     pub url: String,
     /// Event types (`finding.closed`), prefixes (`finding.*`) or `*`.
-    #[schema(example = json!(["finding.closed", "closure.*"]))]
+    #[schema(example = json!(["finding.closed", "finding.overdue", "notice.*"]))]
     pub event_types: Vec<String>,
+    #[schema(example = "区纪委监委督查督办平台")]
     pub description: Option<String>,
     /// Inactive webhooks receive nothing (set false by hand, or after a day of failed deliveries).
     pub active: bool,
@@ -57,17 +73,39 @@ impl From<WebhookRow> for Webhook {
 
 /// A webhook with its signing secret: answered once, on creation and on rotation.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 4,
+    "org_unit_id": 12,
+    "url": "https://dubandu.example.gov.cn/hooks/rectify",
+    "event_types": ["finding.closed", "finding.overdue", "notice.*"],
+    "description": "区纪委监委督查督办平台",
+    "active": true,
+    "disabled_at": null,
+    "failing_since": null,
+    "previous_secret_expires_at": null,
+    "created_by": 1,
+    "version": 1,
+    "created_at": "2024-09-15T02:00:00Z",
+    "updated_at": "2024-09-15T02:00:00Z",
+    "secret": "whsec_frN/xoKXIf1s7Cl682MWu6jj9s+FA9GQxca8/uKVj6M="
+}))]
 pub struct WebhookWithSecret {
     #[serde(flatten)]
     pub webhook: Webhook,
     /// `whsec_` + base64 of 32 random bytes: the key of the HMAC-SHA256 signatures. Shown only now.
-    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    #[schema(example = "whsec_frN/xoKXIf1s7Cl682MWu6jj9s+FA9GQxca8/uKVj6M=")]
     pub secret: String,
 }
 
 /// A new webhook (admin; leaders and inspectors for their own unit's subtree).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "url": "https://dubandu.example.gov.cn/hooks/rectify",
+    "event_types": ["finding.closed", "finding.overdue", "notice.*"],
+    "org_unit_id": 12,
+    "description": "区纪委监委督查督办平台"
+}))]
 pub struct NewWebhook {
     /// `http` or `https`; loopback, link-local and private addresses are refused (422)
     /// unless the service runs with `RECTIFY_WEBHOOK_ALLOW_PRIVATE=true`.
@@ -77,7 +115,9 @@ pub struct NewWebhook {
     #[schema(example = json!(["finding.closed", "finding.overdue", "notice.*"]), min_items = 1, max_items = 50)]
     pub event_types: Vec<String>,
     /// The scope root; default the caller's unit. Must lie in the caller's scope.
+    #[schema(example = 12)]
     pub org_unit_id: Option<i64>,
+    /// At most 500 characters.
     #[schema(example = "区纪委监委督查督办平台")]
     pub description: Option<String>,
     /// Default true.
@@ -87,6 +127,7 @@ pub struct NewWebhook {
 /// Changes to a webhook (needs `If-Match`). Setting `active` to true again clears a disablement.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"event_types": ["finding.*", "notice.*"], "active": true}))]
 pub struct WebhookPatch {
     pub url: Option<String>,
     pub event_types: Option<Vec<String>>,
@@ -98,6 +139,14 @@ pub struct WebhookPatch {
 
 /// One attempt to deliver an event.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "attempt": 1,
+    "started_at": "2024-12-18T03:20:01Z",
+    "duration_ms": 10004,
+    "http_status": null,
+    "error": "error sending request for url (https://dubandu.example.gov.cn/hooks/rectify): operation timed out",
+    "next_attempt_at": "2024-12-18T03:20:16Z"
+}))]
 pub struct DeliveryAttempt {
     /// 1 for the first attempt.
     pub attempt: i32,
@@ -127,6 +176,23 @@ impl From<AttemptRow> for DeliveryAttempt {
 /// An event's delivery to a webhook, with its attempts. Its `webhook-id` header is `msg_<id>`,
 /// the same on every attempt.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 901,
+    "webhook_id": 4,
+    "event_id": 5120,
+    "event_type": "finding.closed",
+    "status": "succeeded",
+    "next_attempt_at": null,
+    "attempts": [
+        {"attempt": 1, "started_at": "2024-12-18T03:20:01Z", "duration_ms": 10004, "http_status": null,
+         "error": "error sending request for url (https://dubandu.example.gov.cn/hooks/rectify): operation timed out",
+         "next_attempt_at": "2024-12-18T03:20:16Z"},
+        {"attempt": 2, "started_at": "2024-12-18T03:20:16Z", "duration_ms": 87, "http_status": 204,
+         "error": null, "next_attempt_at": null}
+    ],
+    "created_at": "2024-12-18T03:20:00Z",
+    "updated_at": "2024-12-18T03:20:16Z"
+}))]
 pub struct Delivery {
     pub id: i64,
     pub webhook_id: i64,

@@ -13,8 +13,14 @@ use crate::http::pagination::{by_id, paginate, Page};
 use crate::http::query::{ListQuery, NoFilter, PageQuery};
 use crate::state::AppState;
 
-/// Sends a `webhook.test` event to this webhook only (an active one), through the outbox like any
-/// other: its delivery shows in the log. Answers 202 with the delivery.
+/// Sends a `webhook.test` event to this webhook only.
+///
+/// Records a `webhook.test` event and queues its delivery through the outbox like any other, so it
+/// shows in the delivery log. Answers 202 with the delivery, `pending`.
+/// - Who: `leader`, `inspector` or `admin`, on a webhook of a unit in their org scope.
+/// - 403: the caller holds none of these roles.
+/// - 404: the id is unknown, deleted or out of scope.
+/// - 409: the webhook is inactive.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = i64, Path)),
@@ -52,8 +58,15 @@ pub async fn test_webhook(
     Ok(HttpResponse::Accepted().json(delivery))
 }
 
-/// A webhook's deliveries, newest first, each with its attempts: HTTP status or error,
-/// duration, attempt number and when the next one is due.
+/// A webhook's deliveries, newest first, each with its attempts.
+///
+/// Each attempt has its number, start, duration, the receiver's HTTP status or the error, and
+/// when the next one is due.
+/// - Who: `leader`, `inspector` or `admin`, on a webhook of a unit in their org scope.
+/// - 403: the caller holds none of these roles.
+/// - 400: an unknown or malformed parameter, or a tampered cursor.
+/// - 404: the webhook is unknown, deleted or out of scope.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = i64, Path), PageQuery),
@@ -94,8 +107,16 @@ pub async fn list_deliveries(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Queues a finished delivery (failed, or succeeded and wanted again) for another attempt now;
-/// a pending one is 409. The `webhook-id` stays the same.
+/// Queues a finished delivery for another attempt now.
+///
+/// A `failed` delivery, or a `succeeded` one wanted again, becomes `pending` with its next attempt
+/// due now; the `webhook-id` stays the same. Further failures continue the retry schedule where it
+/// stood (one whose schedule was used up gets this one attempt), and on an inactive webhook the
+/// attempt fails at once. Writes `webhook.delivery_retried`. Answers 202 with the delivery.
+/// - Who: `leader`, `inspector` or `admin`, on a webhook of a unit in their org scope.
+/// - 403: the caller holds none of these roles.
+/// - 404: the webhook or the delivery (of this webhook) is unknown, or out of scope.
+/// - 409 (`invalid-transition`): the delivery is still `pending`.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = i64, Path), ("delivery_id" = i64, Path)),

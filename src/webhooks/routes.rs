@@ -71,8 +71,20 @@ fn check_types(errors: &mut Errors, types: &[String]) -> String {
     out.join(",")
 }
 
-/// Subscribes a URL to events (admin; leaders and inspectors for their own unit's subtree).
-/// Answers the new webhook with its `secret`, shown this once.
+/// Subscribes a URL to events (admin; leaders and inspectors for their unit's subtree).
+///
+/// Answers 201 with the webhook and its `secret` (`whsec_…`), shown this once. The webhook
+/// receives the events that a user of `org_unit_id` (default: the caller's unit) sees in
+/// `/api/v1/events` and whose type matches `event_types`, POSTed and signed per Standard
+/// Webhooks. Writes `webhook.created` (without the secret). An `Idempotency-Key` replays the
+/// first answer, secret included, for 24 hours.
+/// - Who: `leader`, `inspector` or `admin`; `org_unit_id` must lie in the caller's org scope.
+/// - 403: the caller holds none of these roles.
+/// - 422: a `url` that is not `http`/`https`, is longer than 2,000 characters, or names or
+///   resolves to a loopback, link-local or private address (unless the service allows private
+///   targets); `event_types` empty, more than 50, or naming an unknown type or prefix; a
+///   `description` longer than 500 characters; an `org_unit_id` unknown or out of scope; an
+///   `Idempotency-Key` reused with another body.
 #[utoipa::path(
     tag = "webhooks",
     request_body = NewWebhook,
@@ -141,7 +153,14 @@ pub async fn create_webhook(
     .await
 }
 
-/// Webhooks of units in the caller's scope (admin; leaders and inspectors), by id. Secrets are never shown.
+/// Webhooks of units in the caller's scope, by id (admin; leaders and inspectors).
+///
+/// Secrets are never shown; deleted webhooks are not listed.
+/// - Who: `leader`, `inspector` or `admin`; admins see all, others the webhooks of their unit
+///   and the units below it.
+/// - 400: an unknown or malformed parameter, or a tampered cursor.
+/// - 403: the caller holds none of these roles.
+/// - 422: `limit` outside 1–200.
 #[utoipa::path(
     tag = "webhooks",
     params(PageQuery),
@@ -165,6 +184,11 @@ pub async fn list_webhooks(
 }
 
 /// One webhook (admin; leaders and inspectors in scope).
+///
+/// The secret is never shown. The `ETag` is the value for `If-Match`.
+/// - Who: `leader`, `inspector` or `admin`, on a webhook of a unit in their org scope.
+/// - 403: the caller holds none of these roles.
+/// - 404: the id is unknown, deleted or out of scope.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = i64, Path)),
@@ -184,8 +208,16 @@ pub async fn get_webhook(
     Ok(ok_with_etag(row.version, &Webhook::from(row)))
 }
 
-/// Changes a webhook's URL, event types, description or `active` (needs `If-Match`).
-/// Activating a disabled webhook clears its failing streak.
+/// Changes a webhook's URL, event types, description or `active`; needs `If-Match`.
+///
+/// Absent fields stay; `description: null` clears. `active: true` on an inactive webhook also
+/// clears its failing streak (`failing_since`, `disabled_at`); while inactive it receives nothing
+/// and its pending deliveries fail at their next attempt. Writes `webhook.updated`.
+/// - Who: `leader`, `inspector` or `admin`, on a webhook of a unit in their org scope.
+/// - 403: the caller holds none of these roles.
+/// - 404: the id is unknown, deleted or out of scope.
+/// - 412: `If-Match` is stale; 428: `If-Match` is missing.
+/// - 422: `url`, `event_types` or `description` refused as on creation.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = i64, Path), IfMatchRequired),
@@ -251,7 +283,14 @@ pub async fn update_webhook(
     Ok(ok_with_etag(webhook.version, &webhook))
 }
 
-/// Deletes a webhook: it receives nothing more; its delivery log stays. Honours `If-Match`.
+/// Deletes a webhook; its delivery log stays. Honours `If-Match`.
+///
+/// Answers 204. The webhook receives nothing more (pending deliveries fail at their next
+/// attempt) and no longer appears in reads. Writes `webhook.deleted`.
+/// - Who: `leader`, `inspector` or `admin`, on a webhook of a unit in their org scope.
+/// - 403: the caller holds none of these roles.
+/// - 404: the id is unknown, already deleted or out of scope.
+/// - 412: `If-Match` is stale.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = i64, Path), IfMatchOptional),
@@ -295,8 +334,15 @@ pub async fn delete_webhook(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Issues a new secret, shown this once. For 24 hours deliveries carry two signatures, one
-/// with each secret, so the receiver can switch without losing events. Honours `If-Match`.
+/// Issues a new signing secret, shown this once. Honours `If-Match`.
+///
+/// For 24 hours deliveries carry two signatures, one with each secret, so the receiver can switch
+/// without losing events (`previous_secret_expires_at`); only the secret just replaced signs
+/// along, so a second rotation ends the older one at once. Writes `webhook.secret_rotated`.
+/// - Who: `leader`, `inspector` or `admin`, on a webhook of a unit in their org scope.
+/// - 403: the caller holds none of these roles.
+/// - 404: the id is unknown, deleted or out of scope.
+/// - 412: `If-Match` is stale.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = i64, Path), IfMatchOptional),
