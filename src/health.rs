@@ -10,9 +10,15 @@ use crate::state::AppState;
 /// A probe's answer.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` from `/healthz`, `ready` from `/readyz`.
-    #[schema(example = "ok")]
-    pub status: &'static str,
+    pub status: HealthStatus,
+}
+
+/// `ok` from `/healthz`, `ready` from `/readyz`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Ok,
+    Ready,
 }
 
 /// The process is up (liveness probe).
@@ -27,7 +33,7 @@ pub struct Health {
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Up", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok" })
+    HttpResponse::Ok().json(Health { status: HealthStatus::Ok })
 }
 
 /// The database answers (readiness probe).
@@ -50,7 +56,7 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let ok = state.db.run(|conn| Ok(crate::db::ping(conn))).await.unwrap_or(false);
     if ok {
-        Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+        Ok(HttpResponse::Ok().json(Health { status: HealthStatus::Ready }))
     } else {
         Err(AppError::Unavailable("readiness probe: database unreachable".into()))
     }

@@ -2,7 +2,9 @@
 //! every operation of a kind shares (security, common problems, headers, page names).
 
 use actix_web::App;
+use std::collections::BTreeSet;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
 use utoipa::openapi::OpenApi as Spec;
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
@@ -105,58 +107,6 @@ impl Modify for BearerRequired {
     }
 }
 
-/// Response bodies always carry every field (absent values are `null`):
-/// mark all their properties required, so generated clients get exact types.
-/// Request bodies (`New*`, `*Patch`, `*Request`) keep their optional fields.
-struct ResponsesAreComplete;
-
-impl Modify for ResponsesAreComplete {
-    fn modify(&self, openapi: &mut Spec) {
-        use utoipa::openapi::schema::{ArrayItems, Schema};
-        use utoipa::openapi::RefOr;
-
-        fn complete(schema: &mut Schema) {
-            match schema {
-                Schema::Object(object) => {
-                    object.required = object.properties.keys().cloned().collect();
-                    for property in object.properties.values_mut() {
-                        if let RefOr::T(inner) = property {
-                            complete(inner);
-                        }
-                    }
-                }
-                Schema::Array(array) => {
-                    if let ArrayItems::RefOrSchema(items) = &mut array.items {
-                        if let RefOr::T(inner) = items.as_mut() {
-                            complete(inner);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-
-        // Bodies clients send (their optional fields stay optional), and the problem
-        // document (whose `errors` appears on validation problems only).
-        const NOT_COMPLETE: &[&str] = &[
-            "BlockFinding",
-            "CompleteAssignment",
-            "Evidence",
-            "ImportFinding",
-            "ImportSection",
-            "LedgerImport",
-            "Problem",
-        ];
-        let Some(components) = openapi.components.as_mut() else { return };
-        for (name, schema) in components.schemas.iter_mut() {
-            let request = name.starts_with("New") || name.ends_with("Patch") || name == "TokenRequest";
-            if let (false, false, RefOr::T(schema)) = (request, NOT_COMPLETE.contains(&name.as_str()), schema) {
-                complete(schema);
-            }
-        }
-    }
-}
-
 /// Problems every operation of a kind can answer, so handlers list only their own: bodies
 /// can be malformed (400), too large (413), not JSON (415) or invalid (422); path ids can be
 /// malformed (400) or unknown or out of scope (404); authenticated operations can be refused
@@ -246,14 +196,16 @@ pub fn spec() -> Spec {
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::app::routes).split_for_parts();
     // The schemas collected from the handlers exist only now.
     BearerRequired.modify(&mut api);
-    ResponsesAreComplete.modify(&mut api);
     CommonProblems.modify(&mut api);
     ConditionalGet.modify(&mut api);
     ResponseHeaders.modify(&mut api);
     ProblemTypes.modify(&mut api);
     let mut doc = serde_json::to_value(&api).expect("the spec serializes");
     page_names(&mut doc);
-    text_patterns(&mut doc);
+    let sent = request_schemas(&doc);
+    responses_complete(&mut doc, &sent);
+    text_patterns(&mut doc, &sent);
+    webhook_event_types(&mut doc);
     serde_json::from_value(doc).expect("the finished spec deserializes")
 }
 
@@ -302,24 +254,9 @@ fn page_names(doc: &mut serde_json::Value) {
 /// text that must not be blank); this adds the pattern that says the rest, to every
 /// string property of a schema a request body uses that declares a length but no
 /// pattern, format or enum.
-fn text_patterns(doc: &mut serde_json::Value) {
+fn text_patterns(doc: &mut serde_json::Value, sent: &BTreeSet<String>) {
     use serde_json::Value;
-    use std::collections::BTreeSet;
 
-    fn refs(value: &Value, found: &mut BTreeSet<String>) {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::String(target)) = map.get("$ref") {
-                    if let Some(name) = target.strip_prefix("#/components/schemas/") {
-                        found.insert(name.to_owned());
-                    }
-                }
-                map.values().for_each(|v| refs(v, found));
-            }
-            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
-            _ => {}
-        }
-    }
     fn is_string(schema: &serde_json::Map<String, Value>) -> bool {
         match schema.get("type") {
             Some(Value::String(t)) => t == "string",
@@ -346,38 +283,107 @@ fn text_patterns(doc: &mut serde_json::Value) {
         }
     }
 
-    // The schemas request bodies use, and the schemas those use in turn.
-    let mut sent = BTreeSet::new();
-    if let Some(paths) = doc.get("paths") {
-        for item in paths.as_object().into_iter().flat_map(|p| p.values()) {
-            for op in item.as_object().into_iter().flat_map(|i| i.values()) {
-                if let Some(body) = op.get("requestBody") {
-                    refs(body, &mut sent);
-                }
-            }
-        }
-    }
     let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else { return };
-    loop {
-        let mut more = BTreeSet::new();
-        for name in &sent {
-            if let Some(schema) = schemas.get(name) {
-                refs(schema, &mut more);
-            }
-        }
-        let before = sent.len();
-        sent.extend(more);
-        if sent.len() == before {
-            break;
-        }
-    }
-    for name in &sent {
+    for name in sent {
         if let Some(schema) = schemas.get_mut(name) {
             patterns(schema);
         }
     }
 }
 
+/// The names of schemas in `value`'s `$ref`s.
+fn refs(value: &serde_json::Value, found: &mut BTreeSet<String>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                if let Some(name) = target.strip_prefix("#/components/schemas/") {
+                    found.insert(name.to_owned());
+                }
+            }
+            map.values().for_each(|v| refs(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+        _ => {}
+    }
+}
+
+/// The schemas clients send: those request bodies use, and those they use in turn.
+fn request_schemas(doc: &serde_json::Value) -> BTreeSet<String> {
+    let mut sent = BTreeSet::new();
+    let ops = doc["paths"].as_object().into_iter().flat_map(|p| p.values()).filter_map(|i| i.as_object());
+    for op in ops.flat_map(|i| i.values()) {
+        refs(&op["requestBody"], &mut sent);
+    }
+    loop {
+        let mut more = BTreeSet::new();
+        for name in &sent {
+            refs(&doc["components"]["schemas"][name], &mut more);
+        }
+        let before = sent.len();
+        sent.extend(more);
+        if sent.len() == before {
+            return sent;
+        }
+    }
+}
+
+/// Response bodies always carry every field (absent values are `null`): every property of the
+/// schemas the service sends is required, so generated clients get exact types (`allOf` and
+/// `oneOf` parts too). What clients send keeps its optional fields, and so does the problem
+/// document, whose `errors` comes with validation problems only.
+fn responses_complete(doc: &mut serde_json::Value, sent: &BTreeSet<String>) {
+    use serde_json::Value;
+
+    fn complete(value: &mut Value) {
+        let Value::Object(map) = value else { return };
+        if let Some(Value::Object(properties)) = map.get("properties") {
+            let required: Vec<Value> = properties.keys().cloned().map(Value::String).collect();
+            map.insert("required".to_owned(), Value::Array(required));
+        }
+        for key in ["properties"] {
+            if let Some(Value::Object(properties)) = map.get_mut(key) {
+                properties.values_mut().for_each(complete);
+            }
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            if let Some(Value::Array(parts)) = map.get_mut(key) {
+                parts.iter_mut().for_each(complete);
+            }
+        }
+        if let Some(items) = map.get_mut("items") {
+            complete(items);
+        }
+    }
+
+    let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else { return };
+    for (name, schema) in schemas.iter_mut() {
+        if !sent.contains(name) && name != "Problem" {
+            complete(schema);
+        }
+    }
+}
+
+/// What a webhook may subscribe to: an event type, a `prefix.*` of one, or `*` — an enum, so a
+/// client can offer the choice and a fuzzer knows what the service accepts.
+fn webhook_event_types(doc: &mut serde_json::Value) {
+    use crate::audit::catalog::EVENT_TYPES;
+
+    let mut choices: Vec<String> = vec!["*".to_owned()];
+    for t in EVENT_TYPES {
+        let prefix = format!("{}.*", t.name.split('.').next().unwrap_or_default());
+        if !choices.contains(&prefix) {
+            choices.push(prefix);
+        }
+    }
+    choices.extend(EVENT_TYPES.iter().map(|t| t.name.to_owned()));
+    for schema in ["NewWebhook", "WebhookPatch"] {
+        let pointer = format!("/components/schemas/{schema}/properties/event_types/items");
+        if let Some(items) = doc.pointer_mut(&pointer) {
+            *items = serde_json::json!({ "type": "string", "enum": choices });
+        }
+    }
+}
 /// Headers the service sends on every response (`X-Request-Id`) or with some problems
 /// (`Retry-After` on 429 and 503, `WWW-Authenticate` on 401), declared once here.
 struct ResponseHeaders;

@@ -48,10 +48,10 @@ impl ApprovalStep {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
-    #[schema(example = "《审批联席会议制度》(修订稿)", min_length = 1)]
+    #[schema(example = "《审批联席会议制度》(修订稿)", min_length = 1, max_length = 500)]
     pub title: String,
     /// Where to find it: a document number, archive reference or URL.
-    #[schema(example = "杨审批发〔2024〕12号", min_length = 1)]
+    #[schema(example = "杨审批发〔2024〕12号", min_length = 1, max_length = 500)]
     pub reference: String,
 }
 
@@ -198,6 +198,7 @@ pub struct NewClosureRequest {
         min_length = 1,
         example = "完善《审批联席会议制度》和《加强审管联动提升事中事后监管效能实施方案》，每月召开审管联席会议，审批结果当日推送监管部门。"
     )]
+    #[schema(min_length = 1, max_length = 20000)]
     pub outcome: String,
     #[serde(default)]
     #[schema(max_items = 100)]
@@ -216,7 +217,7 @@ pub struct NewExtensionRequest {
     #[schema(example = "2025-03-31")]
     pub new_due_on: NaiveDate,
     /// Why the deadline cannot be kept. At most 20,000 characters.
-    #[schema(min_length = 1, example = "需待区财政局完成专项审计后方可整改")]
+    #[schema(example = "需待区财政局完成专项审计后方可整改", min_length = 1, max_length = 20000)]
     pub reason: String,
 }
 
@@ -234,7 +235,7 @@ pub struct NewDecision {
     pub step: Option<i32>,
     /// Required to reject: it is what the submitter must do next. At most 20,000 characters.
     #[serde(default)]
-    #[schema(example = "整改材料齐全，同意销号")]
+    #[schema(example = "整改材料齐全，同意销号", max_length = 20000)]
     pub comment: Option<String>,
 }
 

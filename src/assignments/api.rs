@@ -89,9 +89,10 @@ impl Assignment {
     "due_on": "2024-11-30"
 }))]
 pub struct NewAssignment {
-    #[schema(min_length = 1, example = "修订审批联席会议制度")]
+    #[schema(example = "修订审批联席会议制度", min_length = 1, max_length = 500)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub measures: Option<String>,
     pub responsible_unit_id: i64,
     /// Assign at once: an active user of the responsible unit (or below it).
@@ -108,9 +109,10 @@ pub struct NewAssignment {
 #[schema(example = json!({"assignee_id": 24, "due_on": "2024-11-15"}))]
 pub struct AssignmentPatch {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000)]
     pub measures: Option<Option<String>>,
     #[serde(default)]
     pub responsible_unit_id: Option<i64>,
@@ -126,7 +128,11 @@ pub struct AssignmentPatch {
 #[serde(deny_unknown_fields)]
 pub struct CompleteAssignment {
     /// What was done (整改情况). At most 20,000 characters.
-    #[schema(min_length = 1, example = "已完成《审批联席会议制度》修订，经局党组会议审议通过并印发执行")]
+    #[schema(
+        example = "已完成《审批联席会议制度》修订，经局党组会议审议通过并印发执行",
+        min_length = 1,
+        max_length = 20000
+    )]
     pub outcome: String,
 }
 
@@ -174,7 +180,7 @@ impl From<ReportRow> for ProgressReport {
 #[serde(deny_unknown_fields)]
 pub struct NewProgressReport {
     /// At most 20,000 characters.
-    #[schema(min_length = 1, example = "已完成制度修订，正在组织学习")]
+    #[schema(example = "已完成制度修订，正在组织学习", min_length = 1, max_length = 20000)]
     pub content: String,
     /// 0–100.
     #[serde(default)]

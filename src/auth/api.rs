@@ -34,7 +34,11 @@ impl TryFrom<serde_json::Value> for TokenRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordGrant {
-    #[schema(example = "wang.jianguo")]
+    #[schema(
+        example = "wang.jianguo",
+        max_length = 64,
+        pattern = r"^[^\u0000-\u0020\u007F-\u009F!-,/:-?\[-^`{-~]{2,64}$"
+    )]
     pub username: String,
     #[schema(format = Password)]
     pub password: String,
@@ -52,7 +56,7 @@ pub enum GrantType {
 #[serde(deny_unknown_fields)]
 pub struct ClientCredentialsGrant {
     pub grant_type: GrantType,
-    #[schema(example = "svc_3f9c2a7b1d0e4c58")]
+    #[schema(example = "svc_3f9c2a7b1d0e4c58", pattern = r"^svc_[0-9a-f]{16}$")]
     pub client_id: String,
     #[schema(format = Password, example = "rectify_sk_Zq0u2oM6yq4XH0nq1b9JmCk3mW2vXz5p8Qe7rT1sYdA")]
     pub client_secret: String,
@@ -66,9 +70,7 @@ pub struct TokenResponse {
         example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsImlzcyI6InJlY3RpZnkiLCJhdWQiOiJyZWN0aWZ5LWFwaSJ9.3mQ9c8ZpD0yqkQ2t8g5fJ1nN4bWfUeX7sVtR2aLkCjo"
     )]
     pub access_token: String,
-    /// Always `Bearer`.
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
+    pub token_type: TokenType,
     /// Seconds until the token expires.
     #[schema(example = 3600)]
     pub expires_in: u64,
@@ -80,7 +82,11 @@ pub struct Me {
     #[schema(example = 42)]
     pub id: i64,
     /// A person's username, or a service account's `client_id`.
-    #[schema(example = "wang.jianguo")]
+    #[schema(
+        example = "wang.jianguo",
+        max_length = 64,
+        pattern = r"^[^\u0000-\u0020\u007F-\u009F!-,/:-?\[-^`{-~]{2,64}$"
+    )]
     pub username: String,
     #[schema(example = "王建国")]
     pub display_name: String,
@@ -88,4 +94,10 @@ pub struct Me {
     pub org_unit_id: i64,
     #[schema(example = json!(["leader"]))]
     pub roles: Vec<Role>,
+}
+
+/// Always `Bearer` (RFC 6750).
+#[derive(Debug, Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
 }

@@ -67,7 +67,7 @@ pub async fn issue_token(
     let access_token = state.tokens.issue(id, roles, unit, credentials_version)?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: super::api::TokenType::Bearer,
         expires_in: state.tokens.ttl_seconds(),
     }))
 }

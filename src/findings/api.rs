@@ -134,16 +134,17 @@ pub struct NewFinding {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 1000000)]
     pub seq: Option<i32>,
-    #[schema(min_length = 1, example = "“三重一大”事项集体决策制度执行不严格")]
+    #[schema(example = "“三重一大”事项集体决策制度执行不严格", min_length = 1, max_length = 500)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
     #[serde(default)]
     pub responsible_unit_id: Option<i64>,
     #[serde(default)]
     pub responsible_leader_id: Option<i64>,
     #[serde(default)]
-    #[schema(example = "修订《局党组议事规则》，建立重大事项集体决策台账")]
+    #[schema(example = "修订《局党组议事规则》，建立重大事项集体决策台账", max_length = 20000)]
     pub measures: Option<String>,
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
     pub due_on: Option<NaiveDate>,
@@ -159,9 +160,10 @@ pub struct NewFinding {
 }))]
 pub struct FindingPatch {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
@@ -173,7 +175,7 @@ pub struct FindingPatch {
     #[schema(value_type = Option<i64>)]
     pub responsible_leader_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000)]
     pub measures: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::validate::date::patch")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -185,7 +187,7 @@ pub struct FindingPatch {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "需待区财政局完成专项审计后方可整改", "until": "2025-03-31"}))]
 pub struct BlockFinding {
-    #[schema(example = "系政务系统问题，等待省上统一安排", min_length = 1)]
+    #[schema(example = "系政务系统问题，等待省上统一安排", min_length = 1, max_length = 20000)]
     pub reason: String,
     /// When the blocker is expected to clear, if known.
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
@@ -236,7 +238,7 @@ pub struct NewReview {
     pub outcome: ReviewOutcome,
     /// At most 20,000 characters.
     #[serde(default)]
-    #[schema(example = "抽查2025年第一季度审批件，审批结果均已当日推送监管部门，未发现反弹回潮")]
+    #[schema(example = "抽查2025年第一季度审批件，审批结果均已当日推送监管部门，未发现反弹回潮", max_length = 20000)]
     pub notes: Option<String>,
 }
 

@@ -24,7 +24,7 @@ pub struct LedgerImport {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportSection {
-    #[schema(example = "聚焦政治站位方面", min_length = 1)]
+    #[schema(example = "聚焦政治站位方面", min_length = 1, max_length = 500)]
     pub title: String,
     #[serde(default)]
     #[schema(no_recursion)]
@@ -42,21 +42,26 @@ pub struct ImportFinding {
     #[serde(default)]
     #[schema(example = 1)]
     pub seq: Option<i32>,
-    #[schema(example = "学习营商环境建设不经常、不深入", min_length = 1)]
+    #[schema(example = "学习营商环境建设不经常、不深入", min_length = 1, max_length = 500)]
     pub title: String,
     #[serde(default)]
     #[schema(
-        example = "2022年会议研究学习营商环境工作仅1次，个别党员干部对“三个年”内容掌握不全面，营商环境测试成绩合格率较低。"
+        example = "2022年会议研究学习营商环境工作仅1次，个别党员干部对“三个年”内容掌握不全面，营商环境测试成绩合格率较低。",
+        max_length = 20000
     )]
     pub description: Option<String>,
     /// 整改措施.
     #[serde(default)]
-    #[schema(example = "坚持每周集中学习不间断，坚持第一议题制度，将优化营商环境纳入党组理论学习中心组年度学习计划。")]
+    #[schema(
+        example = "坚持每周集中学习不间断，坚持第一议题制度，将优化营商环境纳入党组理论学习中心组年度学习计划。",
+        max_length = 20000
+    )]
     pub measures: Option<String>,
     /// 整改情况.
     #[serde(default)]
     #[schema(
-        example = "坚持每周集中学习不间断，坚持第一议题制度，持续跟进学习习近平总书记重要讲话重要指示批示精神，及时传达中省、示范区和区委区政府重要会议精神。"
+        example = "坚持每周集中学习不间断，坚持第一议题制度，持续跟进学习习近平总书记重要讲话重要指示批示精神，及时传达中省、示范区和区委区政府重要会议精神。",
+        max_length = 20000
     )]
     pub outcome: Option<String>,
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
@@ -76,7 +81,7 @@ pub struct ImportFinding {
     pub long_term: Option<bool>,
     /// Required when `status` is `blocked`; ignored otherwise.
     #[serde(default)]
-    #[schema(example = "系政务系统问题，等待省上统一安排")]
+    #[schema(example = "系政务系统问题，等待省上统一安排", max_length = 20000)]
     pub blocked_reason: Option<String>,
 }
 

@@ -19,7 +19,7 @@ use crate::inspections::sections::queries::{self as sections, NewSectionRow};
 use crate::inspections::sections::MAX_LEVEL;
 use crate::inspections::service::{check_units, prepare_new};
 use crate::orgs::queries as orgs;
-use crate::validate::{LONG_TEXT, SHORT_TEXT};
+use crate::validate::{Errors, LONG_TEXT, SHORT_TEXT};
 
 fn finding_of(f: ParsedFinding, seq: Option<i32>) -> ImportFinding {
     ImportFinding {
@@ -124,18 +124,27 @@ pub fn totals(ledger: &LedgerImport) -> ImportTotals {
     t
 }
 
+/// The checks of every other request's text (`validate::Errors`): not blank when required, a
+/// length limit, no control characters but tab, LF and CR.
 fn check_text(errors: &mut Vec<FieldError>, field: String, value: &str, max: usize, required: bool) {
-    let n = value.trim().chars().count();
-    if required && n == 0 {
-        errors.push(FieldError::new(field, "must not be empty"));
-    } else if n > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+    let mut checked = Errors::new();
+    if required {
+        checked.text(&field, value, max);
+    } else {
+        checked.optional_text(&field, Some(value), max);
     }
+    errors.extend(checked.into_inner());
 }
 
 fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, seqs: &mut Vec<i32>) {
     check_text(errors, format!("{path}.title"), &f.title, SHORT_TEXT, true);
-    for (name, value) in [("description", &f.description), ("measures", &f.measures), ("outcome", &f.outcome)] {
+    let texts = [
+        ("description", &f.description),
+        ("measures", &f.measures),
+        ("outcome", &f.outcome),
+        ("blocked_reason", &f.blocked_reason),
+    ];
+    for (name, value) in texts {
         if let Some(v) = value {
             check_text(errors, format!("{path}.{name}"), v, LONG_TEXT, false);
         }

@@ -89,7 +89,7 @@ pub struct NewNotice {
     /// schedule; `warning` 红 (red): the deadline has passed.
     pub level: NoticeLevel,
     /// What the unit is to do. At most 20,000 characters.
-    #[schema(min_length = 1, max_length = 20000, example = "该问题整改进度滞后，请于5个工作日内报送整改进展")]
+    #[schema(example = "该问题整改进度滞后，请于5个工作日内报送整改进展", min_length = 1, max_length = 20000)]
     pub message: String,
     /// The date by which the unit is to respond: today or later (in the configured time zone).
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
@@ -103,7 +103,7 @@ pub struct NewNotice {
 pub struct NewAcknowledgement {
     /// The unit's answer (e.g. what it will do, and by when). At most 20,000 characters.
     #[serde(default)]
-    #[schema(max_length = 20000, example = "已收悉，将于本月底前完成整改并报送材料")]
+    #[schema(example = "已收悉，将于本月底前完成整改并报送材料", max_length = 20000)]
     pub reply: Option<String>,
 }
 

@@ -52,9 +52,9 @@ pub struct NewOrgUnit {
     #[serde(default)]
     #[schema(example = 2)]
     pub parent_id: Option<i64>,
-    /// 18 characters; the check character is validated.
+    /// 18 characters (GB 32100-2015) with a valid check character; blank means none.
     #[serde(default)]
-    #[schema(example = "11610403MB29577305", min_length = 18, max_length = 18)]
+    #[schema(example = "11610403MB29577305", pattern = r"^\s*([0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18})?\s*$")]
     pub credit_code: Option<String>,
 }
 
@@ -71,7 +71,7 @@ pub struct OrgUnitPatch {
     pub parent_id: Option<Option<i64>>,
     /// 18 characters with a valid check character; null or blank clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, example = "11610403MB29577305")]
+    #[schema(value_type = Option<String>, example = "11610403MB29577305", pattern = r"^\s*([0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18})?\s*$")]
     pub credit_code: Option<Option<String>>,
 }
 

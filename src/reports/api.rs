@@ -73,7 +73,7 @@ pub struct PeriodCount {
     "overdue": 0,
     "due_within_7_days": 1,
     "blocked": 2,
-    "completion_rate": 0.9230769230769231,
+    "completion_rate": 0.9231,
     "closures_per_half_month": [
         {"period": "2024-10-H1", "closed": 9},
         {"period": "2024-10-H2", "closed": 7},
@@ -108,7 +108,7 @@ pub struct InspectionStats {
     /// Counted apart: waiting on outside bodies.
     pub blocked: i64,
     /// Closed findings over all findings (0 when there are none).
-    #[schema(example = 0.9230769230769231)]
+    #[schema(example = 0.9231)]
     pub completion_rate: f64,
     /// Closures per half month in the configured time zone, oldest first (at most the last 48).
     pub closures_per_half_month: Vec<PeriodCount>,

@@ -109,7 +109,11 @@ pub struct WebhookWithSecret {
 pub struct NewWebhook {
     /// `http` or `https`; loopback, link-local and private addresses are refused (422)
     /// unless the service runs with `RECTIFY_WEBHOOK_ALLOW_PRIVATE=true`.
-    #[schema(example = "https://dubandu.example.gov.cn/hooks/rectify", max_length = 2000)]
+    #[schema(
+        example = "https://dubandu.example.gov.cn/hooks/rectify",
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\u0000-\u0020\u007F-\u009F]+$",
+        max_length = 2000
+    )]
     pub url: String,
     /// 1–50 event types (see `EventType`), prefixes like `finding.*`, or `*`.
     #[schema(example = json!(["finding.closed", "finding.overdue", "notice.*"]), min_items = 1, max_items = 50)]
@@ -118,7 +122,7 @@ pub struct NewWebhook {
     #[schema(example = 12)]
     pub org_unit_id: Option<i64>,
     /// At most 500 characters.
-    #[schema(example = "区纪委监委督查督办平台")]
+    #[schema(example = "区纪委监委督查督办平台", max_length = 500)]
     pub description: Option<String>,
     /// Default true.
     pub active: Option<bool>,
@@ -129,10 +133,12 @@ pub struct NewWebhook {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"event_types": ["finding.*", "notice.*"], "active": true}))]
 pub struct WebhookPatch {
+    /// As for a new webhook.
+    #[schema(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\u0000-\u0020\u007F-\u009F]+$", max_length = 2000)]
     pub url: Option<String>,
     pub event_types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub description: Option<Option<String>>,
     pub active: Option<bool>,
 }

@@ -61,7 +61,7 @@ fn check_types(errors: &mut Errors, types: &[String]) -> String {
     }
     let mut out: Vec<&str> = Vec::new();
     for (i, t) in types.iter().enumerate() {
-        let t = t.trim();
+        let t = t.as_str();
         if !catalog::is_valid_pattern(t) {
             errors.add(format!("event_types[{i}]"), format!("`{t}` is not an event type, a `prefix.*` or `*`"));
         } else if !out.contains(&t) {

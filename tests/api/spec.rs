@@ -86,3 +86,97 @@ fn every_operation_states_its_security() {
     assert!(spec["servers"].as_array().is_some_and(|s| !s.is_empty()));
     assert!(spec["info"]["license"]["url"].is_string() && spec["info"]["contact"]["name"].is_string());
 }
+
+fn operations(spec: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            ops.push((method.to_uppercase(), path.clone(), op.clone()));
+        }
+    }
+    ops
+}
+
+/// A generated client's documentation comes from here: every operation has a one-line
+/// summary and a description (what it does, who may call it, why each error comes), and
+/// every response says which request it answers (`X-Request-Id`).
+#[test]
+fn every_operation_is_documented() {
+    let spec = serde_json::to_value(rectify::app::spec()).unwrap();
+    for (method, path, op) in operations(&spec) {
+        let summary = op["summary"].as_str().unwrap_or_default();
+        assert!(!summary.is_empty() && !summary.contains('\n'), "{method} {path}: summary {summary:?}");
+        let description = op["description"].as_str().unwrap_or_default();
+        assert!(description.len() >= 40, "{method} {path} has no real description: {description:?}");
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let response = match response["$ref"].as_str() {
+                Some(r) => spec.pointer(r.trim_start_matches('#')).unwrap(),
+                None => response,
+            };
+            assert!(response["headers"]["X-Request-Id"].is_object(), "{method} {path} {status}: no X-Request-Id");
+        }
+    }
+}
+
+/// Every string a client sends in a body has a declared syntax (pattern, format or enum), so a
+/// schema-driven client or fuzzer knows what the service accepts; lists are named `<Item>Page`.
+#[test]
+fn request_strings_declare_their_syntax_and_pages_their_items() {
+    fn refs(v: &serde_json::Value, found: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(r) = map.get("$ref").and_then(|r| r.as_str()) {
+                    found.insert(r.trim_start_matches("#/components/schemas/").to_owned());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    fn loose(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                let string = map
+                    .get("type")
+                    .is_some_and(|t| t == "string" || t.as_array().is_some_and(|a| a.contains(&"string".into())));
+                if string && !["pattern", "format", "enum"].iter().any(|k| map.contains_key(*k)) {
+                    out.push(at.to_owned());
+                }
+                map.iter().for_each(|(k, v)| loose(v, &format!("{at}/{k}"), out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| loose(v, at, out)),
+            _ => {}
+        }
+    }
+    let spec = serde_json::to_value(rectify::app::spec()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let mut sent = std::collections::BTreeSet::new();
+    for (_, _, op) in operations(&spec) {
+        refs(&op["requestBody"], &mut sent);
+    }
+    loop {
+        let mut more = std::collections::BTreeSet::new();
+        sent.iter().for_each(|name| refs(&schemas[name], &mut more));
+        let before = sent.len();
+        sent.extend(more);
+        if sent.len() == before {
+            break;
+        }
+    }
+    let mut found = Vec::new();
+    for name in &sent {
+        loose(&schemas[name], name, &mut found);
+    }
+    // Secrets are whatever the holder chose or was given; their limits are lengths.
+    found.retain(|at| !at.ends_with("/password") && !at.ends_with("/client_secret"));
+    assert!(found.is_empty(), "request strings without a declared syntax: {found:#?}");
+
+    for (name, schema) in schemas.as_object().unwrap() {
+        assert!(!name.starts_with("Page_"), "{name}: pages are named <Item>Page");
+        if let Some(item) = name.strip_suffix("Page") {
+            let items = &schema["properties"]["items"]["items"]["$ref"];
+            assert_eq!(items, &format!("#/components/schemas/{item}"), "{name}");
+        }
+    }
+}
