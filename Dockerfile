@@ -3,6 +3,8 @@ FROM rust:1-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# actix-http, patched (see vendor/actix-http/PATCHED.md); Cargo.toml points at it.
+COPY vendor ./vendor
 COPY src ./src
 COPY migrations ./migrations
 # src/cli.rs embeds the demo ledger (include_str!), so the build needs it too.

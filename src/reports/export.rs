@@ -233,6 +233,8 @@ fn xlsx(conn: &mut DbConn, inspection_id: i64, paths: &HashMap<i64, (String, Str
         (status = 200, description = "The ledger: 序号, 类别, 方面, 问题, 整改措施, 责任单位, 责任领导, 责任人, 整改时限, 状态, 整改情况", content(
             (String = "text/csv"),
             (super::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(
+            ("Content-Disposition" = String, description = "`attachment; filename=\"ledger-<id>.csv\"` or `….xlsx`"),
         )),
     ),
 )]
