@@ -290,6 +290,7 @@ pub fn spec() -> Spec {
     ResponsesAreComplete.modify(&mut api);
     CommonProblems.modify(&mut api);
     ConditionalGet.modify(&mut api);
+    crate::audit::spec::TypedEvents.modify(&mut api);
     api
 }
 
