@@ -200,6 +200,7 @@ pub fn spec() -> Spec {
     ConditionalGet.modify(&mut api);
     ResponseHeaders.modify(&mut api);
     ProblemTypes.modify(&mut api);
+    crate::audit::spec::TypedEvents.modify(&mut api);
     let mut doc = serde_json::to_value(&api).expect("the spec serializes");
     page_names(&mut doc);
     let sent = request_schemas(&doc);
@@ -356,9 +357,10 @@ fn responses_complete(doc: &mut serde_json::Value, sent: &BTreeSet<String>) {
         }
     }
 
+    let exact = crate::audit::spec::exact_schemas();
     let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else { return };
     for (name, schema) in schemas.iter_mut() {
-        if !sent.contains(name) && name != "Problem" {
+        if !sent.contains(name) && name != "Problem" && !exact.contains(name) {
             complete(schema);
         }
     }

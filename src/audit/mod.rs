@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod outbox;
 pub mod queries;
 pub mod routes;
+pub mod spec;
 
 use diesel::prelude::*;
 use serde_json::Value;

@@ -12,6 +12,7 @@ mod cors_browser;
 mod deadlines;
 mod documents;
 mod event_log;
+mod event_schema;
 mod findings;
 mod inspections;
 mod metrics;
