@@ -172,6 +172,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
             .app_data(table.clone())
             .app_data(path_config)
             .wrap(from_fn(crate::metrics::track))
+            .wrap(actix_web::middleware::DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
             // Innermost first: conditional GET and HEAD see the handlers' responses (the 404/405
             // fallback's too), CORS sees everything the app answers, the request span outermost.
             .wrap(from_fn(crate::http::conditional::middleware))

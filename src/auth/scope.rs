@@ -5,7 +5,7 @@ use diesel::dsl::{exists, select};
 use diesel::prelude::*;
 
 use super::Scope;
-use crate::db::schema::{inspections, org_unit_closure as closure};
+use crate::db::schema::{inspections, org_unit_closure as closure, org_units};
 use crate::db::DbConn;
 use crate::error::AppError;
 
@@ -65,6 +65,17 @@ pub fn unit_in_scope(conn: &mut DbConn, scope: Scope, unit: i64) -> Result<bool,
             closure::table.filter(closure::ancestor_id.eq(root)).filter(closure::descendant_id.eq(unit)),
         ))
         .get_result(conn)?),
+    }
+}
+
+/// `true` when the unit exists and lies in `scope`: the check for a unit named in a body, which
+/// answers alike for a unit outside the caller's scope and one that does not exist (contract
+/// §9.4), so that no answer tells which ids exist.
+pub fn unit_visible(conn: &mut DbConn, scope: Scope, unit: i64) -> Result<bool, AppError> {
+    match scope {
+        Scope::All => Ok(select(exists(org_units::table.find(unit))).get_result(conn)?),
+        // The closure holds a row for every (ancestor, descendant) pair of existing units.
+        Scope::Unit(_) => unit_in_scope(conn, scope, unit),
     }
 }
 

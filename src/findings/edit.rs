@@ -7,13 +7,12 @@ use super::api::{Derive, Finding, FindingPatch};
 use super::queries::{self, FindingChanges};
 use super::service::{find_in_scope_by_id, leader_qualifies};
 use crate::audit::{self, Event};
-use crate::auth::AuthUser;
+use crate::auth::{scope, AuthUser, Scope};
 use crate::db::versioned::{lock_and_load, Need, Precondition};
 use crate::db::{self, DbConn};
 use crate::error::{AppError, FieldError};
 use crate::inspections::sections::queries as sections;
 use crate::inspections::service::{ensure_editable, find_in_scope};
-use crate::orgs::queries as orgs;
 use crate::validate::{Errors, LONG_TEXT, SHORT_TEXT};
 
 /// A checked PATCH of a finding's descriptive fields.
@@ -55,8 +54,27 @@ impl Edit {
 }
 
 /// Checks the ids a finding refers to; all refusals are 422 naming the field.
+/// The answer for a responsible unit that does not exist and for one out of bounds alike, so that
+/// it does not tell which unit ids exist (contract §9.4).
+pub const UNIT_NOT_ALLOWED: &str = "no such org unit in your org scope or under the inspected unit";
+
+/// A finding's responsible unit lies in the caller's scope or under the inspected unit.
+pub fn responsible_unit_allowed(
+    conn: &mut DbConn,
+    scope: Scope,
+    inspection_id: i64,
+    unit: i64,
+) -> Result<bool, AppError> {
+    if scope::unit_visible(conn, scope, unit)? {
+        return Ok(true);
+    }
+    let inspected = crate::inspections::queries::inspected_unit(conn, inspection_id)?;
+    scope::unit_in_scope(conn, Scope::Unit(inspected), unit)
+}
+
 pub fn check_references(
     conn: &mut DbConn,
+    scope: Scope,
     inspection_id: i64,
     section_id: Option<i64>,
     unit: Option<i64>,
@@ -69,8 +87,8 @@ pub fn check_references(
         }
     }
     if let Some(u) = unit {
-        if !orgs::exists(conn, u)? {
-            errors.add("responsible_unit_id", "no such org unit");
+        if !responsible_unit_allowed(conn, scope, inspection_id, u)? {
+            errors.add("responsible_unit_id", UNIT_NOT_ALLOWED);
         }
     }
     if let Some(l) = leader {
@@ -96,6 +114,7 @@ pub fn apply(
     ensure_editable(&find_in_scope(conn, user, before.inspection_id)?)?;
     check_references(
         conn,
+        user.scope(),
         before.inspection_id,
         edit.section_id.flatten(),
         edit.responsible_unit_id.flatten(),

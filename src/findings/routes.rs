@@ -51,7 +51,8 @@ fn seq_taken(e: AppError, seq: i32) -> AppError {
 /// - 409: `seq` is already used in this inspection.
 /// - 422: invalid fields (blank or over-long texts, control characters, `seq` outside
 ///   1–1,000,000); an `inspection_id` that is unknown or out of scope; a `section_id` not in that
-///   inspection; a `responsible_unit_id` that does not exist; a `responsible_leader_id` who is not
+///   inspection; a `responsible_unit_id` that does not exist or lies neither in the caller's scope
+///   nor under the inspected unit (the same answer for both); a `responsible_leader_id` who is not
 ///   an active user able to see the inspection; an `Idempotency-Key` reused with another body.
 #[utoipa::path(
     tag = "findings",
@@ -88,7 +89,7 @@ pub async fn create_finding(
         db::lock_row(conn, "inspections", inspection_id)?;
         let inspection = queries_inspection(conn, &user, inspection_id)?;
         ensure_editable(&inspection)?;
-        check_references(conn, inspection_id, section_id, unit, leader)?;
+        check_references(conn, user.scope(), inspection_id, section_id, unit, leader)?;
         let seq = match seq {
             Some(s) => s,
             None => queries::next_seq(conn, inspection_id)?,
@@ -178,7 +179,8 @@ pub async fn get_finding(
 /// - 409: a section it names was deleted at the same moment.
 /// - 412: `If-Match` is stale; 428: `If-Match` is missing.
 /// - 422: invalid fields (blank `title`, over-long texts, control characters); a `section_id`
-///   not in the finding's inspection; a `responsible_unit_id` that does not exist; a
+///   not in the finding's inspection; a `responsible_unit_id` that does not exist or lies neither
+///   in the caller's scope nor under the inspected unit (the same answer for both); a
 ///   `responsible_leader_id` who is not an active user able to see the inspection; a `due_on`
 ///   before the due date of an assignment of this finding that is not done.
 #[utoipa::path(

@@ -157,6 +157,9 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(AppError::BadRequest("the request body is empty; a JSON object is expected".into()));
     }
+    if let Some(field) = nul_character(raw) {
+        return Err(AppError::invalid(field, "must not contain NUL characters"));
+    }
     let mut de = serde_json::Deserializer::from_slice(raw);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -165,6 +168,35 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     })?;
     de.end().map_err(|e| AppError::BadRequest(format!("malformed JSON: {}", strip_position(&e.to_string()))))?;
     Ok(value)
+}
+
+/// The field holding a NUL character (`\u0000`), which no text column can store (PostgreSQL
+/// refuses it; SQLite would cut the text short). JSON can only carry one escaped, so bodies
+/// without the escape are not looked at twice.
+fn nul_character(raw: &[u8]) -> Option<String> {
+    use serde_json::Value;
+
+    fn find(value: &Value, path: String) -> Option<String> {
+        match value {
+            Value::String(s) if s.contains('\0') => Some(path),
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| find(v, format!("{path}[{i}]"))),
+            Value::Object(map) => map.iter().find_map(|(k, v)| {
+                let at = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                if k.contains('\0') {
+                    Some(at)
+                } else {
+                    find(v, at)
+                }
+            }),
+            _ => None,
+        }
+    }
+    if !raw.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return None;
+    }
+    // Malformed JSON is left to the parse that follows (400).
+    let value: Value = serde_json::from_slice(raw).ok()?;
+    find(&value, String::new()).map(|p| if p.is_empty() { "body".to_owned() } else { p })
 }
 
 fn classify(path: &str, e: &serde_json::Error) -> AppError {

@@ -18,7 +18,6 @@ use crate::inspections::sections::api::Section;
 use crate::inspections::sections::queries::{self as sections, NewSectionRow};
 use crate::inspections::sections::MAX_LEVEL;
 use crate::inspections::service::{check_units, prepare_new};
-use crate::orgs::queries as orgs;
 use crate::validate::{Errors, LONG_TEXT, SHORT_TEXT};
 
 fn finding_of(f: ParsedFinding, seq: Option<i32>) -> ImportFinding {
@@ -211,6 +210,8 @@ struct Store {
     created_by: i64,
     next_seq: i32,
     derive: Derive,
+    /// The importer's scope: responsible units must lie in it.
+    scope: Scope,
 }
 
 impl Store {
@@ -223,8 +224,11 @@ impl Store {
     ) -> Result<(), AppError> {
         let mut refs = Vec::new();
         if let Some(u) = f.responsible_unit_id {
-            if !orgs::exists(conn, u)? {
-                refs.push(FieldError::new(format!("{path}.responsible_unit_id"), "no such org unit"));
+            if !crate::findings::edit::responsible_unit_allowed(conn, self.scope, self.inspection_id, u)? {
+                refs.push(FieldError::new(
+                    format!("{path}.responsible_unit_id"),
+                    crate::findings::edit::UNIT_NOT_ALLOWED,
+                ));
             }
         }
         if let Some(l) = f.responsible_leader_id {
@@ -357,7 +361,8 @@ pub fn store(
     }
     let given =
         ledger.sections.iter().map(max_seq).chain(ledger.findings.iter().filter_map(|f| f.seq)).max().unwrap_or(0);
-    let mut store = Store { events: vec![imported], inspection_id: inspection.id, created_by, next_seq: given, derive };
+    let mut store =
+        Store { events: vec![imported], inspection_id: inspection.id, created_by, next_seq: given, derive, scope };
     for (i, s) in ledger.sections.iter().enumerate() {
         store.section(conn, None, 1, i as i32 + 1, s, &format!("sections[{i}]"))?;
     }

@@ -54,6 +54,11 @@ crate::columns!(pub COLUMNS: Columns = inspections {
     updated_at,
 });
 
+/// The unit an inspection inspects.
+pub fn inspected_unit(conn: &mut DbConn, id: i64) -> Result<i64, AppError> {
+    Ok(inspections::table.find(id).select(inspections::inspected_unit_id).first(conn)?)
+}
+
 /// One inspection, if it exists and lies in `scope`.
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<InspectionRow>, AppError> {
     let mut q = inspections::table.filter(inspections::id.eq(id)).select(COLUMNS).into_boxed();

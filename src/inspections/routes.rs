@@ -150,9 +150,11 @@ pub async fn get_inspection(
 /// **Who:** inspectors and admins, on an inspection in their scope. New units must exist and
 /// at least one of the two must lie in the caller's scope.
 ///
-/// **Errors:** 403 for other roles; 404 when the id is unknown or out of scope; 412 when
-/// `If-Match` is stale; 428 when it is missing; 422 for the field rules of creation, the
-/// date order checked against the stored dates for fields left out.
+/// **Errors:** 403 for other roles; 404 when the id is unknown or out of scope; 409 when
+/// `inspecting_unit_id` or `inspected_unit_id` would change while the inspection has findings
+/// (its ledger would move out of its people's view); 412 when `If-Match` is stale; 428 when it
+/// is missing; 422 for the field rules of creation, the date order checked against the stored
+/// dates for fields left out.
 #[utoipa::path(
     tag = "inspections",
     params(("id" = i64, Path), IfMatchRequired),
@@ -200,6 +202,15 @@ pub async fn update_inspection(
                 patch.rectification_due_on.unwrap_or(before.rectification_due_on),
             );
             errors.finish()?;
+            let repointed = patch.inspecting_unit_id.is_some_and(|u| u != before.inspecting_unit_id)
+                || patch.inspected_unit_id.is_some_and(|u| u != before.inspected_unit_id);
+            // Its findings, assignments and requests are seen through these units: moving them
+            // would move the whole ledger out of its people's reach (contract §9.4).
+            if repointed && crate::findings::queries::any_in(conn, id)? {
+                return Err(AppError::Conflict(
+                    "the inspection has findings: its inspecting and inspected units can no longer change".into(),
+                ));
+            }
             if patch.inspecting_unit_id.is_some() || patch.inspected_unit_id.is_some() {
                 check_units(
                     conn,

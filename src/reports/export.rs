@@ -82,21 +82,32 @@ fn rows_of(
         out.push((
             vec![
                 f.seq.to_string(),
-                category,
-                aspect,
-                f.title.clone(),
-                f.measures.clone().unwrap_or_default(),
-                f.responsible_unit_id.and_then(|u| units.get(&u).cloned()).unwrap_or_default(),
-                f.responsible_leader_id.and_then(|u| leaders.get(&u).cloned()).unwrap_or_default(),
-                assignees.get(&f.id).map(|n| n.join("、")).unwrap_or_default(),
+                inert(category),
+                inert(aspect),
+                inert(f.title.clone()),
+                inert(f.measures.clone().unwrap_or_default()),
+                inert(f.responsible_unit_id.and_then(|u| units.get(&u).cloned()).unwrap_or_default()),
+                inert(f.responsible_leader_id.and_then(|u| leaders.get(&u).cloned()).unwrap_or_default()),
+                inert(assignees.get(&f.id).map(|n| n.join("、")).unwrap_or_default()),
                 f.due_on.map(|d| d.to_string()).unwrap_or_default(),
                 status_label(status, f.long_term).to_owned(),
-                f.outcome.clone().or_else(|| f.blocked_reason.clone()).unwrap_or_default(),
+                inert(f.outcome.clone().or_else(|| f.blocked_reason.clone()).unwrap_or_default()),
             ],
             f.due_on,
         ));
     }
     Ok(out)
+}
+
+/// Text a spreadsheet would run as a formula (a leading `=`, `+`, `-`, `@`, tab or carriage
+/// return) gets a leading `'`, so it shows as the text it is (contract §9.4, OWASP's advice on
+/// CSV injection).
+pub fn inert(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
 }
 
 fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {

@@ -14,6 +14,7 @@ mod documents;
 mod event_log;
 mod event_schema;
 mod findings;
+mod hardening;
 mod inspections;
 mod metrics;
 mod notices;
