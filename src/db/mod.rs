@@ -157,10 +157,41 @@ impl Db {
     }
 }
 
-/// Applies the embedded migrations of the connection's backend.
+/// The PostgreSQL advisory lock that instances starting together take in turn to migrate
+/// ("rectify" in ASCII): the first applies what is pending, the others then find nothing to do.
+const MIGRATION_LOCK: i64 = 0x0072_6563_7469_6679;
+
+/// Waits (up to ten minutes) for the migration lock on this session.
+fn lock_for_migrations(conn: &mut diesel::PgConnection) -> Result<(), String> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        let taken: bool = diesel::select(sql::<Bool>(&format!("pg_try_advisory_lock({MIGRATION_LOCK})")))
+            .get_result(conn)
+            .map_err(|e| format!("migration lock: {e}"))?;
+        if taken {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err("another instance has held the migration lock for ten minutes".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Applies the embedded migrations of the connection's backend. On PostgreSQL under an advisory
+/// lock, so that instances starting together on a new schema take turns instead of racing.
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
     let applied = match conn {
-        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Postgres(c) => {
+            lock_for_migrations(c)?;
+            let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+            let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})");
+            // The lock is the session's: it ends with the connection should this fail.
+            let _ = diesel::sql_query(unlock).execute(c);
+            applied
+        }
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
     applied.map_err(|e| format!("migration failed: {e}"))

@@ -120,3 +120,28 @@ db_tests!(
     exports_neutralise_formulas,
     the_html_report_has_a_content_security_policy,
 );
+
+/// Instances starting together on a new PostgreSQL schema take turns on an advisory lock: every
+/// one starts, and each migration runs exactly once (without the lock the losers failed).
+#[test]
+fn instances_starting_together_migrate_in_turn_on_postgres() {
+    use diesel::{Connection, RunQueryDsl};
+    let Some(admin_url) = crate::helpers::postgres_base() else { return };
+    let name = format!("rectify_migrate_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
+    let url = rectify::config::DatabaseUrl::parse(&crate::helpers::with_database(&admin_url, &name)).unwrap();
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let db = rectify::db::Db::connect(&url, 1, Default::default()).unwrap();
+                db.migrate()
+            })
+        })
+        .collect();
+    let applied: Vec<usize> = starts.into_iter().map(|t| t.join().unwrap().expect("every instance starts")).collect();
+    let total = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres")).unwrap().count();
+    assert_eq!(applied.iter().sum::<usize>(), total, "each migration ran once: {applied:?}");
+    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin).unwrap();
+}

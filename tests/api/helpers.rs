@@ -87,7 +87,7 @@ macro_rules! db_tests {
     };
 }
 
-fn postgres_base() -> Option<String> {
+pub fn postgres_base() -> Option<String> {
     match std::env::var("RECTIFY_TEST_POSTGRES_URL") {
         // Tests talk to a local server: no TLS. Besides, OpenSSL's exit-time cleanup can race
         // with the servers' threads that are still alive when the test binary exits.
@@ -106,7 +106,7 @@ fn postgres_base() -> Option<String> {
 }
 
 /// `postgres://host/db?x` with the database name replaced.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),
