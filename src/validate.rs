@@ -87,62 +87,6 @@ pub const TEXT_PATTERN: &str = concat!(
 /// Text that may be blank (it is then stored as null): no control characters but tab, LF and CR.
 pub const NOTE_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
 
-/// The spec's text schemas: each names its length limit and pattern once, and request
-/// bodies refer to them (`#[schema(value_type = text::Short)]`).
-pub mod text {
-    use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
-
-    macro_rules! text_schema {
-        ($name:ident, $max:expr, $pattern:expr, $min:expr, $doc:literal) => {
-            #[doc = $doc]
-            pub struct $name;
-
-            impl utoipa::PartialSchema for $name {
-                fn schema() -> RefOr<Schema> {
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .min_length($min)
-                        .max_length(Some($max))
-                        .pattern(Some($pattern))
-                        .description(Some($doc))
-                        .into()
-                }
-            }
-
-            impl utoipa::ToSchema for $name {}
-        };
-    }
-
-    text_schema!(
-        ShortText,
-        super::SHORT_TEXT,
-        super::TEXT_PATTERN,
-        Some(1),
-        "Up to 500 characters, not blank; surrounding white space is dropped; no control characters but tab, LF and CR."
-    );
-    text_schema!(
-        LongText,
-        super::LONG_TEXT,
-        super::TEXT_PATTERN,
-        Some(1),
-        "Up to 20,000 characters, not blank; surrounding white space is dropped; no control characters but tab, LF and CR."
-    );
-    text_schema!(
-        ShortNote,
-        super::SHORT_TEXT,
-        super::NOTE_PATTERN,
-        None,
-        "Up to 500 characters; blank is stored as null; no control characters but tab, LF and CR."
-    );
-    text_schema!(
-        LongNote,
-        super::LONG_TEXT,
-        super::NOTE_PATTERN,
-        None,
-        "Up to 20,000 characters; blank is stored as null; no control characters but tab, LF and CR."
-    );
-}
-
 /// Deserializes a PATCH field so that absent (`None`) differs from `null` (`Some(None)`).
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where

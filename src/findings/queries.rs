@@ -233,12 +233,6 @@ fn ordered(q: Boxed<'_>, sort: Sort) -> Boxed<'_> {
     }
 }
 
-/// `true` when the inspection holds at least one finding.
-pub fn any_in(conn: &mut DbConn, inspection_id: i64) -> Result<bool, AppError> {
-    let q = findings::table.filter(findings::inspection_id.eq(inspection_id));
-    Ok(diesel::select(diesel::dsl::exists(q)).get_result(conn)?)
-}
-
 /// The next free seq of an inspection (call with the inspection row locked).
 pub fn next_seq(conn: &mut DbConn, inspection_id: i64) -> Result<i32, AppError> {
     let max: Option<i32> = findings::table

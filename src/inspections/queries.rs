@@ -54,6 +54,13 @@ crate::columns!(pub COLUMNS: Columns = inspections {
     updated_at,
 });
 
+/// `true` when the inspection holds at least one finding.
+pub fn has_findings(conn: &mut DbConn, id: i64) -> Result<bool, AppError> {
+    use crate::db::schema::findings;
+    let q = findings::table.filter(findings::inspection_id.eq(id));
+    Ok(diesel::select(diesel::dsl::exists(q)).get_result(conn)?)
+}
+
 /// The unit an inspection inspects.
 pub fn inspected_unit(conn: &mut DbConn, id: i64) -> Result<i64, AppError> {
     Ok(inspections::table.find(id).select(inspections::inspected_unit_id).first(conn)?)

@@ -206,7 +206,7 @@ pub async fn update_inspection(
                 || patch.inspected_unit_id.is_some_and(|u| u != before.inspected_unit_id);
             // Its findings, assignments and requests are seen through these units: moving them
             // would move the whole ledger out of its people's reach (contract §9.4).
-            if repointed && crate::findings::queries::any_in(conn, id)? {
+            if repointed && queries::has_findings(conn, id)? {
                 return Err(AppError::Conflict(
                     "the inspection has findings: its inspecting and inspected units can no longer change".into(),
                 ));

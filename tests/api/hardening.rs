@@ -113,7 +113,29 @@ async fn the_html_report_has_a_content_security_policy(app: TestApp) {
     assert_eq!(app.get("/healthz", None).await.headers()["x-content-type-options"], "nosniff");
 }
 
+/// What the spec now declares, the server holds to: an empty cursor, a malformed `If-Match` and
+/// text over its limit counted as sent are refused with problem documents, and change nothing.
+async fn declared_syntax_is_enforced(app: TestApp) {
+    let w = app.world().await;
+    let inspection = app.inspection(&w).await;
+    let res = app.get(&format!("/api/v1/findings?inspection_id={inspection}&cursor="), Some(&w.inspector)).await;
+    assert!(problem(res, 400).await["detail"].as_str().unwrap().contains("cursor"));
+
+    let finding = app.finding(&w, inspection, "台账未及时更新", json!({})).await;
+    let path = format!("/api/v1/findings/{}", finding["id"]);
+    for bad in ["1", "W/1", "*, \"1\"", "\"1\",,\"2\""] {
+        let res = app.patch(&path, Some(&w.inspector), Some(bad), &json!({"title": "改了"})).await;
+        problem(res, 400).await;
+    }
+    let padded = format!("标题{}", " ".repeat(500));
+    let res = app.patch(&path, Some(&w.inspector), Some("\"1\""), &json!({"title": padded})).await;
+    assert_eq!(fields(&problem(res, 422).await), ["title"]);
+    let unchanged = app.get_ok(&path, &w.inspector).await;
+    assert_eq!((unchanged["title"].as_str(), unchanged["version"].as_i64()), (Some("台账未及时更新"), Some(1)));
+}
+
 db_tests!(
+    declared_syntax_is_enforced,
     nul_characters_are_422_everywhere,
     responsible_units_stay_in_bounds,
     inspections_with_findings_keep_their_units,
