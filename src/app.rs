@@ -42,6 +42,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::reports::routes::configure)
             .configure(crate::feedback::routes::configure)
             .service(crate::audit::routes::list_events)
+            .service(crate::audit::routes::verify_events)
             .configure(crate::webhooks::configure),
     )
     .service(scope("/public/v1").configure(crate::public::routes::configure))
@@ -123,12 +124,13 @@ fn path_problem(req: &HttpRequest) -> AppError {
     }
 }
 
-/// The running server, its deadline scanner and its webhook dispatcher: await it as the server (it ends when the
+/// The running server, its deadline scanner, webhook dispatcher and audit sealer: await it as the server (it ends when the
 /// server stops); the background tasks stop when it is dropped, so they never outlive the server.
 pub struct Serving {
     server: Server,
     _scanner: Scanner,
     _dispatcher: Dispatcher,
+    _sealer: crate::audit::chain::Sealer,
     /// The metrics server on `RECTIFY_METRICS_BIND`, if configured.
     _metrics: Option<crate::metrics::Apart>,
 }
@@ -201,5 +203,12 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
         None => None,
     };
     let dispatcher = Dispatcher::start(db.clone(), config.webhooks);
-    Ok(Serving { server, _scanner: Scanner::start(db, config), _dispatcher: dispatcher, _metrics: metrics })
+    let sealer = crate::audit::chain::Sealer::start(db.clone());
+    Ok(Serving {
+        server,
+        _scanner: Scanner::start(db, config),
+        _dispatcher: dispatcher,
+        _sealer: sealer,
+        _metrics: metrics,
+    })
 }

@@ -27,7 +27,7 @@ pub fn ensure_admin(db: &Db, config: &Config) -> Result<Option<String>, AppError
         Some(p) => (p.expose().to_owned(), false),
         None => (password::generate(), true),
     };
-    let hash = password::hash(&password).map_err(AppError::internal)?;
+    let hash = password::hash_now(&password).map_err(AppError::internal)?;
     let result = db::write_tx(&mut conn, |conn| {
         // Another instance may have bootstrapped meanwhile: check again under the write lock.
         let any: Option<i64> = users::table.select(users::id).first(conn).optional()?;

@@ -182,7 +182,7 @@ pub fn demo(db: &Db, config: &Config) -> Result<String, String> {
     let describe = |e: AppError| e.to_string();
     let mut ledger: LedgerImport =
         serde_json::from_str(SAMPLE_LEDGER).map_err(|e| format!("the sample ledger is broken: {e}"))?;
-    let hash = password::hash(DEMO_PASSWORD)?;
+    let hash = password::hash_now(DEMO_PASSWORD)?;
     let mut conn = db.get().map_err(describe)?;
     let d = derive(config);
     let users = db::write_tx(&mut conn, |conn| {

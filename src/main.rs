@@ -1,12 +1,13 @@
-//! The `rectify` binary: `serve` (default), `openapi`, `migrate`.
+//! The `rectify` binary: `serve` (default), `openapi`, `migrate`, `import`, `demo`, `audit verify`.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use rectify::app;
-use rectify::config::Config;
-use rectify::db::Db;
+use rectify::config::{Config, DatabaseUrl, Timeouts};
+use rectify::db::{Db, DbConn};
 use rectify::state::AppState;
 use rectify::{bootstrap, cli, telemetry};
 
@@ -23,12 +24,33 @@ enum Command {
     Serve,
     /// Print the OpenAPI document.
     Openapi,
-    /// Apply database migrations and exit.
-    Migrate,
+    /// Apply database migrations and exit; on PostgreSQL, as the schema's owner.
+    Migrate(MigrateArgs),
     /// Import a ledger: a JSON ledger (`.json`) or an official document in text.
     Import(ImportArgs),
     /// Fill an empty database with a sample inspection, users for every role and findings in every status.
     Demo,
+    /// Work on the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the audit trail's hash chain; prints the report, exits 1 when a link is broken.
+    Verify,
+}
+
+#[derive(clap::Args)]
+struct MigrateArgs {
+    /// The database to migrate, connecting as the schema's owner. Default:
+    /// RECTIFY_MIGRATE_DATABASE_URL, else RECTIFY_DATABASE_URL, else the SQLite default.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// PostgreSQL: after migrating, grant this role (which must exist and own nothing) what
+    /// the service needs and no more; run the service as it. Default: RECTIFY_SERVICE_ROLE.
+    #[arg(long)]
+    grant_to: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -89,6 +111,19 @@ fn main() -> ExitCode {
             }
         }
     }
+    if let Some(Command::Migrate(args)) = &cli.command {
+        // The owner's work needs no service configuration (no JWT secret, no bind address).
+        return match migrate(args) {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("rectify migrate: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -98,7 +133,22 @@ fn main() -> ExitCode {
     };
     telemetry::init(&config);
     let result = match cli.command {
-        Some(Command::Migrate) => migrate(&config),
+        Some(Command::Audit(AuditCommand::Verify)) => {
+            return match verify_audit(&config) {
+                Ok((report, true)) => {
+                    println!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Ok((report, false)) => {
+                    println!("{report}");
+                    ExitCode::FAILURE
+                }
+                Err(e) => {
+                    eprintln!("rectify audit verify: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Some(Command::Import(args)) => prepare(&config).and_then(|db| {
             let out = cli::import(&db, &config, &args.file, args.params(), args.dry_run)?;
             println!("{out}");
@@ -121,17 +171,43 @@ fn main() -> ExitCode {
     }
 }
 
-fn migrate(config: &Config) -> Result<(), String> {
-    let db = Db::connect(&config.database_url, 1, config.db_timeouts)?;
+fn migrate(args: &MigrateArgs) -> Result<String, String> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let url = args
+        .database_url
+        .clone()
+        .or_else(|| env("RECTIFY_MIGRATE_DATABASE_URL"))
+        .or_else(|| env("RECTIFY_DATABASE_URL"))
+        .unwrap_or_else(|| "sqlite://data/rectify.db".into());
+    let url = DatabaseUrl::parse(&url).map_err(|e| format!("database URL: {e}"))?;
+    let timeouts = Timeouts { lock: Duration::from_secs(60), statement: Duration::from_secs(600) };
+    let db = Db::connect(&url, 1, timeouts)?;
     let applied = db.migrate()?;
-    tracing::info!(applied, "migrations applied");
-    Ok(())
+    let mut report = format!("migrations applied: {applied}");
+    if let Some(role) = args.grant_to.clone().or_else(|| env("RECTIFY_SERVICE_ROLE")) {
+        let mut conn = db.get().map_err(|e| format!("{e:?}"))?;
+        let DbConn::Postgres(pg) = &mut *conn else {
+            return Err("--grant-to needs a PostgreSQL database (SQLite has no roles)".into());
+        };
+        rectify::db::roles::grant_service_role(pg, &role)?;
+        report.push_str(&format!("\nrole `{role}` may now read and write the data and append to the audit trail"));
+    }
+    Ok(report)
+}
+
+/// Verifies the hash chain, reading only; the report as JSON and whether the chain holds.
+fn verify_audit(config: &Config) -> Result<(String, bool), String> {
+    let db = Db::connect(&config.database_url, 1, config.db_timeouts)?;
+    let mut conn = db.get().map_err(|e| format!("{e:?}"))?;
+    let report = rectify::audit::chain::verify(&mut conn).map_err(|e| format!("{e:?}"))?;
+    let valid = report.valid;
+    Ok((serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?, valid))
 }
 
 /// Connects, migrates and bootstraps: what every command that works on data needs first.
 fn prepare(config: &Config) -> Result<Db, String> {
     let db = Db::connect(&config.database_url, config.db_pool_size, config.db_timeouts)?;
-    let applied = db.migrate()?;
+    let applied = db.migrate_if_needed()?;
     tracing::info!(applied, postgres = db.is_postgres(), "database ready");
     if let Some(password) = bootstrap::ensure_admin(&db, config).map_err(|e| format!("bootstrap: {e:?}"))? {
         // Printed once, on the first start only: it is not stored anywhere in clear.

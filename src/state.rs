@@ -24,8 +24,9 @@ impl AppState {
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
         let tokens = TokenService::new(&config.jwt)?;
         let cursor_key = CursorKey::derive(config.jwt.secret.expose());
-        let feedback_limiter = AddressLimiter::per_minute(config.feedback_per_minute, config.trust_forwarded);
-        let login_limiter = AddressLimiter::per_minute(config.login_per_minute, config.trust_forwarded);
+        let feedback_limiter =
+            AddressLimiter::per_minute("feedback", config.feedback_per_minute, config.trust_forwarded, &db);
+        let login_limiter = AddressLimiter::per_minute("sign-in", config.login_per_minute, config.trust_forwarded, &db);
         Ok(Self { db, config: Arc::new(config), tokens, cursor_key, feedback_limiter, login_limiter })
     }
 

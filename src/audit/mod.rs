@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod chain;
 pub mod outbox;
 pub mod queries;
 pub mod routes;

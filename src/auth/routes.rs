@@ -33,9 +33,9 @@ type Grantee = (i64, RoleSet, i64, i32);
 /// **Errors:** 401 for wrong credentials, with one answer whether the user (client) is
 /// unknown or deactivated or the password (secret) wrong; 429 with `Retry-After` when the
 /// client address has used its sign-in quota (`RECTIFY_LOGIN_PER_MINUTE`, default 30 a
-/// minute, per instance; every attempt counts, checked before the body is read); 400, 413,
-/// 415 for a malformed, too large or non-JSON body; 422 for a missing, unknown or mistyped
-/// field (named in `errors`).
+/// minute, for the whole deployment however many instances serve it; every attempt counts,
+/// checked before the body is read); 400, 413, 415 for a malformed, too large or non-JSON
+/// body; 422 for a missing, unknown or mistyped field (named in `errors`).
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -52,10 +52,10 @@ pub async fn issue_token(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     // Password guessing is throttled per client address, before the body is even read.
-    state.login_limiter.check(&req)?;
+    state.login_limiter.check(&req).await?;
     let body: Json<TokenRequest> = crate::http::json::read(&req, payload.into_inner()).await?;
     let (found, refusal) = match body.data {
-        TokenRequest::Password(grant) => (state.db.run(move |conn| by_password(conn, grant)).await?, BAD_CREDENTIALS),
+        TokenRequest::Password(grant) => (by_password(&state, grant).await?, BAD_CREDENTIALS),
         TokenRequest::ClientCredentials(grant) => {
             (state.db.run(move |conn| by_client_secret(conn, grant)).await?, BAD_CLIENT_CREDENTIALS)
         }
@@ -72,28 +72,35 @@ pub async fn issue_token(
     }))
 }
 
-/// A person who signs in with a password. Argon2 is slow on purpose: this runs on the blocking pool.
-fn by_password(conn: &mut DbConn, grant: PasswordGrant) -> Result<Option<Grantee>, AppError> {
+/// A person who signs in with a password. The row is read first and the connection given
+/// back: argon2 is slow on purpose, and runs bounded (see `password`), holding no connection.
+async fn by_password(state: &AppState, grant: PasswordGrant) -> Result<Option<Grantee>, AppError> {
     let PasswordGrant { username, password: given } = grant;
-    let row: Option<(i64, Option<String>, RoleSet, i64, bool, i32)> = users::table
-        .filter(users::username.eq(&username))
-        .filter(users::kind.eq(UserKind::Person))
-        .select((
-            users::id,
-            users::password_hash,
-            users::roles,
-            users::org_unit_id,
-            users::active,
-            users::credentials_version,
-        ))
-        .first(conn)
-        .optional()?;
+    let row: Option<(i64, Option<String>, RoleSet, i64, bool, i32)> = state
+        .db
+        .run(move |conn| {
+            Ok(users::table
+                .filter(users::username.eq(&username))
+                .filter(users::kind.eq(UserKind::Person))
+                .select((
+                    users::id,
+                    users::password_hash,
+                    users::roles,
+                    users::org_unit_id,
+                    users::active,
+                    users::credentials_version,
+                ))
+                .first(conn)
+                .optional()?)
+        })
+        .await?;
     Ok(match row {
-        Some((id, Some(hash), roles, unit, true, cv)) if password::verify(&given, &hash) => Some((id, roles, unit, cv)),
-        Some((_, Some(_), _, _, true, _)) => None,
+        Some((id, Some(hash), roles, unit, true, cv)) => {
+            password::verify(given, hash).await.then_some((id, roles, unit, cv))
+        }
         // Deactivated, or external-only: spend the same effort, so timing tells nothing.
         Some(_) | None => {
-            password::verify_dummy(&given);
+            password::verify_dummy(given).await;
             None
         }
     })

@@ -1,6 +1,7 @@
 //! Storage: one diesel `MultiConnection` over SQLite and PostgreSQL, an r2d2
 //! pool, and the blocking-pool runner every handler goes through.
 
+pub mod roles;
 pub mod schema;
 pub mod signals;
 pub mod versioned;
@@ -155,6 +156,28 @@ impl Db {
         let mut conn = self.get().map_err(|e| e.to_string())?;
         run_migrations(&mut conn)
     }
+
+    /// At start-up: applies what is pending, if anything is. A schema that is up to date is
+    /// only read, so the service may run as a role without DDL rights (see `roles`); one that
+    /// is not, with such a role, is an error that says what to run.
+    pub fn migrate_if_needed(&self) -> Result<usize, String> {
+        let mut conn = self.get().map_err(|e| e.to_string())?;
+        if let DbConn::Postgres(c) = &mut *conn {
+            if roles::runs_as_owner(c) {
+                tracing::warn!(
+                    "the service connects as the owner of its tables (or a superuser): it could alter or empty \
+                     the audit trail; run it as a role that owns nothing (README: least privilege)"
+                );
+            }
+        }
+        let pending = roles::pending_migrations(&mut conn)?;
+        if pending == 0 {
+            return Ok(0);
+        }
+        run_migrations(&mut conn).map_err(|e| {
+            format!("{e}\n{pending} migration(s) pending: apply them with `rectify migrate` as the schema's owner")
+        })
+    }
 }
 
 /// The PostgreSQL advisory lock that instances starting together take in turn to migrate
@@ -224,6 +247,29 @@ where
     };
     signals::transaction_ended(result.is_ok());
     result
+}
+
+/// A read-only transaction over one snapshot: every statement of `f` sees the same committed
+/// state (PostgreSQL `REPEATABLE READ`; on SQLite a deferred transaction keeps its first read's
+/// snapshot in WAL mode), for reports that read several times and must add up.
+pub fn snapshot_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?,
+        DbConn::Postgres(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?
+        }
+    }
+    let result = f(conn);
+    // Nothing was written: ending it either way is the same.
+    let ended = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+    match (result, ended) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(e)) => Err(e.into()),
+    }
 }
 
 /// Locks a row for the rest of the transaction (`FOR UPDATE` on PostgreSQL;

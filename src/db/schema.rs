@@ -301,7 +301,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_seals (position) {
+        position -> BigInt,
+        event_id -> BigInt,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
 diesel::joinable!(users -> org_units (org_unit_id));
+diesel::joinable!(audit_seals -> audit_events (event_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_deliveries -> audit_events (event_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
@@ -335,6 +345,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     idempotency_keys,
     audit_events,
+    audit_seals,
     webhooks,
     webhook_deliveries,
     webhook_attempts,

@@ -117,8 +117,8 @@ pub async fn published_report(
 /// **Who:** anyone, without a token.
 ///
 /// **Errors:** 429 with `Retry-After` when the client address has used its quota
-/// (`RECTIFY_FEEDBACK_PER_MINUTE`, default 5 a minute, per instance; every attempt counts,
-/// checked before the body is read); 404 when the id is unknown or the inspection is not
+/// (`RECTIFY_FEEDBACK_PER_MINUTE`, default 5 a minute, for the whole deployment; every
+/// attempt counts, checked before the body is read); 404 when the id is unknown or the inspection is not
 /// published; 400, 413, 415 for a malformed, too large or non-JSON body; 422 when `content`
 /// is blank, longer than 2000 characters or holds control characters, or `contact` is
 /// longer than 200 characters or holds control characters, or a field is unknown.
@@ -139,7 +139,7 @@ pub async fn send_feedback(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     // Every attempt counts, malformed ones too: the limit comes before the body is read.
-    state.feedback_limiter.check(&req)?;
+    state.feedback_limiter.check(&req).await?;
     let body: Json<NewPublicFeedback> = crate::http::json::read(&req, payload.into_inner()).await?;
     let mut errors = Errors::new();
     let content = errors.text("content", &body.data.content, 2000);

@@ -48,10 +48,7 @@ fn check_password(errors: &mut Errors, raw: &str) {
 
 async fn hash(password: Option<String>) -> Result<Option<String>, AppError> {
     let Some(password) = password else { return Ok(None) };
-    let hashed = web::block(move || password::hash(&password))
-        .await
-        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
-        .map_err(|e| AppError::internal(format!("password hashing: {e}")))?;
+    let hashed = password::hash(password).await.map_err(|e| AppError::internal(format!("password hashing: {e}")))?;
     Ok(Some(hashed))
 }
 

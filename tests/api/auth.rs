@@ -210,6 +210,53 @@ fn mismatched_key_pairs_stop_the_start() {
     assert_eq!(e.variable, "RECTIFY_JWT_SIGNING_KEY_FILE");
 }
 
+/// Issue 10: behind a load balancer the quotas hold for the deployment, not per instance: on
+/// PostgreSQL two instances share one count (counted per instance, each would allow the full
+/// quota). The client is one address behind the trusted proxy; the test's own sign-ins come
+/// from another.
+#[tokio::test]
+async fn quotas_hold_across_instances_on_postgres() {
+    const QUOTA: usize = 40;
+    let limits =
+        [("RECTIFY_LOGIN_PER_MINUTE", "40"), ("RECTIFY_FEEDBACK_PER_MINUTE", "2"), ("RECTIFY_TRUST_FORWARDED", "true")];
+    let Some(app) = TestApp::spawn_postgres(&limits).await else { return };
+    let w = app.world().await;
+    let inspection = crate::documents::published(&app, &w).await;
+    let (second, other) = app.start_instance_at();
+    let instances = [app.address.clone(), other];
+    let client =
+        |base: &String, path: &str| app.client.post(format!("{base}{path}")).header("X-Forwarded-For", "203.0.113.7");
+    let wrong = json!({"username": "admin", "password": "wrong-password-123"});
+    // Alternating between the instances; a token comes back every 1.5 s meanwhile.
+    let mut answered = 0;
+    while answered < 2 * QUOTA {
+        let res = client(&instances[answered % 2], "/api/v1/auth/token").json(&wrong).send().await.unwrap();
+        if res.status() == 429 {
+            break;
+        }
+        assert_eq!(res.status(), 401);
+        answered += 1;
+    }
+    assert!((QUOTA..QUOTA + 5).contains(&answered), "{answered} attempts answered for a quota of {QUOTA}");
+    for base in &instances {
+        let res = client(base, "/api/v1/auth/token").json(&wrong).send().await.unwrap();
+        assert!(res.headers().contains_key("retry-after"));
+        problem(res, 429).await;
+    }
+
+    let feedback = format!("/public/v1/inspections/{inspection}/feedback");
+    let body = json!({"content": "意见"});
+    assert_eq!(client(&instances[0], &feedback).json(&body).send().await.unwrap().status(), 202);
+    assert_eq!(client(&instances[1], &feedback).json(&body).send().await.unwrap().status(), 202);
+    problem(client(&instances[0], &feedback).json(&body).send().await.unwrap(), 429).await;
+    problem(client(&instances[1], &feedback).json(&body).send().await.unwrap(), 429).await;
+    // Another address still has its quota.
+    let res = app.post(&feedback, None, &body).await;
+    assert_eq!(res.status(), 202);
+    second.stop(false).await;
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn sign_in_attempts_are_rate_limited_per_address() {
     let app = TestApp::spawn_with(Backend::Sqlite, &[("RECTIFY_LOGIN_PER_MINUTE", "3")]).await.unwrap();

@@ -367,7 +367,7 @@ async fn the_half_month_summary_lists_who_reported(app: TestApp) {
 }
 
 /// A published inspection with feedback; returns its id.
-async fn published(app: &TestApp, w: &World) -> i64 {
+pub(crate) async fn published(app: &TestApp, w: &World) -> i64 {
     let id = app.inspection(w).await;
     let f = app.finding(w, id, "问题", json!({})).await;
     let res = app

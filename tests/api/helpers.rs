@@ -56,6 +56,8 @@ pub struct TestApp {
     pub db: Db,
     /// The configuration the server runs with.
     pub config: Arc<Config>,
+    /// The schema owner's URL (on PostgreSQL the server runs as a role that owns nothing).
+    pub owner_url: String,
     _db: TestDb,
 }
 
@@ -121,7 +123,51 @@ pub fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// The role PostgreSQL tests run the server as: it owns nothing (created once per cluster).
+pub const SERVICE_ROLE: &str = "rectify_service_test";
+
+fn ensure_service_role(conn: &mut diesel::PgConnection) {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    // Once per test process; test processes create it concurrently: whoever loses the race
+    // sees a duplicate (or a concurrent update of the catalogue), and finds it on the next look.
+    static CREATED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut created = CREATED.lock().unwrap_or_else(|e| e.into_inner());
+    if *created {
+        return;
+    }
+    for _ in 0..50 {
+        let found: Vec<Found> =
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM pg_roles WHERE rolname = '{SERVICE_ROLE}'"))
+                .load(conn)
+                .expect("pg_roles");
+        if found[0].n > 0 {
+            *created = true;
+            return;
+        }
+        let _ = diesel::sql_query(format!("CREATE ROLE {SERVICE_ROLE} LOGIN")).execute(conn);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("cannot create the role {SERVICE_ROLE}");
+}
+
+/// `url` with another user name.
+pub fn as_user(url: &str, user: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a database URL");
+    parsed.set_username(user).expect("a user name");
+    parsed.to_string()
+}
+
 impl TestApp {
+    /// A pool of one connection as the schema's owner, who may do what the service's role may not.
+    pub fn owner_db(&self) -> Db {
+        Db::connect(&rectify::config::DatabaseUrl::parse(&self.owner_url).unwrap(), 1, Default::default())
+            .expect("owner connection")
+    }
+
     pub async fn spawn(backend: Backend) -> TestApp {
         match backend {
             Backend::Sqlite => Self::spawn_with(Backend::Sqlite, &[]).await.expect("sqlite always available"),
@@ -137,7 +183,7 @@ impl TestApp {
     /// Spawns with extra `RECTIFY_*` variables (e.g. an external identity provider).
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let (url, test_db) = match backend {
+        let (owner_url, test_db) = match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("rectify-test-{id}"));
                 std::fs::create_dir_all(&dir).unwrap();
@@ -152,6 +198,22 @@ impl TestApp {
                 (with_database(&admin_url, &name), TestDb::Postgres { admin_url, name })
             }
         };
+        // The schema belongs to the owner, who migrates it; on PostgreSQL the server runs as
+        // the least-privileged service role, as the README tells deployments to.
+        let owner = Db::connect(&rectify::config::DatabaseUrl::parse(&owner_url).unwrap(), 1, Default::default())
+            .expect("test database");
+        owner.migrate().expect("migrations");
+        let url = match backend {
+            Backend::Sqlite => owner_url.clone(),
+            Backend::Postgres => {
+                let mut conn = owner.get().unwrap();
+                let rectify::db::DbConn::Postgres(pg) = &mut *conn else { unreachable!() };
+                ensure_service_role(pg);
+                rectify::db::roles::grant_service_role(pg, SERVICE_ROLE).expect("grants");
+                as_user(&owner_url, SERVICE_ROLE)
+            }
+        };
+        drop(owner);
         let mut vars: HashMap<String, String> = HashMap::from([
             ("RECTIFY_DATABASE_URL".into(), url),
             ("RECTIFY_JWT_SECRET".into(), JWT_SECRET.into()),
@@ -166,7 +228,7 @@ impl TestApp {
         }
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
         let db = Db::connect(&config.database_url, config.db_pool_size, config.db_timeouts).expect("test database");
-        db.migrate().expect("migrations");
+        assert_eq!(db.migrate_if_needed(), Ok(0), "the owner migrated");
         rectify::bootstrap::ensure_admin(&db, &config).expect("bootstrap");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
@@ -183,7 +245,8 @@ impl TestApp {
             .expect("the scanner runs");
         rectify::webhooks::client::install_crypto_provider();
         let client = reqwest::Client::new();
-        let mut app = TestApp { address, handle, client, admin: String::new(), backend, db, config, _db: test_db };
+        let mut app =
+            TestApp { address, handle, client, admin: String::new(), backend, db, config, owner_url, _db: test_db };
         app.admin = app.login("admin", ADMIN_PASSWORD).await;
         Some(app)
     }
@@ -192,13 +255,20 @@ impl TestApp {
     /// second replica would run (its start-up work, such as the deadline scan, runs at once).
     /// Stop it with the handle before the test ends.
     pub fn start_another_instance(&self) -> actix_web::dev::ServerHandle {
+        self.start_instance_at().0
+    }
+
+    /// [`Self::start_another_instance`], with the new instance's base address.
+    pub fn start_instance_at(&self) -> (actix_web::dev::ServerHandle, String) {
         let db = Db::connect(&self.config.database_url, self.config.db_pool_size, self.config.db_timeouts)
             .expect("second pool");
         let state = AppState::new((*self.config).clone(), db).unwrap();
-        let server = app::serve(state, TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let server = app::serve(state, listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
-        handle
+        (handle, address)
     }
 
     /// Stops the server: its workers and pool end with the test, not at process exit.
@@ -268,6 +338,18 @@ impl TestApp {
         let out: Value = res.json().await.unwrap_or(Value::Null);
         assert_eq!(status, StatusCode::OK, "PATCH {path} {body}: {out}");
         out
+    }
+
+    /// Waits (boundedly) until the sealer has sealed every audit event; the verification then.
+    pub async fn chain_sealed(&self) -> Value {
+        for _ in 0..300 {
+            let report = self.get_ok("/api/v1/events/verify", &self.admin).await;
+            if report["pending"] == 0 || report["valid"] == false {
+                return report;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the sealer did not seal the audit trail within 30 s");
     }
 
     /// The id of the newest audit event (0 when none).
