@@ -79,39 +79,67 @@ impl RouteTable {
         Self(routes)
     }
 
+    /// The methods of the templates that match `path`. A template without parameters wins
+    /// over those with one: `/findings/bulk-update` is not `/findings/{id}`.
     fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut allowed: Vec<String> = Vec::new();
-        for (segments, methods) in &self.0 {
-            let matches = segments.len() == parts.len()
-                && segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
-            if matches {
-                allowed.extend(methods.iter().cloned());
-                // HEAD answers wherever GET does (`http::conditional`).
-                if methods.iter().any(|m| m == "GET") {
-                    allowed.push("HEAD".to_owned());
+        let matching = |exact_only: bool| {
+            let mut allowed: Vec<String> = Vec::new();
+            for (segments, methods) in &self.0 {
+                let matches = segments.len() == parts.len()
+                    && segments
+                        .iter()
+                        .zip(&parts)
+                        .all(|(s, p)| (!exact_only && s.starts_with('{') && !p.is_empty()) || s == p);
+                if matches {
+                    allowed.extend(methods.iter().cloned());
+                    // HEAD answers wherever GET does (`http::conditional`).
+                    if methods.iter().any(|m| m == "GET") {
+                        allowed.push("HEAD".to_owned());
+                    }
                 }
             }
-        }
-        (!allowed.is_empty()).then_some(allowed)
+            (!allowed.is_empty()).then_some(allowed)
+        };
+        matching(true).or_else(|| matching(false))
+    }
+
+    /// The methods of a template without parameters that is exactly `path`.
+    fn exact(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let exact = self.0.iter().any(|(segments, _)| segments.iter().map(String::as_str).eq(parts.iter().copied()));
+        exact.then(|| self.allowed(path)).flatten()
     }
 }
 
 async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
     use actix_web::ResponseError;
     match table.allowed(req.path()) {
-        Some(mut methods) => {
-            methods.sort();
-            methods.dedup();
-            let allow = methods.join(", ");
-            let mut res = AppError::MethodNotAllowed(format!("use {allow} on this path")).error_response();
-            if let Ok(v) = header::HeaderValue::from_str(&allow) {
-                res.headers_mut().insert(header::ALLOW, v);
-            }
-            res
-        }
+        Some(methods) => method_not_allowed(methods),
         None => AppError::NoRoute.error_response(),
     }
+}
+
+fn method_not_allowed(mut methods: Vec<String>) -> HttpResponse {
+    use actix_web::ResponseError;
+    methods.sort();
+    methods.dedup();
+    let allow = methods.join(", ");
+    let mut res = AppError::MethodNotAllowed(format!("use {allow} on this path")).error_response();
+    if let Ok(v) = header::HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
+}
+
+/// A path that did not fit a route's `{id}`: a 405 when it is exactly a route of its own
+/// (`PATCH /findings/bulk-update` reached `/findings/{id}`: actix matches the method first),
+/// else a 400 naming the parameter.
+fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    if let Some(methods) = req.app_data::<web::Data<RouteTable>>().and_then(|t| t.exact(req.path())) {
+        return actix_web::error::InternalError::from_response(err, method_not_allowed(methods)).into();
+    }
+    path_problem(req).into()
 }
 
 /// A path segment that does not parse: every path parameter is an integer id, so name the one
@@ -168,7 +196,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
     let spec = Arc::new(spec);
     let workers = state.config.workers;
     let server = HttpServer::new(move || {
-        let path_config = web::PathConfig::default().error_handler(|_, req| path_problem(req).into());
+        let path_config = web::PathConfig::default().error_handler(path_error);
         let (app, _) = App::new()
             .app_data(state.clone())
             .app_data(table.clone())

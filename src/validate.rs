@@ -85,6 +85,10 @@ pub const TEXT_PATTERN: &str = concat!(
     r"[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
 );
 /// Text that may be blank (it is then stored as null): no control characters but tab, LF and CR.
+/// Any string without a NUL character.
+pub const NUL_FREE_PATTERN: &str = r"^[^\u0000]*$";
+/// A date of the years 1900–9999 (what `date` accepts), as a pattern beside `format: date`.
+pub const DATE_PATTERN: &str = r"^(19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$";
 pub const NOTE_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
 
 /// Deserializes a PATCH field so that absent (`None`) differs from `null` (`Some(None)`).

@@ -38,15 +38,15 @@ fn parse<T: DeserializeOwned>(raw: &str, declared: &[Declared]) -> Result<T, App
         serde_urlencoded::from_str(raw).map_err(|e| AppError::BadRequest(format!("malformed query string: {e}")))?;
     let mut merged: Vec<(String, String)> = Vec::with_capacity(pairs.len());
     for (key, value) in pairs {
-        if value.contains('\0') {
-            // No text column can store it (PostgreSQL refuses it outright).
-            return Err(AppError::invalid(key, "must not contain NUL characters"));
-        }
         let Some(d) = declared.iter().find(|d| d.name == key) else {
             let names: Vec<&str> = declared.iter().map(|d| d.name.as_str()).collect();
             let allowed = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
             return Err(AppError::BadRequest(format!("unknown query parameter `{key}`; allowed: {allowed}")));
         };
+        if value.contains('\0') {
+            // No text column can store it (PostgreSQL refuses it outright).
+            return Err(AppError::invalid(key, "must not contain NUL characters"));
+        }
         match merged.iter_mut().find(|(k, _)| *k == key) {
             Some((_, joined)) if d.repeatable => {
                 joined.push(',');

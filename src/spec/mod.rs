@@ -134,6 +134,13 @@ impl Modify for CommonProblems {
                     add(op, "415", "UnsupportedMediaType");
                     add(op, "422", "Unprocessable");
                 }
+                // A query string is checked as a body is: unknown or malformed is 400, a value
+                // out of range or one holding a NUL is 422.
+                let query_params = op.parameters.iter().flatten().any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                if query_params {
+                    add(op, "400", "BadRequest");
+                    add(op, "422", "Unprocessable");
+                }
                 let path_params = op.parameters.iter().flatten().any(|p| matches!(p.parameter_in, ParameterIn::Path));
                 if path_params {
                     add(op, "400", "BadRequest");
@@ -207,6 +214,7 @@ pub fn spec() -> Spec {
     let sent = passes::request_schemas(&doc);
     passes::responses_complete(&mut doc, &sent);
     passes::text_patterns(&mut doc, &sent);
+    passes::narrowed_fields(&mut doc);
     passes::webhook_event_types(&mut doc);
     serde_json::from_value(doc).expect("the finished spec deserializes")
 }

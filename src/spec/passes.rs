@@ -69,6 +69,8 @@ pub(super) fn text_patterns(doc: &mut serde_json::Value, sent: &BTreeSet<String>
                     let pattern =
                         if must_say_something { crate::validate::TEXT_PATTERN } else { crate::validate::NOTE_PATTERN };
                     map.insert("pattern".to_owned(), Value::String(pattern.to_owned()));
+                } else {
+                    other_strings(map);
                 }
                 map.values_mut().for_each(patterns);
             }
@@ -77,11 +79,78 @@ pub(super) fn text_patterns(doc: &mut serde_json::Value, sent: &BTreeSet<String>
         }
     }
 
-    let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else { return };
-    for name in sent {
-        if let Some(schema) = schemas.get_mut(name) {
-            patterns(schema);
+    /// Strings that are not free text: a date is 1900–9999 (`validate::date`), and no string
+    /// may hold a NUL (`http::json`, `http::query`: PostgreSQL cannot store one).
+    fn other_strings(map: &mut serde_json::Map<String, Value>) {
+        if !is_string(map) || map.contains_key("pattern") || map.contains_key("enum") {
+            return;
         }
+        let pattern = match map.get("format").and_then(Value::as_str) {
+            Some("date") => crate::validate::DATE_PATTERN,
+            _ => crate::validate::NUL_FREE_PATTERN,
+        };
+        map.insert("pattern".to_owned(), Value::String(pattern.to_owned()));
+    }
+
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for name in sent {
+            if let Some(schema) = schemas.get_mut(name) {
+                patterns(schema);
+            }
+        }
+    }
+    // Query parameters are checked the same way.
+    if let Some(Value::Object(paths)) = doc.pointer_mut("/paths") {
+        for item in paths.values_mut() {
+            let Some(item) = item.as_object_mut() else { continue };
+            for op in item.values_mut() {
+                let Some(Value::Array(params)) = op.get_mut("parameters") else { continue };
+                for param in params.iter_mut().filter(|p| p["in"] == "query") {
+                    match param.get_mut("schema") {
+                        Some(Value::Object(schema)) if schema.get("type").is_some_and(|t| t == "array") => {
+                            if let Some(Value::Object(items)) = schema.get_mut("items") {
+                                other_strings(items);
+                            }
+                        }
+                        Some(Value::Object(schema)) => other_strings(schema),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Request fields whose values are a subset of a shared enum, or bounds a shared type cannot
+/// say: declared where they apply, as the server enforces them.
+pub(super) fn narrowed_fields(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let edits = [
+        // A service account may hold any role but admin (`service_accounts::routes`).
+        (
+            "/components/schemas/NewServiceAccount/properties/roles/items",
+            json!({"type": "string", "enum": ["inspector", "leader", "officer", "viewer"]}),
+        ),
+        // Approval steps are signed by leaders, inspectors or admins (`inspections::service`).
+        (
+            "/components/schemas/NewInspection/properties/approval_chain/items",
+            json!({"type": "string", "enum": ["admin", "inspector", "leader"]}),
+        ),
+        (
+            "/components/schemas/InspectionPatch/properties/approval_chain/items",
+            json!({"type": "string", "enum": ["admin", "inspector", "leader"]}),
+        ),
+    ];
+    for (pointer, schema) in edits {
+        if let Some(target) = doc.pointer_mut(pointer) {
+            *target = schema;
+        }
+    }
+    if let Some(serde_json::Value::Object(types)) =
+        doc.pointer_mut("/components/schemas/WebhookPatch/properties/event_types")
+    {
+        types.insert("minItems".into(), json!(1));
+        types.insert("maxItems".into(), json!(50));
     }
 }
 
