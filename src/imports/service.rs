@@ -1,10 +1,8 @@
-//! Turning a parsed document into the JSON ledger format, validating a
-//! ledger, and storing it in one transaction.
+//! Validating a ledger and storing it in one transaction.
 
 use serde_json::json;
 
-use super::api::{ImportFinding, ImportSection, ImportTotals, ImportWarning, LedgerImport};
-use super::text::{ParsedDocument, ParsedFinding, ParsedSection};
+use super::api::{ImportFinding, ImportSection, ImportTotals, LedgerImport};
 use crate::audit::{self, Actor, Event};
 use crate::auth::Scope;
 use crate::db::{self, DbConn};
@@ -12,96 +10,13 @@ use crate::error::{AppError, FieldError};
 use crate::findings::api::{Derive, Finding};
 use crate::findings::model::FindingStatus;
 use crate::findings::queries::{self as findings, NewFindingRow};
-use crate::inspections::api::{Inspection, NewInspection};
+use crate::inspections::api::Inspection;
 use crate::inspections::queries as inspections;
 use crate::inspections::sections::api::Section;
 use crate::inspections::sections::queries::{self as sections, NewSectionRow};
 use crate::inspections::sections::MAX_LEVEL;
 use crate::inspections::service::{check_units, prepare_new};
 use crate::validate::{Errors, LONG_TEXT, SHORT_TEXT};
-
-fn finding_of(f: ParsedFinding, seq: Option<i32>) -> ImportFinding {
-    ImportFinding {
-        seq,
-        title: f.title,
-        description: f.description,
-        measures: f.measures,
-        outcome: f.outcome,
-        due_on: None,
-        responsible_unit_id: None,
-        responsible_leader_id: None,
-        status: None,
-        long_term: None,
-        blocked_reason: None,
-    }
-}
-
-/// The JSON ledger of a parsed document. A document's own problem numbers
-/// become `seq` when they are unique; sections holding no problem (a closing
-/// "下一步" part, say) are left out with a warning.
-pub fn ledger_from_text(doc: ParsedDocument, inspection: NewInspection) -> (LedgerImport, Vec<ImportWarning>) {
-    let mut warnings: Vec<ImportWarning> =
-        doc.warnings.iter().map(|w| ImportWarning { line: w.line, message: w.message.clone() }).collect();
-    let mut numbers: Vec<u32> = Vec::new();
-    fn collect(s: &ParsedSection, out: &mut Vec<u32>) {
-        out.extend(s.findings.iter().filter_map(|f| f.number));
-        for c in &s.children {
-            collect(c, out);
-        }
-    }
-    for s in &doc.sections {
-        collect(s, &mut numbers);
-    }
-    numbers.extend(doc.findings.iter().filter_map(|f| f.number));
-    let total = doc.finding_count();
-    let mut sorted = numbers.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let keep_numbers =
-        sorted.len() == total && sorted.iter().all(|n| (1..=crate::validate::MAX_ORDINAL as u32).contains(n));
-    if !keep_numbers {
-        warnings.push(ImportWarning {
-            line: 0,
-            message: "the problems' numbers are missing or repeat: they are numbered 1, 2, 3 … in document order"
-                .into(),
-        });
-    }
-    let seq = |f: &ParsedFinding| if keep_numbers { f.number.map(|n| n as i32) } else { None };
-
-    fn section(
-        s: ParsedSection,
-        seq: &dyn Fn(&ParsedFinding) -> Option<i32>,
-        warnings: &mut Vec<ImportWarning>,
-    ) -> Option<ImportSection> {
-        let children: Vec<ImportSection> = s.children.into_iter().filter_map(|c| section(c, seq, warnings)).collect();
-        let findings: Vec<ImportFinding> = s
-            .findings
-            .into_iter()
-            .map(|f| {
-                let n = seq(&f);
-                finding_of(f, n)
-            })
-            .collect();
-        if children.is_empty() && findings.is_empty() {
-            warnings.push(ImportWarning {
-                line: s.line,
-                message: format!("「{}」 holds no problems and was left out", s.title),
-            });
-            return None;
-        }
-        Some(ImportSection { title: s.title, children, findings })
-    }
-    let sections = doc.sections.into_iter().filter_map(|s| section(s, &seq, &mut warnings)).collect();
-    let findings = doc
-        .findings
-        .into_iter()
-        .map(|f| {
-            let n = seq(&f);
-            finding_of(f, n)
-        })
-        .collect();
-    (LedgerImport { inspection, sections, findings }, warnings)
-}
 
 /// Categories, aspects and findings of a ledger.
 pub fn totals(ledger: &LedgerImport) -> ImportTotals {
