@@ -1,4 +1,6 @@
-//! Validating a ledger and storing it in one transaction.
+//! Validating a ledger (its size first) and storing it in one transaction.
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 
@@ -50,7 +52,7 @@ fn check_text(errors: &mut Vec<FieldError>, field: String, value: &str, max: usi
     errors.extend(checked.into_inner());
 }
 
-fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, seqs: &mut Vec<i32>) {
+fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, seqs: &mut HashSet<i32>) {
     check_text(errors, format!("{path}.title"), &f.title, SHORT_TEXT, true);
     let texts = [
         ("description", &f.description),
@@ -69,10 +71,8 @@ fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, se
                 format!("{path}.seq"),
                 format!("must be from 1 to {}", crate::validate::MAX_ORDINAL),
             ));
-        } else if seqs.contains(&s) {
+        } else if !seqs.insert(s) {
             errors.push(FieldError::new(format!("{path}.seq"), format!("{s} is used twice")));
-        } else {
-            seqs.push(s);
         }
     }
     match f.status.unwrap_or(FindingStatus::Open) {
@@ -86,11 +86,12 @@ fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, se
     }
 }
 
-/// Checks a ledger's shape: titles, depth, unique numbers, importable statuses. All errors at once (422).
+/// Checks a ledger's shape: titles, depth, unique numbers, importable statuses. All errors at
+/// once (422), in time linear in the ledger's size.
 pub fn validate(ledger: &LedgerImport) -> Result<(), AppError> {
     let mut errors = Vec::new();
-    let mut seqs = Vec::new();
-    fn walk(s: &ImportSection, path: String, level: i32, errors: &mut Vec<FieldError>, seqs: &mut Vec<i32>) {
+    let mut seqs = HashSet::new();
+    fn walk(s: &ImportSection, path: String, level: i32, errors: &mut Vec<FieldError>, seqs: &mut HashSet<i32>) {
         check_text(errors, format!("{path}.title"), &s.title, SHORT_TEXT, true);
         if level > MAX_LEVEL {
             errors.push(FieldError::new(path.clone(), format!("sections nest at most {MAX_LEVEL} levels deep")));
@@ -127,6 +128,24 @@ struct Store {
     derive: Derive,
     /// The importer's scope: responsible units must lie in it.
     scope: Scope,
+    /// Whether each responsible unit and leader named so far may be named: a ledger names a few
+    /// of them many times, and each is looked up once.
+    units: HashMap<i64, bool>,
+    leaders: HashMap<i64, bool>,
+}
+
+/// `check()` for `key`, asked once per key.
+fn remembered(
+    seen: &mut HashMap<i64, bool>,
+    key: i64,
+    check: impl FnOnce() -> Result<bool, AppError>,
+) -> Result<bool, AppError> {
+    if let Some(&known) = seen.get(&key) {
+        return Ok(known);
+    }
+    let answer = check()?;
+    seen.insert(key, answer);
+    Ok(answer)
 }
 
 impl Store {
@@ -137,9 +156,13 @@ impl Store {
         f: &ImportFinding,
         path: &str,
     ) -> Result<(), AppError> {
+        let (scope, inspection_id) = (self.scope, self.inspection_id);
         let mut refs = Vec::new();
         if let Some(u) = f.responsible_unit_id {
-            if !crate::findings::edit::responsible_unit_allowed(conn, self.scope, self.inspection_id, u)? {
+            let allowed = remembered(&mut self.units, u, || {
+                crate::findings::edit::responsible_unit_allowed(conn, scope, inspection_id, u)
+            })?;
+            if !allowed {
                 refs.push(FieldError::new(
                     format!("{path}.responsible_unit_id"),
                     crate::findings::edit::UNIT_NOT_ALLOWED,
@@ -147,7 +170,10 @@ impl Store {
             }
         }
         if let Some(l) = f.responsible_leader_id {
-            if !crate::findings::service::leader_qualifies(conn, l, self.inspection_id)? {
+            let qualifies = remembered(&mut self.leaders, l, || {
+                crate::findings::service::leader_qualifies(conn, l, inspection_id)
+            })?;
+            if !qualifies {
                 refs.push(FieldError::new(
                     format!("{path}.responsible_leader_id"),
                     "no such active user who can see this inspection",
@@ -190,7 +216,8 @@ impl Store {
                 updated_at: now,
             },
         )?;
-        // The outcome and a terminal status are workflow columns: set apart from the descriptive insert.
+        // The outcome and a terminal status are workflow columns: set apart from the descriptive
+        // insert, and only when the ledger gives one (a large ledger is mostly plain open findings).
         let changes = findings::FindingWorkflowChanges {
             status: (status != FindingStatus::Open).then_some(status),
             outcome: f.outcome.clone().filter(|o| !o.trim().is_empty()).map(Some),
@@ -201,7 +228,8 @@ impl Store {
             updated_at: now,
             ..Default::default()
         };
-        let row = findings::apply_workflow(conn, row.id, 1, &changes)?.unwrap_or(row);
+        let workflow = changes.status.is_some() || changes.outcome.is_some() || changes.long_term.is_some();
+        let row = if workflow { findings::apply_workflow(conn, row.id, 1, &changes)?.unwrap_or(row) } else { row };
         let finding = Finding::from_row(row, self.derive);
         self.events.push(
             Event::new("finding.created", "finding", finding.id, json!({"after": finding, "source": "import"}))
@@ -250,6 +278,10 @@ impl Store {
 }
 
 /// Stores a validated ledger as a new inspection, inside the caller's write transaction.
+///
+/// Each row costs the same whatever the ledger's size (its inserts; the units and leaders it
+/// names are checked once each; one `audit::Recorder` writes the events), so the time is linear
+/// in the ledger's size.
 pub fn store(
     conn: &mut DbConn,
     actor: &Actor,
@@ -276,16 +308,25 @@ pub fn store(
     }
     let given =
         ledger.sections.iter().map(max_seq).chain(ledger.findings.iter().filter_map(|f| f.seq)).max().unwrap_or(0);
-    let mut store =
-        Store { events: vec![imported], inspection_id: inspection.id, created_by, next_seq: given, derive, scope };
+    let mut store = Store {
+        events: vec![imported],
+        inspection_id: inspection.id,
+        created_by,
+        next_seq: given,
+        derive,
+        scope,
+        units: HashMap::new(),
+        leaders: HashMap::new(),
+    };
     for (i, s) in ledger.sections.iter().enumerate() {
         store.section(conn, None, 1, i as i32 + 1, s, &format!("sections[{i}]"))?;
     }
     for (i, f) in ledger.findings.iter().enumerate() {
         store.finding(conn, None, f, &format!("findings[{i}]"))?;
     }
+    let mut recorder = audit::Recorder::new(conn, actor)?;
     for event in store.events {
-        audit::record(conn, actor, event)?;
+        recorder.record(conn, event)?;
     }
     Ok(inspection)
 }
