@@ -56,8 +56,7 @@ pub fn import(
     let describe = |e: AppError| serde_json::to_string_pretty(&e.problem()).unwrap_or_default();
     let q: ImportQuery = crate::http::query::from_pairs(&params).map_err(describe)?;
     let (ledger, warnings) = document::ledger_of(&bytes, json, &q).map_err(describe)?;
-    import_service::validate(&ledger).map_err(describe)?;
-    let totals = import_service::totals(&ledger);
+    let totals = import_service::validate(&ledger, config.import_max_findings).map_err(describe)?;
     if dry_run {
         return serde_json::to_string_pretty(&json!({"ledger": ledger, "totals": totals, "warnings": warnings}))
             .map_err(|e| e.to_string());

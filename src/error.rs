@@ -278,6 +278,12 @@ pub mod responses {
     problem_response!(PayloadTooLarge, "The body is larger than allowed");
     problem_response!(UnsupportedMediaType, "The body is not JSON");
     problem_response!(Unprocessable, "Validation failed; `errors` names the fields");
+    problem_response!(
+        ImportUnprocessable,
+        "Validation failed; `errors` names the fields. A ledger of more findings than one import \
+         may hold (`RECTIFY_IMPORT_MAX_FINDINGS`, 5,000 by default) is refused alone, before its \
+         rows are checked, dry runs included: the one error is `findings`, naming the count and the limit"
+    );
     problem_response!(TooManyRequests, "Rate limited; see Retry-After");
     problem_response!(Unavailable, "The database cannot be reached");
 }

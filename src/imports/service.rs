@@ -86,9 +86,23 @@ fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, se
     }
 }
 
-/// Checks a ledger's shape: titles, depth, unique numbers, importable statuses. All errors at
-/// once (422), in time linear in the ledger's size.
-pub fn validate(ledger: &LedgerImport) -> Result<(), AppError> {
+/// Checks a ledger's size, then its shape: titles, depth, unique numbers, importable statuses.
+///
+/// A ledger of more than `max_findings` findings (`RECTIFY_IMPORT_MAX_FINDINGS`) is refused
+/// alone, before its rows are looked at (422 naming the count and the limit); the shape's
+/// errors come all at once (422). Returns the ledger's totals. The cost is linear in the
+/// ledger's size.
+pub fn validate(ledger: &LedgerImport, max_findings: usize) -> Result<ImportTotals, AppError> {
+    let totals = totals(ledger);
+    if totals.findings > max_findings {
+        return Err(AppError::invalid(
+            "findings",
+            format!(
+                "the ledger holds {} findings; at most {max_findings} are imported at once: split it into several imports",
+                totals.findings
+            ),
+        ));
+    }
     let mut errors = Vec::new();
     let mut seqs = HashSet::new();
     fn walk(s: &ImportSection, path: String, level: i32, errors: &mut Vec<FieldError>, seqs: &mut HashSet<i32>) {
@@ -109,11 +123,11 @@ pub fn validate(ledger: &LedgerImport) -> Result<(), AppError> {
     for (i, f) in ledger.findings.iter().enumerate() {
         check_finding(&mut errors, &format!("findings[{i}]"), f, &mut seqs);
     }
-    if totals(ledger).findings == 0 {
+    if totals.findings == 0 {
         errors.push(FieldError::new("findings", "the ledger holds no findings"));
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(totals)
     } else {
         Err(AppError::Validation(errors))
     }

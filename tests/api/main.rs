@@ -15,6 +15,7 @@ mod event_log;
 mod event_schema;
 mod findings;
 mod hardening;
+mod imports;
 mod inspections;
 mod metrics;
 mod notices;
