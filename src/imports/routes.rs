@@ -8,6 +8,7 @@ use super::api::{ImportPreview, ImportQuery, ImportResult, LedgerImport};
 use super::document::ledger_of;
 use super::service;
 use crate::auth::{roles, Needs};
+use crate::db::Cancel;
 use crate::error::{responses, AppError};
 use crate::findings::api::Derive;
 use crate::http::idempotency::IdempotencyKeyHeader;
@@ -68,7 +69,8 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// answers 200 with the parsed ledger, its totals and its warnings (with line numbers) and
 /// saves nothing; it checks the ledger's size and shape only: the inspection's own fields and
 /// the units and leaders the ledger names are checked when it is saved. The time an import takes
-/// is linear in its size.
+/// is linear in its size; a client that disconnects stops it, and it rolls back (nothing of it
+/// is saved).
 ///
 /// **Who:** inspectors and admins. Both units must exist and at least one must be the
 /// caller's unit or lie below it.
@@ -122,8 +124,10 @@ pub async fn import_inspection(
     }
     let (actor, scope, user_id) = (user.actor(), user.scope(), user.id);
     let derive = Derive { today: state.today(), thresholds: state.config.warnings };
+    // Dropped with this future when the client goes away: the import then stops and rolls back.
+    let (cancel, _cancel_on_drop) = Cancel::on_drop();
     idempotency::create(&state.db, user_id, key, &req, &raw, move |conn| {
-        let inspection = service::store(conn, &actor, scope, user_id, &ledger, derive)?;
+        let inspection = service::store(conn, &actor, scope, user_id, &ledger, derive, &cancel)?;
         let (id, version) = (inspection.id, inspection.version);
         Created::new(ImportResult { inspection, totals, warnings }, format!("/api/v1/inspections/{id}"), version)
     })

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::api::{ImportFinding, ImportSection, ImportTotals, LedgerImport};
 use crate::audit::{self, Actor, Event};
 use crate::auth::Scope;
-use crate::db::{self, DbConn};
+use crate::db::{self, Cancel, DbConn};
 use crate::error::{AppError, FieldError};
 use crate::findings::api::{Derive, Finding};
 use crate::findings::model::FindingStatus;
@@ -133,7 +133,7 @@ pub fn validate(ledger: &LedgerImport, max_findings: usize) -> Result<ImportTota
     }
 }
 
-struct Store {
+struct Store<'a> {
     /// Written last, after every row they describe exists (each event's deliveries are queued with it).
     events: Vec<Event>,
     inspection_id: i64,
@@ -146,6 +146,8 @@ struct Store {
     /// of them many times, and each is looked up once.
     units: HashMap<i64, bool>,
     leaders: HashMap<i64, bool>,
+    /// Raised when the request has gone: checked before each row, so the import stops and rolls back.
+    cancel: &'a Cancel,
 }
 
 /// `check()` for `key`, asked once per key.
@@ -162,7 +164,7 @@ fn remembered(
     Ok(answer)
 }
 
-impl Store {
+impl Store<'_> {
     fn finding(
         &mut self,
         conn: &mut DbConn,
@@ -170,6 +172,7 @@ impl Store {
         f: &ImportFinding,
         path: &str,
     ) -> Result<(), AppError> {
+        self.cancel.check()?;
         let (scope, inspection_id) = (self.scope, self.inspection_id);
         let mut refs = Vec::new();
         if let Some(u) = f.responsible_unit_id {
@@ -262,6 +265,7 @@ impl Store {
         s: &ImportSection,
         path: &str,
     ) -> Result<(), AppError> {
+        self.cancel.check()?;
         let now = db::now();
         let row = sections::insert(
             conn,
@@ -295,7 +299,8 @@ impl Store {
 ///
 /// Each row costs the same whatever the ledger's size (its inserts; the units and leaders it
 /// names are checked once each; one `audit::Recorder` writes the events), so the time is linear
-/// in the ledger's size.
+/// in the ledger's size. `cancel` is checked before each row and each event: once the request
+/// has gone, the import returns `AppError::Cancelled` and the transaction rolls back.
 pub fn store(
     conn: &mut DbConn,
     actor: &Actor,
@@ -303,6 +308,7 @@ pub fn store(
     created_by: i64,
     ledger: &LedgerImport,
     derive: Derive,
+    cancel: &Cancel,
 ) -> Result<Inspection, AppError> {
     let row = prepare_new(&ledger.inspection, created_by, "inspection.")?;
     check_units(conn, scope, row.inspecting_unit_id, row.inspected_unit_id).map_err(|e| match e {
@@ -331,6 +337,7 @@ pub fn store(
         scope,
         units: HashMap::new(),
         leaders: HashMap::new(),
+        cancel,
     };
     for (i, s) in ledger.sections.iter().enumerate() {
         store.section(conn, None, 1, i as i32 + 1, s, &format!("sections[{i}]"))?;
@@ -340,6 +347,7 @@ pub fn store(
     }
     let mut recorder = audit::Recorder::new(conn, actor)?;
     for event in store.events {
+        cancel.check()?;
         recorder.record(conn, event)?;
     }
     Ok(inspection)

@@ -1,9 +1,12 @@
-//! Contract §9.4, issue 10 item 2: imports are bounded (`RECTIFY_IMPORT_MAX_FINDINGS`).
+//! Contract §9.4, issue 10 item 2: imports are bounded (`RECTIFY_IMPORT_MAX_FINDINGS`), and a
+//! client that goes away stops its import, which then leaves nothing behind.
+
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::db_tests;
-use crate::helpers::{fields, problem, TestApp, World};
+use crate::helpers::{fields, problem, Backend, TestApp, World};
 
 /// A JSON ledger of `n` findings under no section, the shape of the issue's 2 MiB ledger.
 fn ledger(w: &World, n: usize) -> Value {
@@ -87,3 +90,80 @@ async fn imports_above_the_bound_are_refused_and_change_nothing(app: TestApp) {
 }
 
 db_tests!(imports_above_the_bound_are_refused_and_change_nothing);
+
+/// A client that disconnects while its import is writing stops the import: it rolls back, none
+/// of it is left (no inspection, no finding, no event), and the service goes on answering and
+/// writing. Without the cancellation the import ran on for nobody and committed.
+async fn a_client_that_goes_away_stops_its_import(app: TestApp) {
+    let w = app.world().await;
+    let before = app.last_event_id().await;
+    // Large enough to write for many seconds; the client leaves within the first one.
+    let body = ledger(&w, 20_000);
+    let request = app.client.post(app.url("/api/v1/inspections/import")).bearer_auth(&w.inspector).json(&body).send();
+    let client = tokio::spawn(request);
+
+    // The import is writing once a pooled connection has been held for 300 ms on end (requests
+    // and the background tasks hold theirs for milliseconds).
+    let busy = || {
+        let (open, idle, _) = app.db.pool_state();
+        open > idle
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut held_since: Option<Instant> = None;
+    loop {
+        assert!(Instant::now() < deadline, "the import never started writing");
+        assert!(!client.is_finished(), "the import finished before its client could leave: make it larger");
+        match (busy(), held_since) {
+            (true, Some(since)) if since.elapsed() >= Duration::from_millis(300) => break,
+            (true, None) => held_since = Some(Instant::now()),
+            (false, _) => held_since = None,
+            _ => {}
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The client goes away: its request is dropped and its connection closed.
+    client.abort();
+    assert!(client.await.unwrap_err().is_cancelled());
+
+    // Whatever the import does now (roll back, or run on to its commit), it ends; then every
+    // pooled connection is back.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while busy() {
+        assert!(Instant::now() < deadline, "the import still holds its connection after 5 minutes");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        (rows(&app, "inspections").await, rows(&app, "findings").await, rows(&app, "sections").await),
+        (0, 0, 0),
+        "the abandoned import left rows behind"
+    );
+    assert_eq!(app.events_since(before).await, [], "the abandoned import left events behind");
+
+    // The service answers, and writes, as before.
+    let res = import_json(&app, &w, &ledger(&w, 2), "").await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(rows(&app, "findings").await, 2);
+}
+
+mod a_client_that_goes_away_stops_its_import {
+    use super::*;
+
+    const ROOMY: &[(&str, &str)] = &[("RECTIFY_IMPORT_MAX_FINDINGS", "20000")];
+
+    #[tokio::test]
+    async fn sqlite() {
+        let app = TestApp::spawn_with(Backend::Sqlite, ROOMY).await.expect("sqlite");
+        let handle = app.handle.clone();
+        super::a_client_that_goes_away_stops_its_import(app).await;
+        handle.stop(false).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        if let Some(app) = TestApp::spawn_postgres(ROOMY).await {
+            let handle = app.handle.clone();
+            super::a_client_that_goes_away_stops_its_import(app).await;
+            handle.stop(false).await;
+        }
+    }
+}
