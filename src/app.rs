@@ -223,6 +223,10 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
             .default_service(web::to(fallback))
     })
     .workers(workers)
+    // A client that closes its connection has gone: the request's future is dropped at once (with
+    // half-closed connections kept, it would run on until its answer found nobody), which is what
+    // stops a long write (`db::Cancel`). HTTP/1.1 clients do not half-close to wait for an answer.
+    .h1_allow_half_closed(false)
     .listen(listener)?
     .shutdown_timeout(30)
     .run();

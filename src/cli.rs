@@ -13,7 +13,7 @@ use crate::audit::{self, Actor, Event};
 use crate::auth::{password, ApprovalChain, Role, RoleSet, Scope};
 use crate::config::Config;
 use crate::db::schema::{inspections, users};
-use crate::db::{self, Db, DbConn};
+use crate::db::{self, Cancel, Db, DbConn};
 use crate::error::AppError;
 use crate::findings::api::Derive;
 use crate::findings::model::{FindingAction, FindingStatus};
@@ -56,8 +56,7 @@ pub fn import(
     let describe = |e: AppError| serde_json::to_string_pretty(&e.problem()).unwrap_or_default();
     let q: ImportQuery = crate::http::query::from_pairs(&params).map_err(describe)?;
     let (ledger, warnings) = document::ledger_of(&bytes, json, &q).map_err(describe)?;
-    import_service::validate(&ledger).map_err(describe)?;
-    let totals = import_service::totals(&ledger);
+    let totals = import_service::validate(&ledger, config.import_max_findings).map_err(describe)?;
     if dry_run {
         return serde_json::to_string_pretty(&json!({"ledger": ledger, "totals": totals, "warnings": warnings}))
             .map_err(|e| e.to_string());
@@ -66,7 +65,7 @@ pub fn import(
     let d = derive(config);
     let inspection = db::write_tx(&mut conn, |conn| {
         let admin = admin_id(conn)?;
-        import_service::store(conn, &Actor::system(), Scope::All, admin, &ledger, d)
+        import_service::store(conn, &Actor::system(), Scope::All, admin, &ledger, d, &Cancel::never())
     })
     .map_err(describe)?;
     serde_json::to_string_pretty(&json!({"inspection": inspection, "totals": totals, "warnings": warnings}))
@@ -202,7 +201,7 @@ pub fn demo(db: &Db, config: &Config) -> Result<String, String> {
         demo_user(conn, &hash, "viewer", "刘主任", bureau, &[Role::Viewer])?;
         ledger.inspection.inspecting_unit_id = group;
         ledger.inspection.inspected_unit_id = bureau;
-        let inspection = import_service::store(conn, &Actor { user_id: Some(inspector), request_id: None }, Scope::All, inspector, &ledger, d)?;
+        let inspection = import_service::store(conn, &Actor { user_id: Some(inspector), request_id: None }, Scope::All, inspector, &ledger, d, &Cancel::never())?;
         // Bring some open findings along the workflow: in progress, waiting for sign-off.
         let open: Vec<(i64, i32)> = crate::db::schema::findings::table
             .filter(crate::db::schema::findings::inspection_id.eq(inspection.id))

@@ -111,6 +111,9 @@ pub struct Config {
     /// Largest accepted request body, in bytes (imports have their own, larger limit).
     pub body_limit: usize,
     pub import_body_limit: usize,
+    /// Most findings one import may hold (contract §9.4): a larger ledger is refused (422) before
+    /// anything is written, dry runs included.
+    pub import_max_findings: usize,
     /// HTTP worker threads (default: one per core).
     pub workers: usize,
     /// Public feedback accepted per client address and minute.
@@ -191,6 +194,14 @@ impl Config {
         let login_per_minute =
             parse_number(get("RECTIFY_LOGIN_PER_MINUTE"), "RECTIFY_LOGIN_PER_MINUTE", 30, 1, 100_000)? as u32;
         let trust_forwarded = parse_bool(get("RECTIFY_TRUST_FORWARDED"), "RECTIFY_TRUST_FORWARDED", false)?;
+        // Findings are numbered 1 to MAX_ORDINAL within an inspection: no ledger can hold more.
+        let import_max_findings = parse_number(
+            get("RECTIFY_IMPORT_MAX_FINDINGS"),
+            "RECTIFY_IMPORT_MAX_FINDINGS",
+            5000,
+            1,
+            crate::validate::MAX_ORDINAL as u64,
+        )? as usize;
 
         let admin_password = get("RECTIFY_ADMIN_PASSWORD").map(Secret::new);
         if admin_password.as_ref().is_some_and(|p| p.expose().chars().count() < 12) {
@@ -210,6 +221,7 @@ impl Config {
             deadline_scan_every: deadline_scan(get)?,
             body_limit: 1024 * 1024,
             import_body_limit: 10 * 1024 * 1024,
+            import_max_findings,
             workers,
             feedback_per_minute,
             login_per_minute,
@@ -459,6 +471,9 @@ mod tests {
             ("RECTIFY_DEADLINE_SCAN_SECONDS", "0"),
             ("RECTIFY_DEADLINE_SCAN_SECONDS", "86401"),
             ("RECTIFY_DEADLINE_SCAN_SECONDS", "hourly"),
+            ("RECTIFY_IMPORT_MAX_FINDINGS", "0"),
+            ("RECTIFY_IMPORT_MAX_FINDINGS", "1000001"),
+            ("RECTIFY_IMPORT_MAX_FINDINGS", "-5"),
             ("RECTIFY_CORS_ORIGINS", "*"),
             ("RECTIFY_CORS_ORIGINS", "a.example"),
             ("RECTIFY_CORS_ORIGINS", "https://a.example/"),
@@ -485,7 +500,16 @@ mod tests {
         assert_eq!(c.jwt.ttl_seconds, 3600);
         assert_eq!(c.warnings, WarningThresholds::default());
         assert_eq!(c.deadline_scan_every, Duration::from_secs(3600));
+        assert_eq!(c.import_max_findings, 5000);
         assert!(c.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn the_import_bound_is_read_as_a_count() {
+        let c = config(&[PG, SECRET, ("RECTIFY_IMPORT_MAX_FINDINGS", "1")]).unwrap();
+        assert_eq!(c.import_max_findings, 1);
+        let c = config(&[PG, SECRET, ("RECTIFY_IMPORT_MAX_FINDINGS", "1000000")]).unwrap();
+        assert_eq!(c.import_max_findings, 1_000_000);
     }
 
     #[test]

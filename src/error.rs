@@ -72,6 +72,9 @@ pub enum AppError {
     TooManyRequests { retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// The request went away (its client disconnected, or the server is stopping) while its write ran.
+    #[error("the request was cancelled before it completed (its client went away, or the service is stopping); nothing was saved")]
+    Cancelled,
     /// A write could not get its locks in time (lock or statement timeout, SQLite busy): retry.
     #[error("another change holds the data this request needs; retry shortly")]
     Busy(String),
@@ -134,7 +137,7 @@ impl AppError {
             Self::HeadersTooLarge { .. } => ("headers-too-large", "Request header fields too large"),
             Self::Validation(_) => ("validation", "Validation failed"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
-            Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Unavailable(_) | Self::Cancelled => ("unavailable", "Service unavailable"),
             Self::Busy(_) => ("busy", "Busy"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
@@ -176,7 +179,7 @@ impl ResponseError for AppError {
             Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Cancelled | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -197,7 +200,7 @@ impl ResponseError for AppError {
             Self::Busy(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::Cancelled => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             Self::Unauthorized(_) => {
@@ -278,6 +281,12 @@ pub mod responses {
     problem_response!(PayloadTooLarge, "The body is larger than allowed");
     problem_response!(UnsupportedMediaType, "The body is not JSON");
     problem_response!(Unprocessable, "Validation failed; `errors` names the fields");
+    problem_response!(
+        ImportUnprocessable,
+        "Validation failed; `errors` names the fields. A ledger of more findings than one import \
+         may hold (`RECTIFY_IMPORT_MAX_FINDINGS`, 5,000 by default) is refused alone, before its \
+         rows are checked, dry runs included: the one error is `findings`, naming the count and the limit"
+    );
     problem_response!(TooManyRequests, "Rate limited; see Retry-After");
     problem_response!(Unavailable, "The database cannot be reached");
 }
@@ -305,6 +314,7 @@ mod tests {
             AppError::Validation(Vec::new()),
             AppError::TooManyRequests { retry_after: 1 },
             AppError::Unavailable(String::new()),
+            AppError::Cancelled,
             AppError::Busy(String::new()),
             AppError::Internal(String::new()),
         ];

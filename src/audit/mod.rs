@@ -68,38 +68,64 @@ impl Event {
 /// orders by both and stops at the oldest transaction still running); on
 /// SQLite, whose writers are serialised, the next id follows commit order.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, AppError> {
-    debug_assert!(catalog::find(event.action).is_some(), "`{}` is not in audit::catalog", event.action);
-    let id: Option<i64> = match conn {
-        DbConn::Postgres(_) => None,
-        DbConn::Sqlite(_) => {
-            let max: Option<i64> = audit_events::table.select(diesel::dsl::max(audit_events::id)).first(conn)?;
-            Some(max.unwrap_or(0) + 1)
+    Recorder::new(conn, actor)?.record(conn, event)
+}
+
+/// Writes a run of events in the caller's transaction (an import's thousands), looking up once
+/// what `record` looks up for each: on SQLite the next id, and the webhooks that may want them
+/// (with which of them see the events' inspection). Record the transaction's other events
+/// through it too: on SQLite it hands out ids itself.
+pub struct Recorder<'a> {
+    actor: &'a Actor,
+    /// SQLite: the id of the next event (the write lock is held, so no other writer takes it).
+    next_id: Option<i64>,
+    subscribers: outbox::Subscribers,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(conn: &mut DbConn, actor: &'a Actor) -> Result<Self, AppError> {
+        let next_id = match conn {
+            DbConn::Postgres(_) => None,
+            DbConn::Sqlite(_) => {
+                let max: Option<i64> = audit_events::table.select(diesel::dsl::max(audit_events::id)).first(conn)?;
+                Some(max.unwrap_or(0) + 1)
+            }
+        };
+        Ok(Self { actor, next_id, subscribers: outbox::Subscribers::default() })
+    }
+
+    /// Writes one event, and its webhook deliveries.
+    pub fn record(&mut self, conn: &mut DbConn, event: Event) -> Result<i64, AppError> {
+        debug_assert!(catalog::find(event.action).is_some(), "`{}` is not in audit::catalog", event.action);
+        let actor = self.actor;
+        let id: i64 = diesel::insert_into(audit_events::table)
+            .values((
+                self.next_id.map(|id| audit_events::id.eq(id)),
+                audit_events::occurred_at.eq(db::now()),
+                audit_events::actor_id.eq(actor.user_id),
+                audit_events::action.eq(event.action),
+                audit_events::entity_type.eq(event.entity_type),
+                audit_events::entity_id.eq(event.entity_id),
+                audit_events::inspection_id.eq(event.inspection_id),
+                audit_events::finding_id.eq(event.finding_id),
+                audit_events::org_unit_id.eq(event.org_unit_id),
+                audit_events::data.eq(event.data.to_string()),
+                audit_events::request_id.eq(&actor.request_id),
+            ))
+            .returning(audit_events::id)
+            .get_result(conn)?;
+        if let Some(next) = &mut self.next_id {
+            *next = id + 1;
         }
-    };
-    let id: i64 = diesel::insert_into(audit_events::table)
-        .values((
-            id.map(|id| audit_events::id.eq(id)),
-            audit_events::occurred_at.eq(db::now()),
-            audit_events::actor_id.eq(actor.user_id),
-            audit_events::action.eq(event.action),
-            audit_events::entity_type.eq(event.entity_type),
-            audit_events::entity_id.eq(event.entity_id),
-            audit_events::inspection_id.eq(event.inspection_id),
-            audit_events::finding_id.eq(event.finding_id),
-            audit_events::org_unit_id.eq(event.org_unit_id),
-            audit_events::data.eq(event.data.to_string()),
-            audit_events::request_id.eq(&actor.request_id),
-        ))
-        .returning(audit_events::id)
-        .get_result(conn)?;
-    outbox::enqueue(
-        conn,
-        outbox::Recorded {
-            id,
-            action: event.action,
-            inspection_id: event.inspection_id,
-            org_unit_id: event.org_unit_id,
-        },
-    )?;
-    Ok(id)
+        self.subscribers.enqueue(
+            conn,
+            outbox::Recorded {
+                id,
+                action: event.action,
+                inspection_id: event.inspection_id,
+                org_unit_id: event.org_unit_id,
+            },
+        )?;
+        Ok(id)
+    }
 }

@@ -3,6 +3,8 @@
 //! transaction — so a delivery exists exactly when its event does, whatever
 //! happens to the process afterwards. The webhook dispatcher sends them.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
 use super::catalog;
@@ -22,38 +24,63 @@ pub struct Recorded<'a> {
     pub org_unit_id: Option<i64>,
 }
 
-/// Queues the event for every webhook that subscribes to it and sees it: the same
-/// visibility as `GET /api/v1/events` for a user of the webhook's unit.
-pub fn enqueue(conn: &mut DbConn, event: Recorded<'_>) -> Result<usize, AppError> {
-    // A test event goes to its one webhook only (see webhooks::routes::test_webhook).
-    if event.action == "webhook.test" {
-        return Ok(0);
-    }
-    let hooks: Vec<(i64, i64, String)> = wh::table
-        .filter(wh::active.eq(true))
-        .filter(wh::deleted_at.is_null())
-        .select((wh::id, wh::org_unit_id, wh::event_types))
-        .load(conn)?;
-    let mut queued = 0;
-    for (webhook_id, unit, types) in hooks {
-        if !types.split(',').any(|p| catalog::matches(p.trim(), event.action)) {
-            continue;
+/// The active webhooks, read once for a run of events in one transaction, and which of them
+/// see which inspection or unit: a run's events (an import's) mostly share their inspection.
+#[derive(Debug, Default)]
+pub struct Subscribers {
+    /// (webhook id, its unit, its event types); read at the first event that needs them.
+    hooks: Option<Vec<(i64, i64, String)>>,
+    /// Whether a webhook's unit sees (inspection, org unit): the references events carry.
+    sees: HashMap<(i64, Option<i64>, Option<i64>), bool>,
+}
+
+impl Subscribers {
+    /// Queues the event for every webhook that subscribes to it and sees it: the same
+    /// visibility as `GET /api/v1/events` for a user of the webhook's unit.
+    pub fn enqueue(&mut self, conn: &mut DbConn, event: Recorded<'_>) -> Result<usize, AppError> {
+        // A test event goes to its one webhook only (see webhooks::routes::test_webhook).
+        if event.action == "webhook.test" {
+            return Ok(0);
         }
-        let scope = Scope::Unit(unit);
-        let visible = match (event.inspection_id, event.org_unit_id) {
-            (Some(inspection), _) => inspection_in_scope(conn, scope, inspection)?,
-            (None, Some(org_unit)) => unit_in_scope(conn, scope, org_unit)?,
-            (None, None) => false,
-        };
-        if visible {
-            insert(conn, webhook_id, event.id)?;
-            queued += 1;
+        if self.hooks.is_none() {
+            self.hooks = Some(
+                wh::table
+                    .filter(wh::active.eq(true))
+                    .filter(wh::deleted_at.is_null())
+                    .select((wh::id, wh::org_unit_id, wh::event_types))
+                    .load(conn)?,
+            );
         }
+        let hooks = self.hooks.as_deref().unwrap_or_default();
+        let mut queued = 0;
+        for (webhook_id, unit, types) in hooks {
+            if !types.split(',').any(|p| catalog::matches(p.trim(), event.action)) {
+                continue;
+            }
+            let key = (*unit, event.inspection_id, event.org_unit_id);
+            let visible = match self.sees.get(&key) {
+                Some(&visible) => visible,
+                None => {
+                    let scope = Scope::Unit(*unit);
+                    let visible = match (event.inspection_id, event.org_unit_id) {
+                        (Some(inspection), _) => inspection_in_scope(conn, scope, inspection)?,
+                        (None, Some(org_unit)) => unit_in_scope(conn, scope, org_unit)?,
+                        (None, None) => false,
+                    };
+                    self.sees.insert(key, visible);
+                    visible
+                }
+            };
+            if visible {
+                insert(conn, *webhook_id, event.id)?;
+                queued += 1;
+            }
+        }
+        if queued > 0 {
+            crate::db::signals::deliveries_queued();
+        }
+        Ok(queued)
     }
-    if queued > 0 {
-        crate::db::signals::deliveries_queued();
-    }
-    Ok(queued)
 }
 
 /// A pending delivery of `event_id` to `webhook_id`, due now.

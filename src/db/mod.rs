@@ -1,6 +1,7 @@
 //! Storage: one diesel `MultiConnection` over SQLite and PostgreSQL, an r2d2
 //! pool, and the blocking-pool runner every handler goes through.
 
+pub mod cancel;
 pub mod roles;
 pub mod schema;
 pub mod signals;
@@ -16,6 +17,8 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{DatabaseUrl, Timeouts};
 use crate::error::AppError;
+
+pub use cancel::{Cancel, CancelOnDrop};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

@@ -1,8 +1,9 @@
 //! A request body as a ledger: the JSON ledger format, or an official document in text
 //! whose inspection facts come from the query and the opening paragraph.
 
-use super::api::{ImportQuery, LedgerImport};
-use super::{preamble, service, text};
+use super::api::{ImportFinding, ImportQuery, ImportSection, ImportWarning, LedgerImport};
+use super::text::{ParsedDocument, ParsedFinding, ParsedSection};
+use super::{preamble, text};
 use crate::error::{AppError, FieldError};
 use crate::inspections::api::NewInspection;
 
@@ -47,12 +48,78 @@ fn text_inspection(q: &ImportQuery, opening: &preamble::Preamble) -> Result<NewI
     })
 }
 
+/// A parsed problem as a ledger finding, numbered by `seq`.
+fn finding_of(f: ParsedFinding, seq: &dyn Fn(&ParsedFinding) -> Option<i32>) -> ImportFinding {
+    ImportFinding {
+        seq: seq(&f),
+        title: f.title,
+        description: f.description,
+        measures: f.measures,
+        outcome: f.outcome,
+        due_on: None,
+        responsible_unit_id: None,
+        responsible_leader_id: None,
+        status: None,
+        long_term: None,
+        blocked_reason: None,
+    }
+}
+
+/// The JSON ledger of a parsed document. A document's own problem numbers
+/// become `seq` when they are unique; sections holding no problem (a closing
+/// "下一步" part, say) are left out with a warning.
+pub fn ledger_from_text(doc: ParsedDocument, inspection: NewInspection) -> (LedgerImport, Vec<ImportWarning>) {
+    let mut warnings: Vec<ImportWarning> =
+        doc.warnings.iter().map(|w| ImportWarning { line: w.line, message: w.message.clone() }).collect();
+    let mut numbers: Vec<u32> = Vec::new();
+    fn collect(s: &ParsedSection, out: &mut Vec<u32>) {
+        out.extend(s.findings.iter().filter_map(|f| f.number));
+        for c in &s.children {
+            collect(c, out);
+        }
+    }
+    for s in &doc.sections {
+        collect(s, &mut numbers);
+    }
+    numbers.extend(doc.findings.iter().filter_map(|f| f.number));
+    let total = doc.finding_count();
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let keep_numbers =
+        sorted.len() == total && sorted.iter().all(|n| (1..=crate::validate::MAX_ORDINAL as u32).contains(n));
+    if !keep_numbers {
+        warnings.push(ImportWarning {
+            line: 0,
+            message: "the problems' numbers are missing or repeat: they are numbered 1, 2, 3 … in document order"
+                .into(),
+        });
+    }
+    let seq = |f: &ParsedFinding| if keep_numbers { f.number.map(|n| n as i32) } else { None };
+
+    fn section(
+        s: ParsedSection,
+        seq: &dyn Fn(&ParsedFinding) -> Option<i32>,
+        warnings: &mut Vec<ImportWarning>,
+    ) -> Option<ImportSection> {
+        let children: Vec<ImportSection> = s.children.into_iter().filter_map(|c| section(c, seq, warnings)).collect();
+        let findings: Vec<ImportFinding> = s.findings.into_iter().map(|f| finding_of(f, seq)).collect();
+        if children.is_empty() && findings.is_empty() {
+            warnings.push(ImportWarning {
+                line: s.line,
+                message: format!("「{}」 holds no problems and was left out", s.title),
+            });
+            return None;
+        }
+        Some(ImportSection { title: s.title, children, findings })
+    }
+    let sections = doc.sections.into_iter().filter_map(|s| section(s, &seq, &mut warnings)).collect();
+    let findings = doc.findings.into_iter().map(|f| finding_of(f, &seq)).collect();
+    (LedgerImport { inspection, sections, findings }, warnings)
+}
+
 /// Parses a body into a ledger and its warnings.
-pub fn ledger_of(
-    bytes: &[u8],
-    json: bool,
-    q: &ImportQuery,
-) -> Result<(LedgerImport, Vec<super::api::ImportWarning>), AppError> {
+pub fn ledger_of(bytes: &[u8], json: bool, q: &ImportQuery) -> Result<(LedgerImport, Vec<ImportWarning>), AppError> {
     if json {
         if let Some(name) = q.document_parameter() {
             return Err(AppError::BadRequest(format!(
@@ -66,5 +133,5 @@ pub fn ledger_of(
     })?;
     let doc = text::parse(text).map_err(|e| AppError::invalid("body", e.to_string()))?;
     let inspection = text_inspection(q, &preamble::read(text))?;
-    Ok(service::ledger_from_text(doc, inspection))
+    Ok(ledger_from_text(doc, inspection))
 }

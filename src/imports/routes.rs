@@ -8,6 +8,7 @@ use super::api::{ImportPreview, ImportQuery, ImportResult, LedgerImport};
 use super::document::ledger_of;
 use super::service;
 use crate::auth::{roles, Needs};
+use crate::db::Cancel;
 use crate::error::{responses, AppError};
 use crate::findings::api::Derive;
 use crate::http::idempotency::IdempotencyKeyHeader;
@@ -57,7 +58,8 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// `(一)` categories, `1.` aspects, `(1)` problems, half- or full-width — whose "整改情况:" and
 /// "整改措施:" paragraphs become each problem's `outcome` and `measures`. For a document, the
 /// units come from query parameters, and the inspection's dates and inspecting body from the
-/// opening paragraph unless given. Up to 10 MiB.
+/// opening paragraph unless given. Up to 10 MiB, and up to `RECTIFY_IMPORT_MAX_FINDINGS`
+/// findings (5,000 by default).
 ///
 /// Creates the inspection (`rectifying`), its sections and its findings (`open`, or `closed`
 /// / `blocked` as the ledger says; unnumbered findings continue after the highest given
@@ -65,22 +67,26 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// `finding.created` for each row (their data marked `"source": "import"`). Answers 201 with
 /// the inspection, the totals and the warnings. Honours `Idempotency-Key`. `?dry_run=true`
 /// answers 200 with the parsed ledger, its totals and its warnings (with line numbers) and
-/// saves nothing; it checks the ledger's shape only: the inspection's own fields and the
-/// units and leaders the ledger names are checked when it is saved.
+/// saves nothing; it checks the ledger's size and shape only: the inspection's own fields and
+/// the units and leaders the ledger names are checked when it is saved. The time an import takes
+/// is linear in its size; a client that disconnects stops it, and it rolls back (nothing of it
+/// is saved).
 ///
 /// **Who:** inspectors and admins. Both units must exist and at least one must be the
 /// caller's unit or lie below it.
 ///
 /// **Errors:** 403 for other roles; 415 for another media type or a charset other than
 /// UTF-8; 413 above 10 MiB; 400 for malformed JSON, a text body that is not UTF-8, or a
-/// document query parameter sent with a JSON ledger; 422 naming each field at fault by its
-/// path (`sections[0].findings[2].title`, `inspection.ended_on`): an unreadable document
-/// (`body`); a unit or date a document lacks (named as its query parameter); a ledger
-/// without findings, a blank or too long title, sections deeper than 3 levels, a `seq` used
-/// twice or outside 1–1,000,000, a status other than `open`, `closed` or `blocked`, a blocked
-/// finding without `blocked_reason` (these all at once); then, when saving, the rules of
-/// `POST /api/v1/inspections` for the inspection, an org unit that does not exist, and a
-/// responsible leader who is not an active user able to see the inspection.
+/// document query parameter sent with a JSON ledger; 422 for a ledger of more findings than
+/// `RECTIFY_IMPORT_MAX_FINDINGS`, alone (its rows are not checked) and dry runs included:
+/// `findings`, naming the count and the limit (split the ledger); otherwise 422 naming each
+/// field at fault by its path (`sections[0].findings[2].title`, `inspection.ended_on`): an
+/// unreadable document (`body`); a unit or date a document lacks (named as its query
+/// parameter); a ledger without findings, a blank or too long title, sections deeper than 3
+/// levels, a `seq` used twice or outside 1–1,000,000, a status other than `open`, `closed` or
+/// `blocked`, a blocked finding without `blocked_reason` (these all at once); then, when
+/// saving, the rules of `POST /api/v1/inspections` for the inspection, an org unit that does
+/// not exist, and a responsible leader who is not an active user able to see the inspection.
 #[utoipa::path(
     tag = "inspections",
     params(
@@ -95,6 +101,7 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
         (status = 201, description = "Imported", body = ImportResult, headers(("ETag" = String), ("Location" = String))),
         (status = 200, description = "Dry run: what would be imported", body = ImportPreview),
         (status = 403, response = responses::Forbidden),
+        (status = 422, response = responses::ImportUnprocessable),
     ),
 )]
 #[post("/inspections/import")]
@@ -111,15 +118,16 @@ pub async fn import_inspection(
     let dry_run = q.dry_run.unwrap_or(false);
     let raw = read_body(payload, state.config.import_body_limit).await?;
     let (ledger, warnings) = ledger_of(&raw, json, &q)?;
-    service::validate(&ledger)?;
-    let totals = service::totals(&ledger);
+    let totals = service::validate(&ledger, state.config.import_max_findings)?;
     if dry_run {
         return Ok(HttpResponse::Ok().json(ImportPreview { ledger, totals, warnings }));
     }
     let (actor, scope, user_id) = (user.actor(), user.scope(), user.id);
     let derive = Derive { today: state.today(), thresholds: state.config.warnings };
+    // Dropped with this future when the client goes away: the import then stops and rolls back.
+    let (cancel, _cancel_on_drop) = Cancel::on_drop();
     idempotency::create(&state.db, user_id, key, &req, &raw, move |conn| {
-        let inspection = service::store(conn, &actor, scope, user_id, &ledger, derive)?;
+        let inspection = service::store(conn, &actor, scope, user_id, &ledger, derive, &cancel)?;
         let (id, version) = (inspection.id, inspection.version);
         Created::new(ImportResult { inspection, totals, warnings }, format!("/api/v1/inspections/{id}"), version)
     })

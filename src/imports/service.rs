@@ -1,107 +1,24 @@
-//! Turning a parsed document into the JSON ledger format, validating a
-//! ledger, and storing it in one transaction.
+//! Validating a ledger (its size first) and storing it in one transaction.
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 
-use super::api::{ImportFinding, ImportSection, ImportTotals, ImportWarning, LedgerImport};
-use super::text::{ParsedDocument, ParsedFinding, ParsedSection};
+use super::api::{ImportFinding, ImportSection, ImportTotals, LedgerImport};
 use crate::audit::{self, Actor, Event};
 use crate::auth::Scope;
-use crate::db::{self, DbConn};
+use crate::db::{self, Cancel, DbConn};
 use crate::error::{AppError, FieldError};
 use crate::findings::api::{Derive, Finding};
 use crate::findings::model::FindingStatus;
 use crate::findings::queries::{self as findings, NewFindingRow};
-use crate::inspections::api::{Inspection, NewInspection};
+use crate::inspections::api::Inspection;
 use crate::inspections::queries as inspections;
 use crate::inspections::sections::api::Section;
 use crate::inspections::sections::queries::{self as sections, NewSectionRow};
 use crate::inspections::sections::MAX_LEVEL;
 use crate::inspections::service::{check_units, prepare_new};
 use crate::validate::{Errors, LONG_TEXT, SHORT_TEXT};
-
-fn finding_of(f: ParsedFinding, seq: Option<i32>) -> ImportFinding {
-    ImportFinding {
-        seq,
-        title: f.title,
-        description: f.description,
-        measures: f.measures,
-        outcome: f.outcome,
-        due_on: None,
-        responsible_unit_id: None,
-        responsible_leader_id: None,
-        status: None,
-        long_term: None,
-        blocked_reason: None,
-    }
-}
-
-/// The JSON ledger of a parsed document. A document's own problem numbers
-/// become `seq` when they are unique; sections holding no problem (a closing
-/// "下一步" part, say) are left out with a warning.
-pub fn ledger_from_text(doc: ParsedDocument, inspection: NewInspection) -> (LedgerImport, Vec<ImportWarning>) {
-    let mut warnings: Vec<ImportWarning> =
-        doc.warnings.iter().map(|w| ImportWarning { line: w.line, message: w.message.clone() }).collect();
-    let mut numbers: Vec<u32> = Vec::new();
-    fn collect(s: &ParsedSection, out: &mut Vec<u32>) {
-        out.extend(s.findings.iter().filter_map(|f| f.number));
-        for c in &s.children {
-            collect(c, out);
-        }
-    }
-    for s in &doc.sections {
-        collect(s, &mut numbers);
-    }
-    numbers.extend(doc.findings.iter().filter_map(|f| f.number));
-    let total = doc.finding_count();
-    let mut sorted = numbers.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let keep_numbers =
-        sorted.len() == total && sorted.iter().all(|n| (1..=crate::validate::MAX_ORDINAL as u32).contains(n));
-    if !keep_numbers {
-        warnings.push(ImportWarning {
-            line: 0,
-            message: "the problems' numbers are missing or repeat: they are numbered 1, 2, 3 … in document order"
-                .into(),
-        });
-    }
-    let seq = |f: &ParsedFinding| if keep_numbers { f.number.map(|n| n as i32) } else { None };
-
-    fn section(
-        s: ParsedSection,
-        seq: &dyn Fn(&ParsedFinding) -> Option<i32>,
-        warnings: &mut Vec<ImportWarning>,
-    ) -> Option<ImportSection> {
-        let children: Vec<ImportSection> = s.children.into_iter().filter_map(|c| section(c, seq, warnings)).collect();
-        let findings: Vec<ImportFinding> = s
-            .findings
-            .into_iter()
-            .map(|f| {
-                let n = seq(&f);
-                finding_of(f, n)
-            })
-            .collect();
-        if children.is_empty() && findings.is_empty() {
-            warnings.push(ImportWarning {
-                line: s.line,
-                message: format!("「{}」 holds no problems and was left out", s.title),
-            });
-            return None;
-        }
-        Some(ImportSection { title: s.title, children, findings })
-    }
-    let sections = doc.sections.into_iter().filter_map(|s| section(s, &seq, &mut warnings)).collect();
-    let findings = doc
-        .findings
-        .into_iter()
-        .map(|f| {
-            let n = seq(&f);
-            finding_of(f, n)
-        })
-        .collect();
-    (LedgerImport { inspection, sections, findings }, warnings)
-}
 
 /// Categories, aspects and findings of a ledger.
 pub fn totals(ledger: &LedgerImport) -> ImportTotals {
@@ -135,7 +52,7 @@ fn check_text(errors: &mut Vec<FieldError>, field: String, value: &str, max: usi
     errors.extend(checked.into_inner());
 }
 
-fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, seqs: &mut Vec<i32>) {
+fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, seqs: &mut HashSet<i32>) {
     check_text(errors, format!("{path}.title"), &f.title, SHORT_TEXT, true);
     let texts = [
         ("description", &f.description),
@@ -154,10 +71,8 @@ fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, se
                 format!("{path}.seq"),
                 format!("must be from 1 to {}", crate::validate::MAX_ORDINAL),
             ));
-        } else if seqs.contains(&s) {
+        } else if !seqs.insert(s) {
             errors.push(FieldError::new(format!("{path}.seq"), format!("{s} is used twice")));
-        } else {
-            seqs.push(s);
         }
     }
     match f.status.unwrap_or(FindingStatus::Open) {
@@ -171,11 +86,26 @@ fn check_finding(errors: &mut Vec<FieldError>, path: &str, f: &ImportFinding, se
     }
 }
 
-/// Checks a ledger's shape: titles, depth, unique numbers, importable statuses. All errors at once (422).
-pub fn validate(ledger: &LedgerImport) -> Result<(), AppError> {
+/// Checks a ledger's size, then its shape: titles, depth, unique numbers, importable statuses.
+///
+/// A ledger of more than `max_findings` findings (`RECTIFY_IMPORT_MAX_FINDINGS`) is refused
+/// alone, before its rows are looked at (422 naming the count and the limit); the shape's
+/// errors come all at once (422). Returns the ledger's totals. The cost is linear in the
+/// ledger's size.
+pub fn validate(ledger: &LedgerImport, max_findings: usize) -> Result<ImportTotals, AppError> {
+    let totals = totals(ledger);
+    if totals.findings > max_findings {
+        return Err(AppError::invalid(
+            "findings",
+            format!(
+                "the ledger holds {} findings; at most {max_findings} are imported at once: split it into several imports",
+                totals.findings
+            ),
+        ));
+    }
     let mut errors = Vec::new();
-    let mut seqs = Vec::new();
-    fn walk(s: &ImportSection, path: String, level: i32, errors: &mut Vec<FieldError>, seqs: &mut Vec<i32>) {
+    let mut seqs = HashSet::new();
+    fn walk(s: &ImportSection, path: String, level: i32, errors: &mut Vec<FieldError>, seqs: &mut HashSet<i32>) {
         check_text(errors, format!("{path}.title"), &s.title, SHORT_TEXT, true);
         if level > MAX_LEVEL {
             errors.push(FieldError::new(path.clone(), format!("sections nest at most {MAX_LEVEL} levels deep")));
@@ -193,17 +123,17 @@ pub fn validate(ledger: &LedgerImport) -> Result<(), AppError> {
     for (i, f) in ledger.findings.iter().enumerate() {
         check_finding(&mut errors, &format!("findings[{i}]"), f, &mut seqs);
     }
-    if totals(ledger).findings == 0 {
+    if totals.findings == 0 {
         errors.push(FieldError::new("findings", "the ledger holds no findings"));
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(totals)
     } else {
         Err(AppError::Validation(errors))
     }
 }
 
-struct Store {
+struct Store<'a> {
     /// Written last, after every row they describe exists (each event's deliveries are queued with it).
     events: Vec<Event>,
     inspection_id: i64,
@@ -212,9 +142,29 @@ struct Store {
     derive: Derive,
     /// The importer's scope: responsible units must lie in it.
     scope: Scope,
+    /// Whether each responsible unit and leader named so far may be named: a ledger names a few
+    /// of them many times, and each is looked up once.
+    units: HashMap<i64, bool>,
+    leaders: HashMap<i64, bool>,
+    /// Raised when the request has gone: checked before each row, so the import stops and rolls back.
+    cancel: &'a Cancel,
 }
 
-impl Store {
+/// `check()` for `key`, asked once per key.
+fn remembered(
+    seen: &mut HashMap<i64, bool>,
+    key: i64,
+    check: impl FnOnce() -> Result<bool, AppError>,
+) -> Result<bool, AppError> {
+    if let Some(&known) = seen.get(&key) {
+        return Ok(known);
+    }
+    let answer = check()?;
+    seen.insert(key, answer);
+    Ok(answer)
+}
+
+impl Store<'_> {
     fn finding(
         &mut self,
         conn: &mut DbConn,
@@ -222,9 +172,14 @@ impl Store {
         f: &ImportFinding,
         path: &str,
     ) -> Result<(), AppError> {
+        self.cancel.check()?;
+        let (scope, inspection_id) = (self.scope, self.inspection_id);
         let mut refs = Vec::new();
         if let Some(u) = f.responsible_unit_id {
-            if !crate::findings::edit::responsible_unit_allowed(conn, self.scope, self.inspection_id, u)? {
+            let allowed = remembered(&mut self.units, u, || {
+                crate::findings::edit::responsible_unit_allowed(conn, scope, inspection_id, u)
+            })?;
+            if !allowed {
                 refs.push(FieldError::new(
                     format!("{path}.responsible_unit_id"),
                     crate::findings::edit::UNIT_NOT_ALLOWED,
@@ -232,7 +187,10 @@ impl Store {
             }
         }
         if let Some(l) = f.responsible_leader_id {
-            if !crate::findings::service::leader_qualifies(conn, l, self.inspection_id)? {
+            let qualifies = remembered(&mut self.leaders, l, || {
+                crate::findings::service::leader_qualifies(conn, l, inspection_id)
+            })?;
+            if !qualifies {
                 refs.push(FieldError::new(
                     format!("{path}.responsible_leader_id"),
                     "no such active user who can see this inspection",
@@ -275,7 +233,8 @@ impl Store {
                 updated_at: now,
             },
         )?;
-        // The outcome and a terminal status are workflow columns: set apart from the descriptive insert.
+        // The outcome and a terminal status are workflow columns: set apart from the descriptive
+        // insert, and only when the ledger gives one (a large ledger is mostly plain open findings).
         let changes = findings::FindingWorkflowChanges {
             status: (status != FindingStatus::Open).then_some(status),
             outcome: f.outcome.clone().filter(|o| !o.trim().is_empty()).map(Some),
@@ -286,7 +245,8 @@ impl Store {
             updated_at: now,
             ..Default::default()
         };
-        let row = findings::apply_workflow(conn, row.id, 1, &changes)?.unwrap_or(row);
+        let workflow = changes.status.is_some() || changes.outcome.is_some() || changes.long_term.is_some();
+        let row = if workflow { findings::apply_workflow(conn, row.id, 1, &changes)?.unwrap_or(row) } else { row };
         let finding = Finding::from_row(row, self.derive);
         self.events.push(
             Event::new("finding.created", "finding", finding.id, json!({"after": finding, "source": "import"}))
@@ -305,6 +265,7 @@ impl Store {
         s: &ImportSection,
         path: &str,
     ) -> Result<(), AppError> {
+        self.cancel.check()?;
         let now = db::now();
         let row = sections::insert(
             conn,
@@ -335,6 +296,11 @@ impl Store {
 }
 
 /// Stores a validated ledger as a new inspection, inside the caller's write transaction.
+///
+/// Each row costs the same whatever the ledger's size (its inserts; the units and leaders it
+/// names are checked once each; one `audit::Recorder` writes the events), so the time is linear
+/// in the ledger's size. `cancel` is checked before each row and each event: once the request
+/// has gone, the import returns `AppError::Cancelled` and the transaction rolls back.
 pub fn store(
     conn: &mut DbConn,
     actor: &Actor,
@@ -342,6 +308,7 @@ pub fn store(
     created_by: i64,
     ledger: &LedgerImport,
     derive: Derive,
+    cancel: &Cancel,
 ) -> Result<Inspection, AppError> {
     let row = prepare_new(&ledger.inspection, created_by, "inspection.")?;
     check_units(conn, scope, row.inspecting_unit_id, row.inspected_unit_id).map_err(|e| match e {
@@ -361,16 +328,27 @@ pub fn store(
     }
     let given =
         ledger.sections.iter().map(max_seq).chain(ledger.findings.iter().filter_map(|f| f.seq)).max().unwrap_or(0);
-    let mut store =
-        Store { events: vec![imported], inspection_id: inspection.id, created_by, next_seq: given, derive, scope };
+    let mut store = Store {
+        events: vec![imported],
+        inspection_id: inspection.id,
+        created_by,
+        next_seq: given,
+        derive,
+        scope,
+        units: HashMap::new(),
+        leaders: HashMap::new(),
+        cancel,
+    };
     for (i, s) in ledger.sections.iter().enumerate() {
         store.section(conn, None, 1, i as i32 + 1, s, &format!("sections[{i}]"))?;
     }
     for (i, f) in ledger.findings.iter().enumerate() {
         store.finding(conn, None, f, &format!("findings[{i}]"))?;
     }
+    let mut recorder = audit::Recorder::new(conn, actor)?;
     for event in store.events {
-        audit::record(conn, actor, event)?;
+        cancel.check()?;
+        recorder.record(conn, event)?;
     }
     Ok(inspection)
 }

@@ -674,16 +674,206 @@ mod tests {
         prop::collection::vec(piece, 0..80).prop_map(|parts| parts.concat())
     }
 
+    /// Lines that start like headings or markers — numbering of every style, numbers too long to
+    /// be headings, brackets that do not close — and go on with anything at all, up to lines of
+    /// thousands of characters.
+    fn numbering_like_lines() -> impl Strategy<Value = String> {
+        let prefixes = [
+            "一、",
+            "（一）",
+            "(一)",
+            "（一)",
+            "十二、",
+            "一百二十三、",
+            "〇、",
+            "零．",
+            "1.",
+            "1、",
+            "１．",
+            "(1)",
+            "（１）",
+            "999.",
+            "1000.",
+            "0.",
+            "4294967296.",
+            "(99999999999)",
+            "1.5",
+            "(",
+            "（",
+            ")",
+            "）",
+            "、",
+            ".",
+            "．",
+            "整改情况：",
+            "整改措施:",
+            "整改情况 ：",
+            "\u{feff}",
+            "\u{3000}",
+            " ",
+        ];
+        let tail = prop_oneof![
+            any::<String>(),
+            "\\PC{0,40}",
+            prop::collection::vec(any::<char>(), 0..4000).prop_map(|c| c.into_iter().collect::<String>()),
+            (any::<char>(), 0usize..20_000).prop_map(|(c, n)| c.to_string().repeat(n)),
+        ];
+        let line = (prop::sample::select(prefixes.to_vec()), tail).prop_map(|(p, t)| format!("{p}{t}"));
+        let newline = prop::sample::select(vec!["\n", "\r\n", "\r", "\n\n"]);
+        prop::collection::vec((line, newline), 0..40)
+            .prop_map(|lines| lines.into_iter().map(|(l, n)| format!("{l}{n}")).collect())
+    }
+
+    /// `n` (1–99) in Chinese numerals, as headings write it.
+    fn chinese(n: usize) -> String {
+        const DIGITS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+        match (n / 10, n % 10) {
+            (0, d) => DIGITS[d].to_owned(),
+            (1, d) => format!("十{}", DIGITS[d]),
+            (t, d) => format!("{}十{}", DIGITS[t], DIGITS[d]),
+        }
+    }
+
+    /// The heading number `n` at raw level 1 `一、`, 2 `(一)`, 3 `1.` or 4 `(1)`, half- or full-width.
+    fn numbered(level: u8, n: usize, wide: bool) -> String {
+        let arabic = if wide {
+            n.to_string().chars().map(|c| char::from_u32(u32::from(c) - 0x30 + 0xFF10).unwrap_or(c)).collect()
+        } else {
+            n.to_string()
+        };
+        let (open, close) = if wide { ('（', '）') } else { ('(', ')') };
+        match level {
+            1 => format!("{}、", chinese(n)),
+            2 => format!("{open}{}{close}", chinese(n)),
+            3 => format!("{arabic}{}", if wide { "．" } else { "." }),
+            _ => format!("{open}{arabic}{close}"),
+        }
+    }
+
+    /// Text that reads as no heading and no marker: it starts with none of their characters.
+    fn plain_text() -> impl Strategy<Value = String> {
+        "[问题学习制度落实整改责任会议记录审批服务A-Za-z][问题学习制度落实整改责任会议记录审批服务A-Za-z0-9，、 ]{0,30}"
+    }
+
+    #[derive(Debug, Clone)]
+    struct Problem {
+        title: String,
+        measures: Option<String>,
+        outcome: Option<String>,
+    }
+
+    /// A category's title and its aspects, each a title and its problems.
+    type Category = (String, Vec<(String, Vec<Problem>)>);
+
+    fn problem() -> impl Strategy<Value = Problem> {
+        (plain_text(), prop::option::of(plain_text()), prop::option::of(plain_text()))
+            .prop_map(|(title, measures, outcome)| Problem { title, measures, outcome })
+    }
+
+    /// Categories → aspects → problems, each holding at least one of the next.
+    fn ledger_tree() -> impl Strategy<Value = Vec<Category>> {
+        let aspect = (plain_text(), prop::collection::vec(problem(), 1..6));
+        let category = (plain_text(), prop::collection::vec(aspect, 1..5));
+        prop::collection::vec(category, 1..8)
+    }
+
+    /// A well-formed document of `tree`: three of the four numbering levels (in order), half- or
+    /// full-width, each restarting at 1 under its parent or running on, with 整改措施/整改情况
+    /// paragraphs, indentation, blank lines and any line ending.
+    fn write_document(
+        tree: &[Category],
+        levels: [u8; 3],
+        wide: bool,
+        restart: bool,
+        newline: &str,
+        indent: &str,
+    ) -> String {
+        let mut out = format!("关于巡察反馈意见整改情况的报告{newline}");
+        let mut aspect_no = 0;
+        let mut problem_no = 0;
+        for (c, (category, aspects)) in tree.iter().enumerate() {
+            out.push_str(&format!("{indent}{}{category}{newline}", numbered(levels[0], c + 1, wide)));
+            if restart {
+                aspect_no = 0;
+            }
+            for (aspect, problems) in aspects {
+                aspect_no += 1;
+                out.push_str(&format!("{indent}{}{aspect}{newline}{newline}", numbered(levels[1], aspect_no, wide)));
+                if restart {
+                    problem_no = 0;
+                }
+                for p in problems {
+                    problem_no += 1;
+                    out.push_str(&format!("{indent}{}{}{newline}", numbered(levels[2], problem_no, wide), p.title));
+                    if let Some(m) = &p.measures {
+                        out.push_str(&format!("整改措施：{m}{newline}"));
+                    }
+                    if let Some(o) = &p.outcome {
+                        out.push_str(&format!("{indent}整改情况:{o}{newline}"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     proptest! {
         #[test]
         fn never_panics(s in "\\PC*") {
             let _ = parse(&s);
         }
 
+        /// Any string at all, control characters and every plane of Unicode included.
+        #[test]
+        fn never_panics_on_any_string(s in any::<String>()) {
+            let _ = parse(&s);
+        }
+
+        /// Whatever the lines, parsing ends, and what it reports points into the document.
+        #[test]
+        fn numbering_like_lines_never_panic(s in numbering_like_lines()) {
+            let lines = s.lines().count();
+            if let Ok(doc) = parse(&s) {
+                prop_assert!(doc.finding_count() >= 1);
+                prop_assert!(doc.warnings.iter().all(|w| w.line <= lines), "{:?}", doc.warnings);
+                prop_assert!(all(&doc).iter().all(|f| (1..=lines).contains(&f.line)));
+            }
+        }
+
         #[test]
         fn random_documents_parse_or_report_no_problems(s in random_document()) {
             if let Ok(doc) = parse(&s) {
                 prop_assert!(doc.finding_count() >= 1);
+            }
+        }
+
+        /// A well-formed document gives exactly its categories, aspects and problems, each problem
+        /// with its title and paragraphs, whatever its numbering style.
+        #[test]
+        fn well_formed_documents_give_their_counts(
+            tree in ledger_tree(),
+            levels in prop::sample::select(vec![[1u8, 2, 3], [1, 2, 4], [1, 3, 4], [2, 3, 4]]),
+            wide in any::<bool>(),
+            restart in any::<bool>(),
+            newline in prop::sample::select(vec!["\n", "\r\n"]),
+            indent in prop::sample::select(vec!["", "  ", "\u{3000}\u{3000}"]),
+        ) {
+            let text = write_document(&tree, levels, wide, restart, newline, indent);
+            let doc = parse(&text).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
+            let aspects: usize = tree.iter().map(|(_, a)| a.len()).sum();
+            let problems: Vec<&Problem> = tree.iter().flat_map(|(_, a)| a.iter().flat_map(|(_, p)| p)).collect();
+            prop_assert_eq!(
+                (doc.category_count(), doc.aspect_count(), doc.finding_count()),
+                (tree.len(), aspects, problems.len()),
+                "{}", text
+            );
+            prop_assert!(doc.findings.is_empty());
+            let titles: Vec<&str> = doc.sections.iter().map(|s| s.title.as_str()).collect();
+            prop_assert_eq!(titles, tree.iter().map(|(t, _)| t.trim()).collect::<Vec<_>>());
+            for (found, given) in all(&doc).into_iter().zip(problems) {
+                prop_assert_eq!(found.title.as_str(), given.title.trim());
+                prop_assert_eq!(found.measures.as_deref(), given.measures.as_deref().map(str::trim));
+                prop_assert_eq!(found.outcome.as_deref(), given.outcome.as_deref().map(str::trim));
             }
         }
     }

@@ -41,6 +41,7 @@ route without the body), and `PATCH` requires `If-Match`; creating `POST`s accep
             responses::PayloadTooLarge,
             responses::UnsupportedMediaType,
             responses::Unprocessable,
+            responses::ImportUnprocessable,
             responses::TooManyRequests,
             responses::Unavailable,
         )

@@ -16,6 +16,7 @@ mod event_log;
 mod event_schema;
 mod findings;
 mod hardening;
+mod imports;
 mod inspections;
 mod memory;
 mod metrics;
