@@ -66,10 +66,12 @@ impl ManageConnection for Manager {
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
-                // busy_timeout first: switching to WAL itself may wait for a lock.
+                // busy_timeout first: switching to WAL itself may wait for a lock. FULL: a commit
+                // returns once its WAL frames are on disk, so an acknowledged write survives a
+                // power cut or OS crash too (NORMAL survives only a process crash).
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                     self.timeouts.lock.as_millis()
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;

@@ -287,3 +287,20 @@ fn count_of(conn: &mut rectify::db::DbConn, sql: &str) -> i64 {
 }
 
 db_tests!(acknowledged_writes_survive_a_kill);
+
+/// Issue 13: SQLite syncs its log at every commit (`FULL` = 2), so an acknowledged write
+/// survives an OS crash or power cut, not only a process crash (`NORMAL` = 1).
+#[tokio::test]
+async fn sqlite_commits_are_durable() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut conn = app.db.get().unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Sync {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        synchronous: i32,
+    }
+    let rows: Vec<Sync> = diesel::sql_query("PRAGMA synchronous").load(&mut *conn).unwrap();
+    assert_eq!(rows[0].synchronous, 2);
+    drop(conn);
+    app.stop().await;
+}
