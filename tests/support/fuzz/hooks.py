@@ -134,7 +134,8 @@ ACCEPTED: list[Accepted] = [
         422,
         "/problems/validation",
         r"^(no such |the user does not belong to the responsible unit|the user's unit cannot see"
-        r"|the user is neither an officer nor a leader|neither unit lies in your org scope)",
+        r"|the user is neither an officer nor a leader|neither unit lies in your org scope"
+        r"|this unit cannot see the inspection)",
         "Referenced ids (units, inspections, sections, users) must exist and be visible to the "
         "caller: database state, not something a schema can say.",
     ),
@@ -153,7 +154,8 @@ ACCEPTED: list[Accepted] = [
         "/problems/validation",
         r"^(a unit cannot move below itself|a section cannot move below itself|sections nest at most"
         r"|you cannot remove your own admin role|you cannot deactivate yourself"
-        r"|the finding has no responsible unit|an open assignment of this finding is due on )",
+        r"|the finding has no responsible unit|an open assignment of this finding is due on "
+        r"|is required to answer|no number is left after the highest given one)",
         "Rules on the current tree, the caller or other rows (no cycles, the last admin keeps the "
         "role, a notice needs the finding's responsible unit, a finding's due date not before its "
         "open assignments'): state.",
