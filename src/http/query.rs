@@ -135,7 +135,8 @@ fn list_query<T: DeserializeOwned + IntoParams>(raw: &str) -> Result<ListQuery<T
 }
 
 /// Deserializes a repeatable parameter: the comma-joined values, each parsed as `T`
-/// (enums by their wire name). Empty items are skipped.
+/// (enums by their wire name). An empty item (`status=`) is refused, as the declared
+/// enumeration refuses it (found by schemathesis: it used to be skipped).
 pub fn comma_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -143,8 +144,6 @@ where
 {
     let raw = String::deserialize(deserializer)?;
     raw.split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
         .map(|v| T::deserialize(v.into_deserializer()))
         .collect::<Result<Vec<T>, serde::de::value::Error>>()
         .map_err(serde::de::Error::custom)
@@ -169,13 +168,14 @@ impl MeOrId {
 
 impl<'de> Deserialize<'de> for MeOrId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Exactly the declared pattern: `me`, or 1 to 18 digits (every id fits; a 19-digit
+        // number may not, so none is taken; found by schemathesis).
         let raw = String::deserialize(deserializer)?;
-        match raw.trim() {
+        let digits = (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit());
+        match raw.as_str() {
             "me" => Ok(MeOrId::Me),
-            other => other
-                .parse::<i64>()
-                .map(MeOrId::Id)
-                .map_err(|_| serde::de::Error::custom(format!("must be a user id or `me`, got `{raw}`"))),
+            id if digits => id.parse::<i64>().map(MeOrId::Id).map_err(serde::de::Error::custom),
+            _ => Err(serde::de::Error::custom(format!("must be a user id (up to 18 digits) or `me`, got `{raw}`"))),
         }
     }
 }
@@ -185,7 +185,7 @@ impl utoipa::PartialSchema for MeOrId {
         use utoipa::openapi::schema::{ObjectBuilder, Type};
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some("^(me|[0-9]+)$"))
+            .pattern(Some("^(me|[0-9]{1,18})$"))
             .description(Some("A user id, or `me` for the caller"))
             .examples([serde_json::json!("me")])
             .into()

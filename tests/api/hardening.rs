@@ -164,6 +164,13 @@ async fn fuzzer_findings_answer_as_declared(app: TestApp) {
     // it has, a value it cannot store (422).
     problem(app.get("/api/v1/findings?a=%00", Some(&app.admin)).await, 400).await;
     problem(app.get("/api/v1/findings?q=%00", Some(&app.admin)).await, 422).await;
+    // An empty item of an enumerated list is refused, not skipped; a user id is `me` or up to
+    // 18 digits, exactly as declared.
+    let res = app.get("/api/v1/extension-requests?status=", Some(&app.admin)).await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let res = app.get("/api/v1/assignments?assignee_id=6635952508717972152727", Some(&app.admin)).await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert_eq!(app.get("/api/v1/assignments?assignee_id=me", Some(&w.officer)).await.status(), 200);
 }
 
 db_tests!(
