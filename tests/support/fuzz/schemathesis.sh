@@ -143,7 +143,21 @@ run_backend() {
 
     # The run's own summary, then one line per distinct failure with a reproduction.
     sed -n '/^=* SUMMARY =*$/,$p' "$dir/schemathesis.log" | grep -v '^$'
-    "$venv/bin/python" "$here/summarize.py" "$dir"/report/*.ndjson "$dir/accepted.tsv"
+    local summary
+    summary="$("$venv/bin/python" "$here/summarize.py" "$dir"/report/*.ndjson "$dir/accepted.tsv")"
+    echo "$summary"
+    # RECTIFY_FUZZ_GATE=hard (what CI uses): only a server error or a response outside its
+    # schema (or type, or headers) fails the run; the other classes (a rejection the spec
+    # does not predict, an undocumented 4xx) are printed to triage, since each run's budget
+    # is time and so each run meets cases no earlier one did. Default: every failure fails.
+    if [ "$status" -ne 0 ] && [ "${RECTIFY_FUZZ_GATE:-all}" = hard ]; then
+        local hard
+        hard="$(grep -E '^- (not_a_server_error|response_schema_conformance|content_type_conformance|response_headers_conformance)[: ]|^answers: .*(^| )5[0-9][0-9]×' <<<"$summary")"
+        if [ -z "$hard" ] && grep -q '^distinct failures:' <<<"$summary"; then
+            echo "TRIAGE: the failures above are spec-conformance findings, not server errors or schema violations"
+            status=0
+        fi
+    fi
     # A panic or an error the service logged fails the run too. Not actix's notes on requests
     # it could not parse (the fuzzer's probes of control characters in headers and paths).
     local errors
