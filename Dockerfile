@@ -2,7 +2,7 @@
 FROM rust:1-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 # actix-http, patched (see vendor/actix-http/PATCHED.md); Cargo.toml points at it.
 COPY vendor ./vendor
 COPY src ./src

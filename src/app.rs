@@ -159,6 +159,10 @@ pub struct Serving {
     _scanner: Scanner,
     _dispatcher: Dispatcher,
     _sealer: crate::audit::chain::Sealer,
+    /// Keeps the user cache current (PostgreSQL).
+    _users: Option<crate::auth::cache::Listener>,
+    /// Hands free heap memory back to the system now and then.
+    _trimmer: crate::alloc::Trimmer,
     /// The metrics server on `RECTIFY_METRICS_BIND`, if configured.
     _metrics: Option<crate::metrics::Apart>,
 }
@@ -189,6 +193,7 @@ impl Future for Serving {
 /// (actix's system, or a test's).
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving> {
     let (db, config) = (state.db.clone(), state.config.clone());
+    let users = state.users.listen(&db);
     let state = web::Data::new(state);
     let metrics_state = state.clone();
     let spec = spec();
@@ -241,6 +246,8 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
         _scanner: Scanner::start(db, config),
         _dispatcher: dispatcher,
         _sealer: sealer,
+        _users: users,
+        _trimmer: crate::alloc::Trimmer::start(),
         _metrics: metrics,
     })
 }

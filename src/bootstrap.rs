@@ -19,7 +19,7 @@ pub const ROOT_UNIT_NAME: &str = "Root";
 /// the generated password when one had to be made up (the caller logs it once).
 pub fn ensure_admin(db: &Db, config: &Config) -> Result<Option<String>, AppError> {
     let mut conn = db.get()?;
-    let any: Option<i64> = users::table.select(users::id).first(&mut *conn).optional()?;
+    let any: Option<i64> = users::table.select(users::id).first(&mut **conn).optional()?;
     if any.is_some() {
         return Ok(None);
     }

@@ -227,6 +227,11 @@ impl From<diesel::result::Error> for AppError {
                 Self::Conflict("a concurrent change got there first; retry the request".into())
             }
             Error::DatabaseError(_, info) if is_lock_wait(info.message()) => Self::Busy(info.message().to_owned()),
+            // The server went away (restart, failover, a dropped connection): nothing of this
+            // request was committed, so it may be retried.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Self::Unavailable(format!("database connection lost: {}", info.message()))
+            }
             other => Self::Internal(format!("database: {other}")),
         }
     }

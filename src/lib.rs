@@ -1,5 +1,6 @@
 //! Rectify: tracks the findings of an inspection through to their rectification.
 
+pub mod alloc;
 pub mod app;
 pub mod approvals;
 pub mod assignments;

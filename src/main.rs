@@ -98,6 +98,7 @@ impl ImportArgs {
 }
 
 fn main() -> ExitCode {
+    rectify::alloc::configure();
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
         match app::spec().to_pretty_json() {
@@ -186,7 +187,7 @@ fn migrate(args: &MigrateArgs) -> Result<String, String> {
     let mut report = format!("migrations applied: {applied}");
     if let Some(role) = args.grant_to.clone().or_else(|| env("RECTIFY_SERVICE_ROLE")) {
         let mut conn = db.get().map_err(|e| format!("{e:?}"))?;
-        let DbConn::Postgres(pg) = &mut *conn else {
+        let DbConn::Postgres(pg) = &mut **conn else {
             return Err("--grant-to needs a PostgreSQL database (SQLite has no roles)".into());
         };
         rectify::db::roles::grant_service_role(pg, &role)?;

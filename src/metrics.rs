@@ -25,6 +25,7 @@ struct Metrics {
     pool: IntGaugeVec,
     backlog: IntGauge,
     oldest: IntGauge,
+    statements: prometheus::IntCounter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -51,6 +52,9 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         IntGauge::new("rectify_outbox_pending", "Webhook deliveries waiting to be sent").expect("valid metric");
     let oldest =
         IntGauge::new("rectify_outbox_oldest_age_seconds", "Age of the oldest pending delivery").expect("valid metric");
+    let statements =
+        prometheus::IntCounter::new("rectify_db_statements_total", "Statements sent to the database by this process")
+            .expect("valid metric");
     let build =
         IntGaugeVec::new(Opts::new("rectify_build_info", "The running build"), &["version"]).expect("valid metric");
     build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
@@ -61,11 +65,12 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         Box::new(pool.clone()),
         Box::new(backlog.clone()),
         Box::new(oldest.clone()),
+        Box::new(statements.clone()),
         Box::new(build),
     ] {
         registry.register(c).expect("unique metric");
     }
-    Metrics { registry, requests, latency, deliveries, pool, backlog, oldest }
+    Metrics { registry, requests, latency, deliveries, pool, backlog, oldest, statements }
 });
 
 /// Counts and times every request by its route template (`/api/v1/findings/{id}`, never the
@@ -96,7 +101,8 @@ pub fn delivery_attempt(outcome: &'static str) {
 /// `rectify_db_pool_connections` (by state: open, idle, in_use, max),
 /// `rectify_outbox_pending` and `rectify_outbox_oldest_age_seconds` (webhook deliveries
 /// waiting), `rectify_webhook_deliveries_total` (attempts by outcome: succeeded, retrying,
-/// failed) and `rectify_build_info`. Counters are per instance. Writes nothing.
+/// failed), `rectify_db_statements_total` (statements sent to the database) and
+/// `rectify_build_info`. Counters are per instance. Writes nothing.
 ///
 /// **Who:** anyone who reaches the address, without a token. When `RECTIFY_METRICS_BIND` is
 /// set, the metrics are served on that address only.
@@ -125,6 +131,9 @@ pub async fn metrics(state: web::Data<AppState>, apart: Option<web::Data<Apart>>
     m.pool.with_label_values(&["max"]).set(i64::from(size));
     m.backlog.set(pending);
     m.oldest.set(oldest.map(|t| (crate::db::now() - t).num_seconds().max(0)).unwrap_or(0));
+    // Counted where statements are sent (`db::statements`); brought up to date here.
+    let sent = crate::db::statements::sent();
+    m.statements.inc_by(sent.saturating_sub(m.statements.get()));
     let mut out = Vec::new();
     TextEncoder::new().encode(&m.registry.gather(), &mut out).map_err(|e| AppError::internal(e.to_string()))?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(out))

@@ -18,6 +18,8 @@ pub struct AppState {
     pub cursor_key: CursorKey,
     pub feedback_limiter: AddressLimiter,
     pub login_limiter: AddressLimiter,
+    /// The callers' user rows between requests (PostgreSQL only; see `auth::cache`).
+    pub users: crate::auth::cache::UserCache<crate::auth::UserRow>,
 }
 
 impl AppState {
@@ -27,7 +29,15 @@ impl AppState {
         let feedback_limiter =
             AddressLimiter::per_minute("feedback", config.feedback_per_minute, config.trust_forwarded, &db);
         let login_limiter = AddressLimiter::per_minute("sign-in", config.login_per_minute, config.trust_forwarded, &db);
-        Ok(Self { db, config: Arc::new(config), tokens, cursor_key, feedback_limiter, login_limiter })
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            tokens,
+            cursor_key,
+            feedback_limiter,
+            login_limiter,
+            users: Default::default(),
+        })
     }
 
     /// Today in the configured time zone (deadlines are dates there).

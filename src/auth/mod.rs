@@ -1,6 +1,7 @@
 //! Identity: tokens, passwords, the `AuthUser` extractor, roles and scope.
 
 pub mod api;
+pub mod cache;
 pub mod client_secret;
 pub mod gate;
 pub mod password;
@@ -100,8 +101,8 @@ pub enum Scope {
     Unit(i64),
 }
 
-/// The authenticated caller, loaded from the database on every request so
-/// that deactivation and role changes apply at once.
+/// The authenticated caller, loaded from the database (or from the user cache, which forgets a
+/// user as soon as the row changes: `cache`) so that deactivation and role changes apply at once.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub id: i64,
@@ -154,8 +155,9 @@ fn needed(roles: &[Role]) -> String {
     names.join(" or ")
 }
 
-#[derive(Queryable)]
-struct UserRow {
+/// What authentication reads of a user (and the user cache keeps).
+#[derive(Debug, Clone, Queryable)]
+pub struct UserRow {
     id: i64,
     username: String,
     display_name: String,
@@ -199,33 +201,23 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<AuthUser, AppE
     async move {
         let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
         let subject = state.tokens.verify(&token?)?;
-        let row: Option<(UserRow, Subject)> = state
-            .db
-            .run(move |conn| {
-                let query = users::table
-                    .select((
-                        users::id,
-                        users::username,
-                        users::display_name,
-                        users::org_unit_id,
-                        users::roles,
-                        users::active,
-                        users::credentials_version,
-                    ))
-                    .into_boxed();
-                let query = match &subject {
-                    Subject::Local { id, .. } => query.filter(users::id.eq(*id)),
-                    // The provider names people; a service account's client_id is no username of theirs.
-                    Subject::External(name) => {
-                        query.filter(users::username.eq(name.clone())).filter(users::kind.eq(UserKind::Person))
-                    }
-                };
-                Ok(query.first::<UserRow>(conn).optional()?.map(|row| (row, subject)))
-            })
-            .await?;
+        let row = match state.users.get(&subject) {
+            Some(row) => Some(row),
+            None => {
+                let ticket = state.users.ticket();
+                let lookup = subject.clone();
+                let row = state.db.run(move |conn| read_user(conn, &lookup)).await?;
+                if let Some(row) = &row {
+                    state.users.put(&subject, row.clone(), ticket);
+                }
+                row
+            }
+        };
+        let row = row.map(|row| (row, subject));
         // Tokens die with the credential: one issued before the user's last password change,
-        // deactivation or deletion carries an older version. This reads the database on every
-        // request, so it holds at once on every instance. External tokens carry none.
+        // deactivation or deletion carries an older version. The row is read from the database,
+        // or from a cache that every such change empties first (`cache`), so this holds at once.
+        // External tokens carry none.
         let current = |u: &UserRow, subject: &Subject| match subject {
             Subject::Local { credentials_version, .. } => *credentials_version >= u.credentials_version,
             Subject::External(_) => true,
@@ -242,6 +234,30 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<AuthUser, AppE
             _ => Err(AppError::Unauthorized("the token is invalid or expired".into())),
         }
     }
+}
+
+/// The user a token names: by id for our own tokens, by username (people only) for the identity
+/// provider's. Two statements, one per kind, each prepared once per connection.
+fn read_user(conn: &mut crate::db::DbConn, subject: &Subject) -> Result<Option<UserRow>, AppError> {
+    let columns = (
+        users::id,
+        users::username,
+        users::display_name,
+        users::org_unit_id,
+        users::roles,
+        users::active,
+        users::credentials_version,
+    );
+    Ok(match subject {
+        Subject::Local { id, .. } => users::table.filter(users::id.eq(*id)).select(columns).first(conn).optional()?,
+        // The provider names people; a service account's client_id is no username of theirs.
+        Subject::External(name) => users::table
+            .filter(users::username.eq(name))
+            .filter(users::kind.eq(UserKind::Person))
+            .select(columns)
+            .first(conn)
+            .optional()?,
+    })
 }
 
 #[cfg(test)]

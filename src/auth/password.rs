@@ -2,13 +2,13 @@
 //!
 //! Argon2 is memory-hard on purpose: each hash fills a 19 MiB work area. Left to itself,
 //! every blocking thread that ran a sign-in would allocate its own area, and the allocator
-//! keeps what a thread once used: 160 sign-ins at 16 clients left the server at 2.66 GB
+//! kept what a thread once used: 160 sign-ins at 16 clients left the server at 2.66 GB
 //! resident. Here at most one hash per core runs at a time (the rest wait, asynchronously,
-//! holding no thread and no database connection), each in one of a few work areas that are
-//! allocated once and reused, so the memory argon2 takes is `cores × 19 MiB`, whatever the
-//! load.
+//! holding no thread and no database connection), so the memory argon2 takes is at most
+//! `cores × 19 MiB`, whatever the load; each area is mapped for its hash and unmapped after it
+//! (`crate::alloc`), so none of it stays resident once the sign-ins stop.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -75,26 +75,21 @@ pub fn concurrency() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
-/// The permits (one per concurrent hash) and the work areas they use.
+/// The permits: one per concurrent hash.
 struct Hashers {
     permits: Semaphore,
-    areas: Mutex<Vec<Box<[Block]>>>,
 }
 
 fn hashers() -> &'static Hashers {
     static HASHERS: OnceLock<Hashers> = OnceLock::new();
-    HASHERS.get_or_init(|| Hashers { permits: Semaphore::new(concurrency()), areas: Mutex::new(Vec::new()) })
+    HASHERS.get_or_init(|| Hashers { permits: Semaphore::new(concurrency()) })
 }
 
-/// Runs `f` with a reused work area. Only permit holders call it, so no more areas exist
-/// than permits.
+/// Runs `f` with a work area of its own, freed after it. Only permit holders call it, so no
+/// more areas exist than permits. (Keeping areas for reuse saves a few milliseconds a sign-in
+/// but keeps `cores × 19 MiB` resident for good.)
 fn with_area<T>(f: impl FnOnce(&mut [Block]) -> T) -> T {
-    let pool = &hashers().areas;
-    let taken = pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
-    let mut area = taken.unwrap_or_else(|| new_area(Params::DEFAULT.block_count()));
-    let out = f(&mut area);
-    pool.lock().unwrap_or_else(|e| e.into_inner()).push(area);
-    out
+    f(&mut new_area(Params::DEFAULT.block_count()))
 }
 
 fn new_area(blocks: usize) -> Box<[Block]> {
@@ -174,7 +169,7 @@ mod tests {
         });
         let results = futures_util::future::join_all(checks).await;
         assert_eq!(results, [true, false, true, false]);
-        assert!(super::hashers().areas.lock().unwrap().len() <= super::concurrency());
+        assert_eq!(super::hashers().permits.available_permits(), super::concurrency(), "every permit is back");
     }
 
     #[test]

@@ -5,9 +5,11 @@ pub mod cancel;
 pub mod roles;
 pub mod schema;
 pub mod signals;
+pub mod statements;
 pub mod versioned;
 
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -40,6 +42,35 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// A pooled connection, with what the pool needs to know about it: when it was last used (one
+/// used a moment ago is not pinged before it is handed out again) and whether it was found
+/// broken (then the pool drops it instead of keeping it).
+pub struct Pooled {
+    conn: DbConn,
+    used: Instant,
+    broken: bool,
+}
+
+impl Deref for Pooled {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+/// A connection idle for longer than this is pinged before use: the database may have restarted
+/// or dropped it meanwhile. One in continuous use is not, which saves a round trip per checkout
+/// under load; if it breaks all the same, the statement that finds out fails (a 503, see
+/// `Db::run`) and the connection is discarded.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(2);
+
 /// Opens connections by URL scheme, reporting the driver's own error message
 /// (the derived `establish` hides it behind "Invalid connection url").
 #[derive(Debug, Clone)]
@@ -49,10 +80,28 @@ pub struct Manager {
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = ConnectionError;
 
-    fn connect(&self) -> Result<DbConn, ConnectionError> {
+    fn connect(&self) -> Result<Pooled, ConnectionError> {
+        Ok(Pooled { conn: self.open()?, used: Instant::now(), broken: false })
+    }
+
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), ConnectionError> {
+        if conn.used.elapsed() < PING_AFTER_IDLE {
+            return Ok(());
+        }
+        conn.conn.ping().map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        conn.broken || conn.conn.is_broken()
+    }
+}
+
+impl Manager {
+    /// A new connection with the session settings the service relies on.
+    fn open(&self) -> Result<DbConn, ConnectionError> {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
                 let mut conn = diesel::PgConnection::establish(url)?;
@@ -79,14 +128,6 @@ impl ManageConnection for Manager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectionError> {
-        conn.ping().map_err(ConnectionError::CouldntSetupConfiguration)
-    }
-
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
-    }
 }
 
 pub type Pool = r2d2::Pool<Manager>;
@@ -95,6 +136,7 @@ pub type Pool = r2d2::Pool<Manager>;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    manager: Manager,
     postgres: bool,
 }
 
@@ -106,14 +148,22 @@ impl Db {
                 std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
             }
         }
+        statements::install();
+        let manager = Manager { url: url.clone(), timeouts };
         let pool = r2d2::Pool::builder()
             .max_size(size)
             // A full pool from the start: no request waits for a connection to be opened under load.
             .min_idle(None)
             .connection_timeout(Duration::from_secs(10))
-            .build(Manager { url: url.clone(), timeouts })
+            .build(manager.clone())
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
-        Ok(Self { pool, postgres: url.is_postgres() })
+        Ok(Self { pool, manager, postgres: url.is_postgres() })
+    }
+
+    /// A connection of its own, outside the pool (for a task that holds one for long, such as
+    /// listening for notifications).
+    pub fn dedicated(&self) -> Result<DbConn, AppError> {
+        self.manager.open().map_err(|e| AppError::Unavailable(format!("database: {e}")))
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -139,9 +189,20 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
+        // The request's span follows the work onto the blocking thread (its statements are
+        // logged under the request's id).
+        let span = tracing::Span::current();
         actix_web::web::block(move || {
+            let _entered = span.enter();
             let mut conn = db.get()?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            // A 503 from inside may be a connection the database dropped: check it, and have the
+            // pool discard it if so (the next request gets a fresh one).
+            if matches!(result, Err(AppError::Unavailable(_))) && !ping(&mut conn) {
+                conn.broken = true;
+            }
+            conn.used = Instant::now();
+            result
         })
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
@@ -167,7 +228,7 @@ impl Db {
     /// is not, with such a role, is an error that says what to run.
     pub fn migrate_if_needed(&self) -> Result<usize, String> {
         let mut conn = self.get().map_err(|e| e.to_string())?;
-        if let DbConn::Postgres(c) = &mut *conn {
+        if let DbConn::Postgres(c) = &mut **conn {
             if roles::runs_as_owner(c) {
                 tracing::warn!(
                     "the service connects as the owner of its tables (or a superuser): it could alter or empty \

@@ -4,9 +4,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{FindingStatus, ReviewOutcome, Sort, SortField};
-use crate::auth::scope::visible_inspection_ids;
+use crate::auth::scope::{inspection_visible, visible_inspection_ids};
 use crate::auth::Scope;
-use crate::db::schema::{assignments, findings, reviews};
+use crate::db::schema::{assignments, findings, inspections, reviews};
 use crate::db::DbConn;
 use crate::error::AppError;
 
@@ -70,13 +70,16 @@ crate::columns!(pub COLUMNS: Columns = findings {
     updated_at,
 });
 
-/// One finding, if it exists and its inspection lies in `scope`: one indexed query.
+/// One finding, if it exists and its inspection lies in `scope`: one indexed query (not boxed,
+/// so each of the two forms is prepared once per connection and reused).
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<FindingRow>, AppError> {
-    let mut q = findings::table.filter(findings::id.eq(id)).select(COLUMNS).into_boxed();
-    if let Scope::Unit(unit) = scope {
-        q = q.filter(findings::inspection_id.eq_any(visible_inspection_ids(unit)));
-    }
-    Ok(q.first(conn).optional()?)
+    let q = findings::table.filter(findings::id.eq(id)).select(COLUMNS);
+    Ok(match scope {
+        Scope::All => q.first(conn).optional()?,
+        Scope::Unit(unit) => {
+            q.filter(findings::inspection_id.eq_any(visible_inspection_ids(unit))).first(conn).optional()?
+        }
+    })
 }
 
 /// Every finding of an inspection, by seq (for the ledger).
@@ -146,11 +149,16 @@ pub fn list(
 /// The scope and the filters of contract §5.
 fn filtered<'a>(mut q: Boxed<'a>, scope: Scope, filter: &FindingFilter, today: NaiveDate) -> Boxed<'a> {
     use findings::dsl as f;
-    if let Scope::Unit(unit) = scope {
-        q = q.filter(f::inspection_id.eq_any(visible_inspection_ids(unit)));
-    }
-    if let Some(id) = filter.inspection_id {
-        q = q.filter(f::inspection_id.eq(id));
+    match (scope, filter.inspection_id) {
+        // One inspection: whether the caller sees it is asked once (an uncorrelated EXISTS, a
+        // one-time filter), not for each of its findings, whatever the planner's estimates.
+        (Scope::Unit(unit), Some(id)) => {
+            let visible = inspections::table.filter(inspections::id.eq(id)).filter(inspection_visible(unit));
+            q = q.filter(f::inspection_id.eq(id)).filter(diesel::dsl::exists(visible));
+        }
+        (Scope::Unit(unit), None) => q = q.filter(f::inspection_id.eq_any(visible_inspection_ids(unit))),
+        (Scope::All, Some(id)) => q = q.filter(f::inspection_id.eq(id)),
+        (Scope::All, None) => {}
     }
     if let Some(id) = filter.section_id {
         q = q.filter(f::section_id.eq(id));

@@ -1,7 +1,7 @@
 //! The statistics of an inspection (contract §7): counts by status, by top-level
 //! section and by responsible unit, deadlines, blocked work and closures per half
-//! month, and its supervision notices (§9.2). Findings and notices are counted in
-//! SQL; only the small section tree is walked here.
+//! month, and its supervision notices (§9.2). The findings are read in one grouped scan
+//! (`queries::finding_tallies`) and counted here; notices are counted in SQL.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 
 use super::api::{GroupStats, InspectionStats, NoticeStats, NoticeUnitStats, PeriodCount, SectionStats, UnitStats};
 use super::periods::HalfMonth;
-use super::queries;
+use super::queries::{self, Tally};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::findings::model::FindingStatus;
@@ -39,9 +39,10 @@ fn push(groups: &mut Grouped, key: Option<i64>, status: FindingStatus, n: i64) {
 
 /// The statistics of inspection `id`, with deadlines seen on `today` and half months in `zone`.
 pub fn stats(conn: &mut DbConn, id: i64, today: NaiveDate, zone: Tz) -> Result<InspectionStats, AppError> {
-    let (by_section, total) = by_section(conn, id)?;
-    let by_responsible_unit = by_unit(conn, id)?;
-    let (overdue, due_within_7_days) = queries::due_counts(conn, id, today, today + Duration::days(7))?;
+    let tallies = queries::finding_tallies(conn, id)?;
+    let (by_section, total) = by_section(conn, id, &tallies)?;
+    let by_responsible_unit = by_unit(conn, &tallies)?;
+    let (overdue, due_within_7_days) = due_counts(&tallies, today, today + Duration::days(7));
     let closed = total.by_status.closed;
     Ok(InspectionStats {
         inspection_id: id,
@@ -53,7 +54,7 @@ pub fn stats(conn: &mut DbConn, id: i64, today: NaiveDate, zone: Tz) -> Result<I
         by_responsible_unit,
         overdue,
         due_within_7_days,
-        closures_per_half_month: closures_per_half_month(conn, id, zone)?,
+        closures_per_half_month: closures_per_half_month(&tallies, zone),
         notices: notices(conn, id)?,
     })
 }
@@ -82,7 +83,11 @@ fn notices(conn: &mut DbConn, id: i64) -> Result<NoticeStats, AppError> {
         stats.outstanding += n - acknowledged;
         stats.by_level.add(level, n);
     }
-    let names = queries::unit_names(conn, &per_unit.keys().copied().collect::<Vec<_>>())?;
+    let names = if per_unit.is_empty() {
+        HashMap::new()
+    } else {
+        queries::unit_names(conn, &per_unit.keys().copied().collect::<Vec<_>>())?
+    };
     stats.by_unit = per_unit
         .into_values()
         .map(|mut u| {
@@ -97,7 +102,7 @@ fn notices(conn: &mut DbConn, id: i64) -> Result<NoticeStats, AppError> {
 }
 
 /// Counts per top-level section (category), and over the whole inspection.
-fn by_section(conn: &mut DbConn, id: i64) -> Result<(Vec<SectionStats>, GroupStats), AppError> {
+fn by_section(conn: &mut DbConn, id: i64, tallies: &[Tally]) -> Result<(Vec<SectionStats>, GroupStats), AppError> {
     let section_rows = sections::of_inspection(conn, id)?;
     let parent: HashMap<i64, Option<i64>> = section_rows.iter().map(|s| (s.id, s.parent_id)).collect();
     let top = |mut s: i64| {
@@ -109,7 +114,7 @@ fn by_section(conn: &mut DbConn, id: i64) -> Result<(Vec<SectionStats>, GroupSta
     let mut per_top: Grouped =
         section_rows.iter().filter(|s| s.parent_id.is_none()).map(|s| (Some(s.id), Vec::new())).collect();
     let mut all = Vec::new();
-    for (section, status, n) in queries::counts_by_section(conn, id)? {
+    for &(section, _, status, _, _, n) in tallies {
         all.push((status, n));
         push(&mut per_top, section.map(top), status, n);
     }
@@ -126,9 +131,9 @@ fn by_section(conn: &mut DbConn, id: i64) -> Result<(Vec<SectionStats>, GroupSta
 }
 
 /// Counts per responsible unit (牵头单位), with its name.
-fn by_unit(conn: &mut DbConn, id: i64) -> Result<Vec<UnitStats>, AppError> {
+fn by_unit(conn: &mut DbConn, tallies: &[Tally]) -> Result<Vec<UnitStats>, AppError> {
     let mut per_unit: Grouped = Vec::new();
-    for (unit, status, n) in queries::counts_by_unit(conn, id)? {
+    for &(_, unit, status, _, _, n) in tallies {
         push(&mut per_unit, unit, status, n);
     }
     let unit_ids: Vec<i64> = per_unit.iter().filter_map(|(k, _)| *k).collect();
@@ -143,9 +148,28 @@ fn by_unit(conn: &mut DbConn, id: i64) -> Result<Vec<UnitStats>, AppError> {
         .collect())
 }
 
+/// Open findings due before `today` (overdue), and due in `[today, until]`.
+fn due_counts(tallies: &[Tally], today: NaiveDate, until: NaiveDate) -> (i64, i64) {
+    let (mut overdue, mut soon) = (0, 0);
+    for &(_, _, status, due_on, _, n) in tallies {
+        match due_on {
+            Some(d) if status != FindingStatus::Closed && d < today => overdue += n,
+            Some(d) if status != FindingStatus::Closed && d <= until => soon += n,
+            _ => {}
+        }
+    }
+    (overdue, soon)
+}
+
 /// Closures per local half month, from the first closure to the last (at most the last 48).
-fn closures_per_half_month(conn: &mut DbConn, id: i64, zone: Tz) -> Result<Vec<PeriodCount>, AppError> {
-    let (Some(first), Some(last)) = queries::closure_span(conn, id)? else { return Ok(Vec::new()) };
+fn closures_per_half_month(tallies: &[Tally], zone: Tz) -> Vec<PeriodCount> {
+    let mut closed: Vec<(NaiveDateTime, i64)> = tallies
+        .iter()
+        .filter(|t| t.2 == FindingStatus::Closed)
+        .filter_map(|&(_, _, _, _, closed_at, n)| Some((closed_at?, n)))
+        .collect();
+    closed.sort_unstable();
+    let (Some(&(first, _)), Some(&(last, _))) = (closed.first(), closed.last()) else { return Vec::new() };
     let local = |t: NaiveDateTime| t.and_utc().with_timezone(&zone).date_naive();
     let (mut p, end) = (HalfMonth::of(local(first)), HalfMonth::of(local(last)));
     let mut periods = Vec::new();
@@ -159,7 +183,8 @@ fn closures_per_half_month(conn: &mut DbConn, id: i64, zone: Tz) -> Result<Vec<P
         .skip(skip)
         .map(|p| {
             let (from, to) = p.utc_bounds(zone);
-            Ok(PeriodCount { period: p.to_string(), closed: queries::closed_between(conn, id, from, to)? })
+            let (a, b) = (closed.partition_point(|c| c.0 < from), closed.partition_point(|c| c.0 < to));
+            PeriodCount { period: p.to_string(), closed: closed[a..b].iter().map(|c| c.1).sum() }
         })
         .collect()
 }

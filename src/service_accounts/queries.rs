@@ -86,7 +86,7 @@ pub fn delete(
     expected: i32,
     now: NaiveDateTime,
 ) -> Result<Option<ServiceAccountRow>, AppError> {
-    Ok(diesel::update(users::table.filter(users::id.eq(id)).filter(users::version.eq(expected)))
+    let row = diesel::update(users::table.filter(users::id.eq(id)).filter(users::version.eq(expected)))
         .set((
             users::active.eq(false),
             users::deleted_at.eq(Some(now)),
@@ -96,5 +96,7 @@ pub fn delete(
         ))
         .returning(COLUMNS)
         .get_result(conn)
-        .optional()?)
+        .optional()?;
+    crate::db::signals::users_changed();
+    Ok(row)
 }

@@ -110,8 +110,14 @@ pub struct UserChanges {
 }
 
 crate::versioned_update! {
-    /// Applies `changes` when the stored version is still `expected`.
-    pub fn update(users, UserChanges) -> UserRow
+    fn update_row(users, UserChanges) -> UserRow
+}
+
+/// Applies `changes` when the stored version is still `expected`.
+pub fn update(conn: &mut DbConn, id: i64, expected: i32, changes: &UserChanges) -> Result<Option<UserRow>, AppError> {
+    let row = update_row(conn, id, expected, changes)?;
+    crate::db::signals::users_changed();
+    Ok(row)
 }
 
 /// `true` when the user exists, is active and belongs to a unit in `scope`.
@@ -125,5 +131,6 @@ pub fn bump_credentials_version(conn: &mut DbConn, id: i64) -> Result<(), AppErr
     diesel::update(users::table.filter(users::id.eq(id)))
         .set(users::credentials_version.eq(users::credentials_version + 1))
         .execute(conn)?;
+    crate::db::signals::users_changed();
     Ok(())
 }

@@ -70,11 +70,11 @@ async fn each_mutation_writes_one_event(app: TestApp) {
 async fn the_database_refuses_to_change_events(app: TestApp) {
     let mut conn = app.db.get().unwrap();
     for sql in ["UPDATE audit_events SET action = 'forged'", "DELETE FROM audit_events"] {
-        let result = diesel::sql_query(sql).execute(&mut *conn);
+        let result = diesel::sql_query(sql).execute(&mut **conn);
         assert!(result.is_err(), "{sql} must fail");
     }
     if app.backend == Backend::Postgres {
-        assert!(diesel::sql_query("TRUNCATE audit_events").execute(&mut *conn).is_err(), "TRUNCATE must fail");
+        assert!(diesel::sql_query("TRUNCATE audit_events").execute(&mut **conn).is_err(), "TRUNCATE must fail");
     }
     drop(conn);
     app.feed_settled().await;
@@ -92,7 +92,7 @@ async fn the_service_role_cannot_alter_the_audit_trail(app: TestApp) {
     assert_eq!(report["valid"], true, "{report}");
     if app.backend == Backend::Postgres {
         let mut conn = app.db.get().unwrap();
-        let current: Vec<Role> = diesel::sql_query("SELECT current_user::text AS name").load(&mut *conn).unwrap();
+        let current: Vec<Role> = diesel::sql_query("SELECT current_user::text AS name").load(&mut **conn).unwrap();
         assert_eq!(current[0].name, crate::helpers::SERVICE_ROLE);
         for sql in [
             "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete",
@@ -109,7 +109,7 @@ async fn the_service_role_cannot_alter_the_audit_trail(app: TestApp) {
             "CREATE TABLE forged (id BIGINT)",
             "INSERT INTO __diesel_schema_migrations (version) VALUES ('99999999999999')",
         ] {
-            let result = diesel::sql_query(sql).execute(&mut *conn);
+            let result = diesel::sql_query(sql).execute(&mut **conn);
             assert!(result.is_err(), "the service role could run: {sql}");
         }
         drop(conn);
@@ -117,7 +117,7 @@ async fn the_service_role_cannot_alter_the_audit_trail(app: TestApp) {
         let owner = app.owner_db();
         let mut conn = owner.get().unwrap();
         for sql in ["UPDATE audit_events SET action = 'forged'", "DELETE FROM audit_seals", "TRUNCATE audit_seals"] {
-            assert!(diesel::sql_query(sql).execute(&mut *conn).is_err(), "the owner could run: {sql}");
+            assert!(diesel::sql_query(sql).execute(&mut **conn).is_err(), "the owner could run: {sql}");
         }
     } else {
         // SQLite has no roles; what it had was a hole: REPLACE deletes without delete triggers.
@@ -133,7 +133,7 @@ async fn the_service_role_cannot_alter_the_audit_trail(app: TestApp) {
             "UPDATE audit_seals SET hash = 'forged'",
             "DELETE FROM audit_seals",
         ] {
-            let result = diesel::sql_query(sql).execute(&mut *conn);
+            let result = diesel::sql_query(sql).execute(&mut **conn);
             assert!(result.is_err(), "{sql} must fail");
         }
     }
@@ -178,7 +178,7 @@ async fn the_hash_chain_shows_an_edit(app: TestApp) {
             "INSERT INTO audit_events (id, occurred_at, action, entity_type, entity_id, data, txid) \
              VALUES (900000001, '2026-01-01 00:00:00', 'finding.created', 'finding', 1, '{}', 1)",
         )
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .unwrap();
         let report = app.get_ok("/api/v1/events/verify", &app.admin).await;
         assert_eq!(report["valid"], false, "{report}");
@@ -195,16 +195,16 @@ async fn the_hash_chain_shows_an_edit(app: TestApp) {
     match app.backend {
         Backend::Postgres => {
             diesel::sql_query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete")
-                .execute(&mut *conn)
+                .execute(&mut **conn)
                 .unwrap();
-            diesel::sql_query(&edit).execute(&mut *conn).unwrap();
+            diesel::sql_query(&edit).execute(&mut **conn).unwrap();
             diesel::sql_query("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete")
-                .execute(&mut *conn)
+                .execute(&mut **conn)
                 .unwrap();
         }
         Backend::Sqlite => {
-            diesel::sql_query("DROP TRIGGER audit_events_no_update").execute(&mut *conn).unwrap();
-            diesel::sql_query(&edit).execute(&mut *conn).unwrap();
+            diesel::sql_query("DROP TRIGGER audit_events_no_update").execute(&mut **conn).unwrap();
+            diesel::sql_query(&edit).execute(&mut **conn).unwrap();
         }
     }
     let report = app.get_ok("/api/v1/events/verify", &app.admin).await;

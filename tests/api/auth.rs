@@ -273,3 +273,83 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
     problem(res, 429).await;
     app.stop().await;
 }
+
+/// Instances keep their callers' user rows in memory (`auth::cache`); revocation still holds on
+/// every one of them. Two instances on one PostgreSQL database: a token used on both (so both
+/// hold its user), then the user deactivated through the first. The first refuses the token at
+/// once (the change's own commit empties its cache); the second within moments (the commit's
+/// notification), and a change made outside the service (an operator's UPDATE) reaches both
+/// the same way. A role change is seen at once too.
+#[tokio::test]
+async fn revocation_reaches_every_instance_on_postgres() {
+    let Some(app) = TestApp::spawn_postgres(&[]).await else { return };
+    let (second, other) = app.start_instance_at();
+    let status = |base: &str, token: &str| {
+        let req = app.client.get(format!("{base}/api/v1/auth/me")).bearer_auth(token.to_owned()).send();
+        async move { req.await.unwrap().status().as_u16() }
+    };
+    // Answers 401 within a second on `base`; returns how long it took.
+    let refused_soon = |base: String, token: String| {
+        let status = &status;
+        async move {
+            let started = std::time::Instant::now();
+            while status(&base, &token).await != 401 {
+                assert!(started.elapsed() < std::time::Duration::from_secs(1), "{base} still accepts the token");
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            started.elapsed()
+        }
+    };
+
+    let (id, token) = app.user("cached.user", 1, &["viewer"]).await;
+    for base in [&app.address, &other] {
+        for _ in 0..3 {
+            assert_eq!(status(base, &token).await, 200);
+        }
+    }
+    // Roles: a viewer may not verify the audit chain; made an admin, at once they may, on both.
+    assert_eq!(app.get(ADMIN_ONLY, Some(&token)).await.status(), 403);
+    app.update(&format!("/api/v1/users/{id}"), &app.admin, json!({"roles": ["admin"]})).await;
+    assert_eq!(app.get(ADMIN_ONLY, Some(&token)).await.status(), 200);
+    sees_the_new_role_soon(&app, &other, &token).await;
+
+    app.update(&format!("/api/v1/users/{id}"), &app.admin, json!({"active": false})).await;
+    assert_eq!(status(&app.address, &token).await, 401, "the instance that made the change");
+    let took = refused_soon(other.clone(), token.clone()).await;
+    eprintln!("the other instance refused the token {took:?} after the deactivation's answer");
+
+    // An operator's change in SQL, with both instances holding the user.
+    let (id, token) = app.user("cached.user2", 1, &["viewer"]).await;
+    for base in [&app.address, &other] {
+        assert_eq!(status(base, &token).await, 200);
+        assert_eq!(status(base, &token).await, 200);
+    }
+    {
+        use diesel::RunQueryDsl;
+        let db = app.owner_db();
+        let mut conn = db.get().unwrap();
+        diesel::sql_query(format!("UPDATE users SET active = FALSE WHERE id = {id}")).execute(&mut **conn).unwrap();
+    }
+    for base in [app.address.clone(), other.clone()] {
+        refused_soon(base, token.clone()).await;
+    }
+    second.stop(false).await;
+    app.stop().await;
+}
+
+/// A read only admins may make.
+const ADMIN_ONLY: &str = "/api/v1/events/verify";
+
+/// The other instance lets the promoted user make an admin's read within a second.
+async fn sees_the_new_role_soon(app: &TestApp, base: &str, token: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let res = app.client.get(format!("{base}{ADMIN_ONLY}")).bearer_auth(token).send().await.unwrap();
+        if res.status() == 200 {
+            return;
+        }
+        assert_eq!(res.status(), 403);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{base} did not see the new role");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}

@@ -299,7 +299,7 @@ async fn sqlite_commits_are_durable() {
         #[diesel(sql_type = diesel::sql_types::Integer)]
         synchronous: i32,
     }
-    let rows: Vec<Sync> = diesel::sql_query("PRAGMA synchronous").load(&mut *conn).unwrap();
+    let rows: Vec<Sync> = diesel::sql_query("PRAGMA synchronous").load(&mut **conn).unwrap();
     assert_eq!(rows[0].synchronous, 2);
     drop(conn);
     app.stop().await;

@@ -207,7 +207,7 @@ impl TestApp {
             Backend::Sqlite => owner_url.clone(),
             Backend::Postgres => {
                 let mut conn = owner.get().unwrap();
-                let rectify::db::DbConn::Postgres(pg) = &mut *conn else { unreachable!() };
+                let rectify::db::DbConn::Postgres(pg) = &mut **conn else { unreachable!() };
                 ensure_service_role(pg);
                 rectify::db::roles::grant_service_role(pg, SERVICE_ROLE).expect("grants");
                 as_user(&owner_url, SERVICE_ROLE)
@@ -375,7 +375,7 @@ impl TestApp {
                     "SELECT COUNT(*) AS n FROM audit_events \
                      WHERE txid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
                 )
-                .get_result::<Held>(&mut *conn)
+                .get_result::<Held>(&mut **conn)
                 .unwrap()
                 .n
             })

@@ -53,7 +53,7 @@ async fn rows(app: &TestApp, table: &'static str) -> i64 {
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = db.get().unwrap();
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut *conn).unwrap().n
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut **conn).unwrap().n
     })
     .await
     .unwrap()
