@@ -1,8 +1,9 @@
 -- wrk script that sends each of a fixed list of requests once, spread over the threads, then
--- stops (bench/run.py writes the arguments):
+-- only `GET /healthz` once a second per connection until bench/run.py, which watches for the
+-- work to be done (in the database or the service's metrics), stops wrk (it writes the arguments):
 --   wrk ... -s once.lua URL -- <threads> <lines file> <token file or -> <method> <path template> <body template>
 -- Each line of the lines file is substituted for `{line}` in the path and body templates.
--- Counts answers by class and prints one JSON line at the end.
+-- Counts answers by class (the health checks among the 2xx) and prints one JSON line at the end.
 local threads = {}
 local counter = 0
 
@@ -30,13 +31,20 @@ end
 
 function request()
   idx = idx + 1
-  local line = lines[idx] or lines[#lines]
+  local line = lines[idx]
+  if line == nil then
+    return wrk.format("GET", "/healthz")
+  end
   return wrk.format(method, (path:gsub("{line}", line)), headers, (body:gsub("{line}", line)))
+end
+
+function delay()
+  if idx >= #lines then return 1000 end
+  return 0
 end
 
 function response(status, headers, body)
   if status < 300 then ok = ok + 1 elseif status < 500 then client = client + 1 else server = server + 1 end
-  if ok + client + server >= #lines then wrk.thread:stop() end
 end
 
 function done(summary, latency, requests)

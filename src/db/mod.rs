@@ -286,14 +286,49 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
     applied.map_err(|e| format!("migration failed: {e}"))
 }
 
-/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so two
-/// writers queue on the busy timeout instead of failing when a read snapshot
-/// cannot be upgraded; on PostgreSQL it is a plain transaction (row locks and
-/// conditional updates keep concurrent writers apart).
+/// SQLite has one writer at a time. Writers of this process take turns here, one at a time,
+/// before `BEGIN IMMEDIATE`, instead of meeting at SQLite's lock, where the busy handler makes
+/// each loser sleep (up to 100 ms at a time) and try again: at 16 concurrent writers that
+/// left decisions waiting seconds and some past the lock timeout (503). Other processes on
+/// the same file (the CLI) still meet this one at SQLite's lock, under the busy timeout.
+/// One lock for every SQLite database of the process (tests run several): writes are short.
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// Set while this thread holds `SQLITE_WRITER` (a write transaction opened inside another
+    /// does not wait for itself).
+    static WRITING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Holds the SQLite writer's turn until dropped.
+struct WriterTurn(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+impl WriterTurn {
+    fn take(conn: &DbConn) -> Option<WriterTurn> {
+        if !matches!(conn, DbConn::Sqlite(_)) || WRITING.with(|w| w.get()) {
+            return None;
+        }
+        let guard = SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
+        WRITING.with(|w| w.set(true));
+        Some(WriterTurn(guard))
+    }
+}
+
+impl Drop for WriterTurn {
+    fn drop(&mut self) {
+        WRITING.with(|w| w.set(false));
+    }
+}
+
+/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE` (after this process's other
+/// writers, see `SQLITE_WRITER`), so two writers queue instead of failing when a read snapshot
+/// cannot be upgraded; on PostgreSQL it is a plain transaction (row locks and conditional
+/// updates keep concurrent writers apart).
 pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, AppError>,
 {
+    let _turn = WriterTurn::take(conn);
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Postgres(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
