@@ -304,3 +304,38 @@ async fn sqlite_commits_are_durable() {
     drop(conn);
     app.stop().await;
 }
+
+/// PostgreSQL drops the service's connections (a restart, a failover, an administrator's
+/// `pg_terminate_backend`) while they sit in the pool, used a moment ago and so not pinged
+/// before use. A request that meets a dead connection answers 503 problem+json; the pool
+/// discards that connection, and the service answers normally again right after.
+#[tokio::test]
+async fn dropped_database_connections_are_replaced_on_postgres() {
+    let Some(app) = crate::helpers::TestApp::spawn_postgres(&[]).await else { return };
+    for _ in 0..20 {
+        assert_eq!(app.get("/api/v1/org-units", Some(&app.admin)).await.status(), 200);
+    }
+    {
+        let db = app.owner_db();
+        let mut conn = db.get().unwrap();
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND usename = '{}'",
+            crate::helpers::SERVICE_ROLE
+        ))
+        .execute(&mut **conn)
+        .unwrap();
+    }
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        let res = app.get("/api/v1/org-units", Some(&app.admin)).await;
+        let status = res.status().as_u16();
+        if status == 503 {
+            crate::helpers::problem(res, 503).await;
+        }
+        statuses.push(status);
+    }
+    assert!(statuses.iter().all(|s| [200, 503].contains(s)), "{statuses:?}");
+    assert!(statuses.ends_with(&[200; 10]), "the pool kept dead connections: {statuses:?}");
+    app.stop().await;
+}

@@ -327,6 +327,43 @@ async fn exports_open_in_excel(app: TestApp) {
     problem(app.get(&format!("/api/v1/inspections/{id}/export"), Some(&w.outsider)).await, 404).await;
 }
 
+/// An export longer than one read of the database (2,000 rows): every finding exactly once, in
+/// `seq` order, in both formats. The seqs have gaps, as after deletions.
+async fn long_exports_hold_every_finding_once_in_order(app: TestApp) {
+    let w = app.world().await;
+    let findings: Vec<Value> = (1..=2_300).map(|i| json!({"seq": i * 2, "title": format!("问题{i}")})).collect();
+    let ledger = json!({
+        "inspection": {"title": "长台账", "inspecting_body": "区委巡察组", "inspecting_unit_id": w.group,
+                       "inspected_unit_id": w.bureau, "started_on": "2024-05-24", "ended_on": "2024-07-24"},
+        "findings": findings,
+    });
+    let res = app.post("/api/v1/inspections/import", Some(&w.inspector), &ledger).await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["inspection"]["id"].as_i64().unwrap();
+    let expected: Vec<String> = (1..=2_300).map(|i| (i * 2).to_string()).collect();
+
+    let csv = app.get(&format!("/api/v1/inspections/{id}/export?format=csv"), Some(&w.viewer)).await;
+    assert_eq!(csv.status(), 200);
+    let bytes = csv.bytes().await.unwrap();
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let seqs: Vec<String> = reader.records().map(|r| r.unwrap()[0].to_owned()).collect();
+    assert_eq!(seqs, expected);
+
+    let xlsx = app.get(&format!("/api/v1/inspections/{id}/export?format=xlsx"), Some(&w.viewer)).await;
+    assert_eq!(xlsx.status(), 200);
+    use calamine::{Data, Reader, Xlsx};
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("整改台账").unwrap();
+    let seqs: Vec<String> = (1..sheet.height())
+        .map(|r| match sheet.get((r, 0)) {
+            Some(Data::Float(f)) => (*f as i64).to_string(),
+            other => panic!("row {r}: {other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs, expected);
+}
+
 async fn the_half_month_summary_lists_who_reported(app: TestApp) {
     let w = app.world().await;
     let inspection = app.inspection(&w).await;
@@ -441,6 +478,7 @@ async fn public_feedback_is_triaged_and_contacts_stay_private(app: TestApp) {
 }
 
 db_tests!(
+    long_exports_hold_every_finding_once_in_order,
     the_fixture_imports_as_4_categories_8_aspects_26_findings,
     bad_imports_save_nothing,
     the_fixture_round_trips_to_its_report,
