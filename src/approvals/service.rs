@@ -152,7 +152,9 @@ pub fn submit_closure(
         "after": request.clone().into_json()?,
         "finding": {"status": {"from": from, "to": after.status}},
     });
-    record(conn, user, &request, Happened::Requested, &finding, data)?;
+    let actor = user.actor();
+    let mut recorder = audit::Recorder::new(conn, &actor)?;
+    record(conn, &mut recorder, &request, Happened::Requested, &finding, data)?;
     Ok(request)
 }
 
@@ -179,7 +181,9 @@ pub fn submit_extension(
     let row = queries::insert(conn, &row, &inspection.approval_chain.0)?;
     let request = Request { steps: queries::steps(conn, &[row.id])?, row };
     let data = json!({"after": request.clone().into_json()?});
-    record(conn, user, &request, Happened::Requested, &finding, data)?;
+    let actor = user.actor();
+    let mut recorder = audit::Recorder::new(conn, &actor)?;
+    record(conn, &mut recorder, &request, Happened::Requested, &finding, data)?;
     Ok(request)
 }
 
@@ -249,7 +253,10 @@ pub fn decide(
         "comment": input.comment,
         "finding": finding_change,
     });
-    record(conn, user, &request, happened, &finding, data)?;
+    // One recorder for the transaction's events: the webhooks that may want them are looked up once.
+    let actor = user.actor();
+    let mut recorder = audit::Recorder::new(conn, &actor)?;
+    record(conn, &mut recorder, &request, happened, &finding, data)?;
     if (request.row.kind, request.row.status) == (RequestKind::Closure, RequestStatus::Approved) {
         // The sign-off's effect on the finding, as an event of the finding itself (销号).
         let closed = json!({
@@ -260,7 +267,7 @@ pub fn decide(
         let event = Event::new("finding.closed", "finding", finding.id, closed)
             .inspection(finding.inspection_id)
             .finding(finding.id);
-        audit::record(conn, &user.actor(), event)?;
+        recorder.record(conn, event)?;
     }
     Ok(request)
 }
@@ -319,7 +326,9 @@ pub fn withdraw(
     let finding = findings::find(conn, Scope::All, row.finding_id)?.ok_or(AppError::NotFound)?;
     let finding_change = settle(conn, &updated, &finding, now)?;
     let request = Request { steps: queries::steps(conn, &[id])?, row: updated };
-    record(conn, user, &request, Happened::Withdrawn, &finding, json!({"finding": finding_change}))?;
+    let actor = user.actor();
+    let mut recorder = audit::Recorder::new(conn, &actor)?;
+    record(conn, &mut recorder, &request, Happened::Withdrawn, &finding, json!({"finding": finding_change}))?;
     Ok(request)
 }
 
@@ -345,7 +354,7 @@ fn advance(
 /// Writes the request's audit event.
 fn record(
     conn: &mut DbConn,
-    user: &AuthUser,
+    recorder: &mut audit::Recorder<'_>,
     request: &Request,
     happened: Happened,
     finding: &FindingRow,
@@ -355,6 +364,6 @@ fn record(
     let event = Event::new(kind.audit(happened), kind.entity(), request.row.id, data)
         .inspection(finding.inspection_id)
         .finding(finding.id);
-    audit::record(conn, &user.actor(), event)?;
+    recorder.record(conn, event)?;
     Ok(())
 }

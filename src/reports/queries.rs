@@ -65,19 +65,89 @@ pub fn report_model(conn: &mut DbConn, inspection: &InspectionRow) -> Result<Rep
     })
 }
 
-/// How many of an inspection's findings share a (section, responsible unit, status, due date,
-/// closing time): everything the statistics count, from one scan (open findings share few due
-/// dates; each closed one has its own closing time).
-pub type Tally = (Option<i64>, Option<i64>, FindingStatus, Option<NaiveDate>, Option<NaiveDateTime>, i64);
+/// How many of an inspection's findings share a (section, responsible unit, status, deadline
+/// bucket), with the first and last closing time among them: everything the statistics count
+/// but the closures per half month, from one scan whose result is small whatever the size of
+/// the inspection (the deadline is bucketed in SQL against `today`: 0 overdue, 1 due by
+/// `until`, 2 later, without one, or closed).
+#[derive(QueryableByName, Debug, Clone, Copy, PartialEq)]
+pub struct Tally {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub section_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub responsible_unit_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: FindingStatus,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub due: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    pub first_closed: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    pub last_closed: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
 
-/// The [`Tally`] rows of an inspection.
-pub fn finding_tallies(conn: &mut DbConn, inspection_id: i64) -> Result<Vec<Tally>, AppError> {
-    use findings::dsl as f;
-    Ok(findings::table
-        .filter(f::inspection_id.eq(inspection_id))
-        .group_by((f::section_id, f::responsible_unit_id, f::status, f::due_on, f::closed_at))
-        .select((f::section_id, f::responsible_unit_id, f::status, f::due_on, f::closed_at, count_star()))
-        .load(conn)?)
+/// `Tally::due`: overdue, due by the horizon, anything else.
+pub const DUE_OVERDUE: i32 = 0;
+pub const DUE_SOON: i32 = 1;
+
+/// The [`Tally`] rows of an inspection. Placeholders appear in the text in their numeric
+/// order: SQLite numbers `$n` parameters by first appearance, PostgreSQL by `n`.
+pub fn finding_tallies(
+    conn: &mut DbConn,
+    inspection_id: i64,
+    today: NaiveDate,
+    until: NaiveDate,
+) -> Result<Vec<Tally>, AppError> {
+    use diesel::sql_types::{BigInt, Date};
+    Ok(diesel::sql_query(
+        "SELECT section_id, responsible_unit_id, status, \
+         CASE WHEN status = 'closed' OR due_on IS NULL THEN 2 WHEN due_on < $1 THEN 0 WHEN due_on <= $2 THEN 1 ELSE 2 END AS due, \
+         MIN(closed_at) AS first_closed, MAX(closed_at) AS last_closed, COUNT(*) AS n \
+         FROM findings WHERE inspection_id = $3 GROUP BY 1, 2, 3, 4",
+    )
+    .bind::<Date, _>(today)
+    .bind::<Date, _>(until)
+    .bind::<BigInt, _>(inspection_id)
+    .load(conn)?)
+}
+
+/// Closed findings of an inspection by period: `bounds` are the periods' starts and the last
+/// one's end, ascending (at most 49); the answer is `(period index, count)` for the periods
+/// that have closures (a closure before the first bound is left out). One range scan of
+/// `findings_inspection_closed_idx`.
+pub fn closures_by_period(
+    conn: &mut DbConn,
+    inspection_id: i64,
+    bounds: &[NaiveDateTime],
+) -> Result<Vec<(i32, i64)>, AppError> {
+    use diesel::sql_types::{BigInt, Integer, Timestamp};
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Integer)]
+        period: i32,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let Some((&first, rest)) = bounds.split_first() else { return Ok(Vec::new()) };
+    let periods = rest.len();
+    let mut sql = String::from("SELECT CASE WHEN closed_at < $1 THEN -1");
+    for i in 1..periods {
+        sql.push_str(&format!(" WHEN closed_at < ${} THEN {}", i + 1, i - 1));
+    }
+    sql.push_str(&format!(
+        " ELSE {} END AS period, COUNT(*) AS n FROM findings \
+         WHERE inspection_id = ${} AND status = 'closed' AND closed_at IS NOT NULL GROUP BY 1",
+        periods.saturating_sub(1),
+        periods + 1
+    ));
+    let mut query = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>().bind::<Timestamp, _>(first);
+    for b in &rest[..periods - 1] {
+        query = query.bind::<Timestamp, _>(*b);
+    }
+    let rows: Vec<Row> = query.bind::<BigInt, _>(inspection_id).load(conn)?;
+    Ok(rows.into_iter().filter(|r| r.period >= 0).map(|r| (r.period, r.n)).collect())
 }
 
 /// Notice counts of an inspection grouped by (addressed unit, level, status).

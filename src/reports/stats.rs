@@ -1,7 +1,9 @@
 //! The statistics of an inspection (contract §7): counts by status, by top-level
 //! section and by responsible unit, deadlines, blocked work and closures per half
-//! month, and its supervision notices (§9.2). The findings are read in one grouped scan
-//! (`queries::finding_tallies`) and counted here; notices are counted in SQL.
+//! month, and its supervision notices (§9.2). The findings are counted in one grouped scan
+//! (`queries::finding_tallies`, deadlines bucketed in SQL) and the closures per half month
+//! in one range scan of the closed ones (`queries::closures_by_period`); notices are
+//! counted in SQL. Each answer is a few rows however large the inspection.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,10 +41,10 @@ fn push(groups: &mut Grouped, key: Option<i64>, status: FindingStatus, n: i64) {
 
 /// The statistics of inspection `id`, with deadlines seen on `today` and half months in `zone`.
 pub fn stats(conn: &mut DbConn, id: i64, today: NaiveDate, zone: Tz) -> Result<InspectionStats, AppError> {
-    let tallies = queries::finding_tallies(conn, id)?;
+    let tallies = queries::finding_tallies(conn, id, today, today + Duration::days(7))?;
     let (by_section, total) = by_section(conn, id, &tallies)?;
     let by_responsible_unit = by_unit(conn, &tallies)?;
-    let (overdue, due_within_7_days) = due_counts(&tallies, today, today + Duration::days(7));
+    let (overdue, due_within_7_days) = due_counts(&tallies);
     let closed = total.by_status.closed;
     Ok(InspectionStats {
         inspection_id: id,
@@ -54,7 +56,7 @@ pub fn stats(conn: &mut DbConn, id: i64, today: NaiveDate, zone: Tz) -> Result<I
         by_responsible_unit,
         overdue,
         due_within_7_days,
-        closures_per_half_month: closures_per_half_month(&tallies, zone),
+        closures_per_half_month: closures_per_half_month(conn, id, &tallies, zone)?,
         notices: notices(conn, id)?,
     })
 }
@@ -114,9 +116,9 @@ fn by_section(conn: &mut DbConn, id: i64, tallies: &[Tally]) -> Result<(Vec<Sect
     let mut per_top: Grouped =
         section_rows.iter().filter(|s| s.parent_id.is_none()).map(|s| (Some(s.id), Vec::new())).collect();
     let mut all = Vec::new();
-    for &(section, _, status, _, _, n) in tallies {
-        all.push((status, n));
-        push(&mut per_top, section.map(top), status, n);
+    for t in tallies {
+        all.push((t.status, t.n));
+        push(&mut per_top, t.section_id.map(top), t.status, t.n);
     }
     let titles: HashMap<i64, String> = section_rows.iter().map(|s| (s.id, s.title.clone())).collect();
     let by_section = per_top
@@ -133,8 +135,8 @@ fn by_section(conn: &mut DbConn, id: i64, tallies: &[Tally]) -> Result<(Vec<Sect
 /// Counts per responsible unit (牵头单位), with its name.
 fn by_unit(conn: &mut DbConn, tallies: &[Tally]) -> Result<Vec<UnitStats>, AppError> {
     let mut per_unit: Grouped = Vec::new();
-    for &(_, unit, status, _, _, n) in tallies {
-        push(&mut per_unit, unit, status, n);
+    for t in tallies {
+        push(&mut per_unit, t.responsible_unit_id, t.status, t.n);
     }
     let unit_ids: Vec<i64> = per_unit.iter().filter_map(|(k, _)| *k).collect();
     let names = queries::unit_names(conn, &unit_ids)?;
@@ -148,13 +150,13 @@ fn by_unit(conn: &mut DbConn, tallies: &[Tally]) -> Result<Vec<UnitStats>, AppEr
         .collect())
 }
 
-/// Open findings due before `today` (overdue), and due in `[today, until]`.
-fn due_counts(tallies: &[Tally], today: NaiveDate, until: NaiveDate) -> (i64, i64) {
+/// Open findings due before today (overdue), and due within the next 7 days.
+fn due_counts(tallies: &[Tally]) -> (i64, i64) {
     let (mut overdue, mut soon) = (0, 0);
-    for &(_, _, status, due_on, _, n) in tallies {
-        match due_on {
-            Some(d) if status != FindingStatus::Closed && d < today => overdue += n,
-            Some(d) if status != FindingStatus::Closed && d <= until => soon += n,
+    for t in tallies {
+        match t.due {
+            queries::DUE_OVERDUE => overdue += t.n,
+            queries::DUE_SOON => soon += t.n,
             _ => {}
         }
     }
@@ -162,14 +164,16 @@ fn due_counts(tallies: &[Tally], today: NaiveDate, until: NaiveDate) -> (i64, i6
 }
 
 /// Closures per local half month, from the first closure to the last (at most the last 48).
-fn closures_per_half_month(tallies: &[Tally], zone: Tz) -> Vec<PeriodCount> {
-    let mut closed: Vec<(NaiveDateTime, i64)> = tallies
-        .iter()
-        .filter(|t| t.2 == FindingStatus::Closed)
-        .filter_map(|&(_, _, _, _, closed_at, n)| Some((closed_at?, n)))
-        .collect();
-    closed.sort_unstable();
-    let (Some(&(first, _)), Some(&(last, _))) = (closed.first(), closed.last()) else { return Vec::new() };
+fn closures_per_half_month(
+    conn: &mut DbConn,
+    id: i64,
+    tallies: &[Tally],
+    zone: Tz,
+) -> Result<Vec<PeriodCount>, AppError> {
+    let closed = tallies.iter().filter(|t| t.status == FindingStatus::Closed);
+    let first = closed.clone().filter_map(|t| t.first_closed).min();
+    let last = closed.filter_map(|t| t.last_closed).max();
+    let (Some(first), Some(last)) = (first, last) else { return Ok(Vec::new()) };
     let local = |t: NaiveDateTime| t.and_utc().with_timezone(&zone).date_naive();
     let (mut p, end) = (HalfMonth::of(local(first)), HalfMonth::of(local(last)));
     let mut periods = Vec::new();
@@ -177,14 +181,14 @@ fn closures_per_half_month(tallies: &[Tally], zone: Tz) -> Vec<PeriodCount> {
         periods.push(p);
         p = p.next();
     }
-    let skip = periods.len().saturating_sub(48);
-    periods
-        .into_iter()
-        .skip(skip)
-        .map(|p| {
-            let (from, to) = p.utc_bounds(zone);
-            let (a, b) = (closed.partition_point(|c| c.0 < from), closed.partition_point(|c| c.0 < to));
-            PeriodCount { period: p.to_string(), closed: closed[a..b].iter().map(|c| c.1).sum() }
-        })
-        .collect()
+    let periods = periods.split_off(periods.len().saturating_sub(48));
+    let mut bounds: Vec<NaiveDateTime> = periods.iter().map(|p| p.utc_bounds(zone).0).collect();
+    bounds.extend(periods.last().map(|p| p.utc_bounds(zone).1));
+    let mut counts = vec![0; periods.len()];
+    for (i, n) in queries::closures_by_period(conn, id, &bounds)? {
+        if let Some(c) = counts.get_mut(i as usize) {
+            *c += n;
+        }
+    }
+    Ok(periods.into_iter().zip(counts).map(|(p, closed)| PeriodCount { period: p.to_string(), closed }).collect())
 }
