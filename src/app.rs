@@ -156,6 +156,8 @@ fn path_problem(req: &HttpRequest) -> AppError {
 /// server stops); the background tasks stop when it is dropped, so they never outlive the server.
 pub struct Serving {
     server: Server,
+    lifecycle: Arc<crate::http::lifecycle::Lifecycle>,
+    drain: std::time::Duration,
     _scanner: Scanner,
     _dispatcher: Dispatcher,
     _sealer: crate::audit::chain::Sealer,
@@ -176,6 +178,28 @@ impl Serving {
     /// Stops, pauses or resumes the server.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
+    }
+
+    /// SIGTERM or SIGINT stops the server (`http::lifecycle`): readiness fails and answers
+    /// close their connections at once; after the drain period no new connection is
+    /// accepted, requests already read are answered, and the server ends when the last
+    /// connection has closed or the grace period is over. Call it inside the server's runtime.
+    pub fn stop_on_signals(&self) -> std::io::Result<()> {
+        use actix_web::rt::signal::unix::{signal, SignalKind};
+        let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+        let (handle, lifecycle, drain) = (self.handle(), self.lifecycle.clone(), self.drain);
+        actix_web::rt::spawn(async move {
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            lifecycle.begin_shutdown();
+            tracing::info!(signal = name, drain_seconds = drain.as_secs(), "shutting down: readiness fails from now");
+            tokio::time::sleep(drain).await;
+            tracing::info!("no new connections; answering the requests in flight");
+            handle.stop(true).await;
+        });
+        Ok(())
     }
 }
 
@@ -200,12 +224,15 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
     let table = web::Data::new(RouteTable::from_spec(&spec));
     let spec = Arc::new(spec);
     let workers = state.config.workers;
+    let lifecycle = state.config.lifecycle;
+    let stopping = state.lifecycle.clone();
     let server = HttpServer::new(move || {
         let path_config = web::PathConfig::default().error_handler(path_error);
         let (app, _) = App::new()
             .app_data(state.clone())
             .app_data(table.clone())
             .app_data(path_config)
+            .wrap(from_fn(crate::http::lifecycle::middleware))
             .wrap(from_fn(crate::metrics::track))
             .wrap(actix_web::middleware::DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
             // Innermost first: conditional GET and HEAD see the handlers' responses (the 404/405
@@ -232,8 +259,12 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
     // half-closed connections kept, it would run on until its answer found nobody), which is what
     // stops a long write (`db::Cancel`). HTTP/1.1 clients do not half-close to wait for an answer.
     .h1_allow_half_closed(false)
+    // A request's head must arrive within the read timeout (its body is timed by
+    // `http::lifecycle`); signals are handled by `Serving::stop_on_signals`.
+    .client_request_timeout(lifecycle.read_timeout)
+    .disable_signals()
     .listen(listener)?
-    .shutdown_timeout(30)
+    .shutdown_timeout(lifecycle.grace.as_secs())
     .run();
     let metrics = match config.metrics_bind {
         Some(addr) => Some(crate::metrics::serve_apart(metrics_state, addr)?),
@@ -243,6 +274,8 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Serving>
     let sealer = crate::audit::chain::Sealer::start(db.clone());
     Ok(Serving {
         server,
+        lifecycle: stopping,
+        drain: lifecycle.drain,
         _scanner: Scanner::start(db, config),
         _dispatcher: dispatcher,
         _sealer: sealer,

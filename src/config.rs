@@ -130,6 +130,21 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Browser origins allowed to call the API cross-origin (CORS), like `https://a.example`.
     pub cors_origins: Vec<String>,
+    /// How the service treats slow clients and stops.
+    pub lifecycle: LifecycleSettings,
+}
+
+/// Slow clients and stopping (`http::lifecycle`).
+#[derive(Debug, Clone, Copy)]
+pub struct LifecycleSettings {
+    /// Longest a client may go without sending a byte of its request (head or body): 408 after
+    /// that. Once shutdown began, a body must also end within this long of its start.
+    pub read_timeout: Duration,
+    /// After SIGTERM, how long new connections are still accepted and served (each answer
+    /// closing its connection) while `/readyz` answers 503, so a load balancer can notice.
+    pub drain: Duration,
+    /// After the drain, how long requests in flight may take before the process exits anyway.
+    pub grace: Duration,
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -235,6 +250,7 @@ impl Config {
                 })?),
             },
             cors_origins: cors_origins(get)?,
+            lifecycle: lifecycle(get)?,
         })
     }
 
@@ -242,6 +258,20 @@ impl Config {
     pub fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
         now.with_timezone(&self.timezone).date_naive()
     }
+}
+
+/// Slow clients and stopping: `RECTIFY_REQUEST_READ_TIMEOUT_SECONDS` (default 5, as long as
+/// actix waits for a request's head), `RECTIFY_SHUTDOWN_DRAIN_SECONDS` (default 0: stop
+/// accepting at once) and `RECTIFY_SHUTDOWN_GRACE_SECONDS` (default 30).
+fn lifecycle(get: Get) -> Result<LifecycleSettings, ConfigError> {
+    let seconds = |name: &'static str, default: u64, min: u64, max: u64| {
+        parse_number(get(name), name, default, min, max).map(Duration::from_secs)
+    };
+    Ok(LifecycleSettings {
+        read_timeout: seconds("RECTIFY_REQUEST_READ_TIMEOUT_SECONDS", 5, 1, 300)?,
+        drain: seconds("RECTIFY_SHUTDOWN_DRAIN_SECONDS", 0, 0, 300)?,
+        grace: seconds("RECTIFY_SHUTDOWN_GRACE_SECONDS", 30, 1, 3600)?,
+    })
 }
 
 /// Looks a variable up; blank values count as unset.

@@ -62,6 +62,9 @@ pub enum AppError {
     PreconditionRequired,
     #[error("the request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The client stopped sending its body (`http::lifecycle`): nothing was read, nothing written.
+    #[error("the request body stopped arriving before it was complete; nothing was saved, send the request again")]
+    RequestTimeout,
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the request's header fields exceed {limit} bytes")]
@@ -72,6 +75,9 @@ pub enum AppError {
     TooManyRequests { retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// This instance is shutting down (`http::lifecycle`): another one (or this one, restarted) answers.
+    #[error("the service is shutting down; retry, another instance will answer")]
+    Stopping,
     /// The request went away (its client disconnected, or the server is stopping) while its write ran.
     #[error("the request was cancelled before it completed (its client went away, or the service is stopping); nothing was saved")]
     Cancelled,
@@ -101,6 +107,7 @@ pub const PROBLEM_TYPES: &[&str] = &[
     "precondition-failed",
     "precondition-required",
     "payload-too-large",
+    "request-timeout",
     "unsupported-media-type",
     "headers-too-large",
     "validation",
@@ -133,11 +140,12 @@ impl AppError {
             Self::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
             Self::PreconditionRequired => ("precondition-required", "Precondition required"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            Self::RequestTimeout => ("request-timeout", "Request timeout"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::HeadersTooLarge { .. } => ("headers-too-large", "Request header fields too large"),
             Self::Validation(_) => ("validation", "Validation failed"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
-            Self::Unavailable(_) | Self::Cancelled => ("unavailable", "Service unavailable"),
+            Self::Unavailable(_) | Self::Cancelled | Self::Stopping => ("unavailable", "Service unavailable"),
             Self::Busy(_) => ("busy", "Busy"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
@@ -175,11 +183,12 @@ impl ResponseError for AppError {
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::Cancelled | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Cancelled | Self::Stopping | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -202,6 +211,13 @@ impl ResponseError for AppError {
             }
             Self::Unavailable(_) | Self::Cancelled => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::Stopping => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            // The rest of the body was never read: the connection cannot carry another request.
+            Self::RequestTimeout => {
+                response.force_close();
             }
             Self::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -284,6 +300,11 @@ pub mod responses {
     problem_response!(PreconditionFailed, "If-Match names a stale version");
     problem_response!(PreconditionRequired, "If-Match is missing");
     problem_response!(PayloadTooLarge, "The body is larger than allowed");
+    problem_response!(
+        RequestTimeout,
+        "The body stopped arriving: no byte for the read timeout (`RECTIFY_REQUEST_READ_TIMEOUT_SECONDS`, \
+         5 s by default). Nothing was saved; the connection is closed"
+    );
     problem_response!(UnsupportedMediaType, "The body is not JSON");
     problem_response!(Unprocessable, "Validation failed; `errors` names the fields");
     problem_response!(
@@ -293,7 +314,10 @@ pub mod responses {
          rows are checked, dry runs included: the one error is `findings`, naming the count and the limit"
     );
     problem_response!(TooManyRequests, "Rate limited; see Retry-After");
-    problem_response!(Unavailable, "The database cannot be reached");
+    problem_response!(
+        Unavailable,
+        "The database cannot be reached, or this instance is shutting down (`Connection: close`); retry after Retry-After"
+    );
 }
 
 #[cfg(test)]
@@ -314,12 +338,14 @@ mod tests {
             AppError::PreconditionFailed { current: 1 },
             AppError::PreconditionRequired,
             AppError::PayloadTooLarge { limit: 1 },
+            AppError::RequestTimeout,
             AppError::UnsupportedMediaType(String::new()),
             AppError::HeadersTooLarge { limit: 1 },
             AppError::Validation(Vec::new()),
             AppError::TooManyRequests { retry_after: 1 },
             AppError::Unavailable(String::new()),
             AppError::Cancelled,
+            AppError::Stopping,
             AppError::Busy(String::new()),
             AppError::Internal(String::new()),
         ];

@@ -39,12 +39,14 @@ pub async fn healthz() -> HttpResponse {
 /// The database answers (readiness probe).
 ///
 /// Answers `{"status": "ready"}` when a connection from the pool answers a ping. Writes
-/// nothing.
+/// nothing. From the moment the process is told to stop (SIGTERM or SIGINT) it answers 503,
+/// with `Connection: close`, so a load balancer stops sending new requests here while the
+/// ones in flight finish.
 ///
 /// **Who:** anyone, without a token.
 ///
-/// **Errors:** 503 (`/problems/unavailable`, `Retry-After: 5`) when the database cannot be
-/// reached.
+/// **Errors:** 503 (`/problems/unavailable`) when the database cannot be reached
+/// (`Retry-After: 5`), or the service is shutting down (`Retry-After: 1`).
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -54,6 +56,9 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if state.lifecycle.stopping() {
+        return Err(AppError::Stopping);
+    }
     let ok = state.db.run(|conn| Ok(crate::db::ping(conn))).await.unwrap_or(false);
     if ok {
         Ok(HttpResponse::Ok().json(Health { status: HealthStatus::Ready }))

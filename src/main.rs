@@ -225,6 +225,9 @@ fn serve(config: Config) -> Result<(), String> {
     let state = AppState::new(config, db)?;
     actix_web::rt::System::new().block_on(async move {
         let server = app::serve(state, listener).map_err(|e| e.to_string())?;
-        server.await.map_err(|e| e.to_string())
+        server.stop_on_signals().map_err(|e| format!("cannot listen for signals: {e}"))?;
+        server.await.map_err(|e| e.to_string())?;
+        tracing::info!("stopped");
+        Ok(())
     })
 }

@@ -158,6 +158,8 @@ pub fn serve_apart(state: web::Data<AppState>, addr: std::net::SocketAddr) -> st
         actix_web::App::new().app_data(state.clone()).app_data(web::Data::new(Apart { handle: None })).service(metrics)
     })
     .workers(1)
+    // Stopped with the main server (when its `Serving` is dropped), not by signals of its own.
+    .disable_signals()
     .bind(addr)?
     .shutdown_timeout(5)
     .run();

@@ -20,6 +20,8 @@ pub struct AppState {
     pub login_limiter: AddressLimiter,
     /// The callers' user rows between requests (PostgreSQL only; see `auth::cache`).
     pub users: crate::auth::cache::UserCache<crate::auth::UserRow>,
+    /// Serving, or shutting down (`http::lifecycle`).
+    pub lifecycle: Arc<crate::http::lifecycle::Lifecycle>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             feedback_limiter,
             login_limiter,
             users: Default::default(),
+            lifecycle: Default::default(),
         })
     }
 

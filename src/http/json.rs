@@ -109,7 +109,7 @@ async fn read_bytes(req: &HttpRequest, mut payload: Payload, may_be_absent: bool
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
+        let chunk = chunk.map_err(crate::http::lifecycle::body_error)?;
         if body.len() + chunk.len() > limit {
             return Err(AppError::PayloadTooLarge { limit });
         }

@@ -42,7 +42,7 @@ fn kind(req: &HttpRequest) -> Result<Body, AppError> {
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, AppError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
+        let chunk = chunk.map_err(crate::http::lifecycle::body_error)?;
         if body.len() + chunk.len() > limit {
             return Err(AppError::PayloadTooLarge { limit });
         }

@@ -39,6 +39,7 @@ route without the body), and `PATCH` requires `If-Match`; creating `POST`s accep
             responses::PreconditionFailed,
             responses::PreconditionRequired,
             responses::PayloadTooLarge,
+            responses::RequestTimeout,
             responses::UnsupportedMediaType,
             responses::Unprocessable,
             responses::ImportUnprocessable,
@@ -110,7 +111,7 @@ impl Modify for BearerRequired {
 }
 
 /// Problems every operation of a kind can answer, so handlers list only their own: bodies
-/// can be malformed (400), too large (413), not JSON (415) or invalid (422); path ids can be
+/// can be malformed (400), stop arriving (408), too large (413), not JSON (415) or invalid (422); path ids can be
 /// malformed (400) or unknown or out of scope (404); authenticated operations can be refused
 /// a token (401); and any database call can time out (503).
 struct CommonProblems;
@@ -131,6 +132,7 @@ impl Modify for CommonProblems {
             for op in ops.into_iter().flatten() {
                 if op.request_body.is_some() {
                     add(op, "400", "BadRequest");
+                    add(op, "408", "RequestTimeout");
                     add(op, "413", "PayloadTooLarge");
                     add(op, "415", "UnsupportedMediaType");
                     add(op, "422", "Unprocessable");

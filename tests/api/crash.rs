@@ -239,6 +239,11 @@ impl Drop for Process {
 
 /// The service as its own process, on the test's database and settings, as the server's role.
 pub(crate) fn start(app: &TestApp) -> Process {
+    start_with(app, &[])
+}
+
+/// [`start`], with more environment variables.
+pub(crate) fn start_with(app: &TestApp, env: &[(&str, &str)]) -> Process {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = match app.backend {
         Backend::Sqlite => app.owner_url.clone(),
@@ -255,6 +260,7 @@ pub(crate) fn start(app: &TestApp) -> Process {
         .env("RECTIFY_WORKERS", "2")
         .env("RECTIFY_LOG", "error")
         .env("RECTIFY_LOGIN_PER_MINUTE", "100000")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .expect("start rectify");

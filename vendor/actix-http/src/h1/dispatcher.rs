@@ -209,6 +209,10 @@ fn problem_body(res: &mut Response<()>) -> BoxBody {
             r#"{"type":"/problems/bad-request","title":"Bad request","#,
             r#""status":400,"detail":"the request is not valid HTTP/1.1"}"#
         ),
+        StatusCode::REQUEST_TIMEOUT => concat!(
+            r#"{"type":"/problems/request-timeout","title":"Request timeout","#,
+            r#""status":408,"detail":"the request head did not arrive within the read timeout; nothing was read"}"#
+        ),
         StatusCode::INTERNAL_SERVER_ERROR => concat!(
             r#"{"type":"/problems/internal","title":"Internal error","#,
             r#""status":500,"detail":"internal error"}"#
@@ -1102,10 +1106,9 @@ where
 
                 trace!("timed out on slow request; replying with 408 and closing connection");
 
-                let _ = self.as_mut().send_error_response(
-                    Response::with_body(StatusCode::REQUEST_TIMEOUT, ()),
-                    BoxBody::new(()),
-                );
+                let mut res = Response::with_body(StatusCode::REQUEST_TIMEOUT, ());
+                let body = problem_body(&mut res);
+                let _ = self.as_mut().send_error_response(res, body);
 
                 self.project().flags.insert(Flags::SHUTDOWN);
             }
@@ -1193,13 +1196,14 @@ where
             .is_some_and(|signal| signal.as_mut().poll(cx).is_ready());
 
         if notified {
+            // Rectify's change: upstream drains here (no further request is read, an idle
+            // connection closes at once). That drops unanswered a request already in the read
+            // buffer (sent just before the signal) and races every idle keep-alive connection
+            // with requests on their way. Instead the connection goes on: what arrives is
+            // answered (the service marks every answer `Connection: close` once it is stopping,
+            // `src/http/lifecycle.rs`), and an idle connection closes when its keep-alive or
+            // request-head timer ends, so a worker's graceful stop still finishes in seconds.
             *this.graceful_shutdown = None;
-            this.flags.remove(Flags::KEEP_ALIVE);
-            this.flags.insert(Flags::DRAINING);
-
-            if this.ka_timer.is_enabled() {
-                this.ka_timer.clear(line!());
-            }
         }
     }
 
