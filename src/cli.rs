@@ -49,25 +49,36 @@ pub fn import(
     config: &Config,
     file: &std::path::Path,
     params: Vec<(String, String)>,
+    charset: Option<&str>,
     dry_run: bool,
 ) -> Result<String, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let kind = match charset {
+        _ if json => document::Body::Json,
+        None => document::Body::Text(None),
+        Some(label) => document::Body::Text(Some(
+            crate::imports::decode::charset(label)
+                .ok_or_else(|| format!("--charset {label}: documents are read as utf-8, gbk, gb2312 or gb18030"))?,
+        )),
+    };
     let describe = |e: AppError| serde_json::to_string_pretty(&e.problem()).unwrap_or_default();
     let q: ImportQuery = crate::http::query::from_pairs(&params).map_err(describe)?;
-    let (ledger, warnings) = document::ledger_of(&bytes, json, &q).map_err(describe)?;
+    let (ledger, warnings) = document::ledger_of(&bytes, kind, &q).map_err(describe)?;
     let totals = import_service::validate(&ledger, config.import_max_findings).map_err(describe)?;
+    let mut conn = db.get().map_err(describe)?;
+    let d = derive(config);
+    let store = |conn: &mut DbConn| {
+        let admin = admin_id(conn)?;
+        import_service::store(conn, &Actor::system(), Scope::All, admin, &ledger, d, &Cancel::never())
+    };
     if dry_run {
+        // The import itself, rolled back: what passes here passes for real.
+        db::rehearse_tx(&mut conn, store).map_err(describe)?;
         return serde_json::to_string_pretty(&json!({"ledger": ledger, "totals": totals, "warnings": warnings}))
             .map_err(|e| e.to_string());
     }
-    let mut conn = db.get().map_err(describe)?;
-    let d = derive(config);
-    let inspection = db::write_tx(&mut conn, |conn| {
-        let admin = admin_id(conn)?;
-        import_service::store(conn, &Actor::system(), Scope::All, admin, &ledger, d, &Cancel::never())
-    })
-    .map_err(describe)?;
+    let inspection = db::write_tx(&mut conn, store).map_err(describe)?;
     serde_json::to_string_pretty(&json!({"inspection": inspection, "totals": totals, "warnings": warnings}))
         .map_err(|e| e.to_string())
 }

@@ -55,9 +55,13 @@ struct MigrateArgs {
 
 #[derive(clap::Args)]
 struct ImportArgs {
-    /// The file: `*.json` is read as a JSON ledger, anything else as a UTF-8 text document.
+    /// The file: `*.json` is read as a JSON ledger, anything else as a text document (UTF-8, or
+    /// GB18030/GBK: detected, or as `--charset` says).
     file: std::path::PathBuf,
-    /// Parse and check only; print the ledger.
+    /// Text documents: the encoding (utf-8, gbk, gb2312 or gb18030); detected when left out.
+    #[arg(long)]
+    charset: Option<String>,
+    /// Run the import with every check and roll it back; print the ledger.
     #[arg(long)]
     dry_run: bool,
     /// Text documents: the inspecting unit (required).
@@ -151,7 +155,7 @@ fn main() -> ExitCode {
             };
         }
         Some(Command::Import(args)) => prepare(&config).and_then(|db| {
-            let out = cli::import(&db, &config, &args.file, args.params(), args.dry_run)?;
+            let out = cli::import(&db, &config, &args.file, args.params(), args.charset.as_deref(), args.dry_run)?;
             println!("{out}");
             Ok(())
         }),

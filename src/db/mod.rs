@@ -217,6 +217,16 @@ impl Db {
         self.run(move |conn| write_tx(conn, f)).await
     }
 
+    /// Runs `f` inside a write transaction on the blocking pool and rolls it back, whatever
+    /// `f` answers: a rehearsal (an import's dry run) that runs every check a real write runs.
+    pub async fn rehearse<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| rehearse_tx(conn, f)).await
+    }
+
     /// Applies pending migrations; returns how many ran.
     pub fn migrate(&self) -> Result<usize, String> {
         let mut conn = self.get().map_err(|e| e.to_string())?;
@@ -328,11 +338,7 @@ pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, AppError>,
 {
-    let _turn = WriterTurn::take(conn);
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Postgres(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
-    }
+    let _turn = begin_write(conn)?;
     let result = match f(conn) {
         Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
             Ok(()) => Ok(value),
@@ -348,6 +354,33 @@ where
     };
     signals::transaction_ended(result.is_ok());
     result
+}
+
+/// Begins a write transaction, after this process's other SQLite writers; the turn is held
+/// until it is dropped.
+fn begin_write(conn: &mut DbConn) -> Result<Option<WriterTurn>, AppError> {
+    let turn = WriterTurn::take(conn);
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Postgres(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+    }
+    Ok(turn)
+}
+
+/// [`write_tx`] that never commits: `f` runs with the same locks and sees its own writes, then
+/// everything it wrote is rolled back and its answer returned.
+pub fn rehearse_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+{
+    let _turn = begin_write(conn)?;
+    let result = f(conn);
+    let rolled_back = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+    signals::transaction_ended(false);
+    match (result, rolled_back) {
+        (Ok(_), Err(e)) => Err(e.into()),
+        (result, _) => result,
+    }
 }
 
 /// A read-only transaction over one snapshot: every statement of `f` sees the same committed

@@ -3,7 +3,7 @@
 
 use super::api::{ImportFinding, ImportQuery, ImportSection, ImportWarning, LedgerImport};
 use super::text::{ParsedDocument, ParsedFinding, ParsedSection};
-use super::{preamble, text};
+use super::{decode, preamble, text};
 use crate::error::{AppError, FieldError};
 use crate::inspections::api::NewInspection;
 
@@ -34,8 +34,9 @@ fn text_inspection(q: &ImportQuery, opening: &preamble::Preamble) -> Result<NewI
         return Err(AppError::Validation(errors));
     }
     let body = inspecting_body.unwrap_or_default();
+    let title = q.title.clone().or_else(|| opening.title.clone()).unwrap_or_else(|| default_title(&body));
     Ok(NewInspection {
-        title: q.title.clone().unwrap_or_else(|| format!("{body}巡察反馈问题整改")),
+        title,
         inspecting_body: body,
         inspecting_unit_id: q.inspecting_unit_id.unwrap_or_default(),
         inspected_unit_id: q.inspected_unit_id.unwrap_or_default(),
@@ -46,6 +47,66 @@ fn text_inspection(q: &ImportQuery, opening: &preamble::Preamble) -> Result<NewI
         rectification_due_on: q.rectification_due_on,
         approval_chain: None,
     })
+}
+
+/// A title fitting the kind of inspection, for a document that has no title line.
+fn default_title(body: &str) -> String {
+    let kind = if body.contains("巡视") {
+        "巡视反馈问题整改"
+    } else if body.contains("审计") {
+        "审计发现问题整改"
+    } else if body.contains("督察") || body.contains("督查") || body.contains("督导") {
+        "督察反馈问题整改"
+    } else if body.contains("巡察") {
+        "巡察反馈问题整改"
+    } else {
+        "反馈问题整改"
+    };
+    format!("{body}{kind}")
+}
+
+/// Warnings about what the ledger holds against what the document says it holds, and about
+/// the opening lines that are not part of the ledger.
+fn checks(text: &str, opening: &preamble::Preamble, ledger: &LedgerImport) -> Vec<ImportWarning> {
+    let mut warnings = Vec::new();
+    let before = text.lines().take_while(|l| !text::is_heading(l)).filter(|l| !l.trim().is_empty()).count();
+    if before > 0 {
+        warnings.push(ImportWarning {
+            line: 1,
+            message: format!(
+                "the {before} line(s) before the first numbered heading were read as the document's opening \
+                 (its title, dates and inspecting body) and are not part of the ledger"
+            ),
+        });
+    }
+    let Some(stated) = opening.stated else { return warnings };
+    let categories = ledger.sections.len();
+    let aspects: usize = ledger.sections.iter().map(|s| s.children.len()).sum();
+    fn count(sections: &[ImportSection]) -> usize {
+        sections.iter().map(|s| s.findings.len() + count(&s.children)).sum()
+    }
+    let problems = ledger.findings.len() + count(&ledger.sections);
+    let mut differs = Vec::new();
+    if let Some(c) = stated.categories.filter(|&c| c as usize != categories) {
+        differs.push(format!("{c} categories (大类), read {categories}"));
+    }
+    if let Some(a) = stated.aspects.filter(|&a| a as usize != aspects) {
+        differs.push(format!("{a} aspects (方面), read {aspects}"));
+    }
+    if stated.problems as usize != problems {
+        differs.push(format!("{} problems, read {problems}", stated.problems));
+    }
+    if !differs.is_empty() {
+        warnings.push(ImportWarning {
+            line: stated.line,
+            message: format!(
+                "the document states {}: check its headings (a problem may have merged into its neighbour, \
+                 or the text may be cut off)",
+                differs.join("; ")
+            ),
+        });
+    }
+    warnings
 }
 
 /// A parsed problem as a ledger finding, numbered by `seq`.
@@ -118,8 +179,14 @@ pub fn ledger_from_text(doc: ParsedDocument, inspection: NewInspection) -> (Ledg
     (LedgerImport { inspection, sections, findings }, warnings)
 }
 
-/// Parses a body into a ledger and its warnings.
-pub fn ledger_of(bytes: &[u8], json: bool, q: &ImportQuery) -> Result<(LedgerImport, Vec<ImportWarning>), AppError> {
+/// Parses a body into a ledger and its warnings. `Text(charset)`: a document, in the declared
+/// encoding or (`None`) the detected one.
+pub fn ledger_of(bytes: &[u8], kind: Body, q: &ImportQuery) -> Result<(LedgerImport, Vec<ImportWarning>), AppError> {
+    let charset = match kind {
+        Body::Json => None,
+        Body::Text(charset) => Some(charset),
+    };
+    let json = charset.is_none();
     if json {
         if let Some(name) = q.document_parameter() {
             return Err(AppError::BadRequest(format!(
@@ -128,10 +195,20 @@ pub fn ledger_of(bytes: &[u8], json: bool, q: &ImportQuery) -> Result<(LedgerImp
         }
         return Ok((crate::http::json::parse::<LedgerImport>(bytes)?, Vec::new()));
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        AppError::BadRequest(format!("the document is not UTF-8 text (byte {}): save it as UTF-8", e.valid_up_to()))
-    })?;
-    let doc = text::parse(text).map_err(|e| AppError::invalid("body", e.to_string()))?;
-    let inspection = text_inspection(q, &preamble::read(text))?;
-    Ok(ledger_from_text(doc, inspection))
+    let (text, mut warnings) = decode::decode(bytes, charset.flatten())?;
+    let doc = text::parse(&text).map_err(|e| AppError::invalid("body", e.to_string()))?;
+    let opening = preamble::read(&text);
+    let inspection = text_inspection(q, &opening)?;
+    let (ledger, more) = ledger_from_text(doc, inspection);
+    warnings.extend(checks(&text, &opening, &ledger));
+    warnings.extend(more);
+    Ok((ledger, warnings))
+}
+
+/// What an import's body is: a JSON ledger, or a text document in a declared encoding (or
+/// `None`: detected).
+#[derive(Debug, Clone, Copy)]
+pub enum Body {
+    Json,
+    Text(Option<&'static encoding_rs::Encoding>),
 }

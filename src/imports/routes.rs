@@ -5,7 +5,8 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
 use super::api::{ImportPreview, ImportQuery, ImportResult, LedgerImport};
-use super::document::ledger_of;
+use super::decode;
+use super::document::{ledger_of, Body};
 use super::service;
 use crate::auth::{roles, Needs};
 use crate::db::Cancel;
@@ -21,20 +22,27 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(import_inspection);
 }
 
-enum Body {
-    Json,
-    Text,
-}
-
+/// The body's kind from its Content-Type: a JSON ledger (UTF-8), or a text document in UTF-8,
+/// GBK or GB18030 (declared by `charset`, else detected).
 fn kind(req: &HttpRequest) -> Result<Body, AppError> {
     let raw = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let mut parts = raw.split(';').map(|p| p.trim().to_ascii_lowercase());
     let essence = parts.next().unwrap_or_default();
-    let charset_ok = parts.all(|p| !p.starts_with("charset=") || p == "charset=utf-8" || p == "charset=\"utf-8\"");
+    let declared = parts.find_map(|p| p.strip_prefix("charset=").map(str::to_owned));
+    let charset = match declared.as_deref() {
+        None => None,
+        Some(label) => Some(decode::charset(label).ok_or_else(|| {
+            AppError::UnsupportedMediaType(format!(
+                "charset `{label}` is not accepted: documents are read as utf-8, gbk, gb2312 or gb18030"
+            ))
+        })?),
+    };
     match essence.as_str() {
-        _ if !charset_ok => Err(AppError::UnsupportedMediaType("only UTF-8 documents are accepted".into())),
+        "application/json" if charset.is_some_and(|c| c != encoding_rs::UTF_8) => {
+            Err(AppError::UnsupportedMediaType("a JSON ledger is UTF-8".into()))
+        }
         "application/json" => Ok(Body::Json),
-        "text/plain" => Ok(Body::Text),
+        "text/plain" => Ok(Body::Text(charset)),
         _ => Err(AppError::UnsupportedMediaType("send application/json (a ledger) or text/plain (a document)".into())),
     }
 }
@@ -54,7 +62,8 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// Imports a ledger as a new inspection (inspector), in one transaction.
 ///
 /// Body: the JSON ledger format (`application/json`, the default; see `LedgerImport`), or an
-/// official document (`text/plain; charset=utf-8`) in the official numbering — `一、` parts,
+/// official document (`text/plain`, in UTF-8 with or without a BOM, or GBK/GB18030: as `charset`
+/// declares, else detected, with a warning when it is not UTF-8; CR, LF or CRLF line ends) in the official numbering — `一、` parts,
 /// `(一)` categories, `1.` aspects, `(1)` problems, half- or full-width — whose "整改情况:" and
 /// "整改措施:" paragraphs become each problem's `outcome` and `measures`. For a document, the
 /// units come from query parameters, and the inspection's dates and inspecting body from the
@@ -67,16 +76,18 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// `finding.created` for each row (their data marked `"source": "import"`). Answers 201 with
 /// the inspection, the totals and the warnings. Honours `Idempotency-Key`. `?dry_run=true`
 /// answers 200 with the parsed ledger, its totals and its warnings (with line numbers) and
-/// saves nothing; it checks the ledger's size and shape only: the inspection's own fields and
-/// the units and leaders the ledger names are checked when it is saved. The time an import takes
+/// saves nothing: it runs the import itself, every check included (the inspection's fields,
+/// the units and leaders the ledger names, the caller's scope), and rolls it back, so a dry run
+/// that passes guarantees that the same import passes while the data stay as they are. The time an import takes
 /// is linear in its size; a client that disconnects stops it, and it rolls back (nothing of it
 /// is saved).
 ///
 /// **Who:** inspectors and admins. Both units must exist and at least one must be the
 /// caller's unit or lie below it.
 ///
-/// **Errors:** 403 for other roles; 415 for another media type or a charset other than
-/// UTF-8; 413 above 10 MiB; 400 for malformed JSON, a text body that is not UTF-8, or a
+/// **Errors:** 403 for other roles; 415 for another media type, a charset other than utf-8,
+/// gbk, gb2312 or gb18030, or a JSON ledger not in UTF-8; 413 above 10 MiB; 400 for malformed
+/// JSON, a text body that is not text in its encoding (naming the line and column), or a
 /// document query parameter sent with a JSON ledger; 422 for a ledger of more findings than
 /// `RECTIFY_IMPORT_MAX_FINDINGS`, alone (its rows are not checked) and dry runs included:
 /// `findings`, naming the count and the limit (split the ledger); otherwise 422 naming each
@@ -84,8 +95,8 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// unreadable document (`body`); a unit or date a document lacks (named as its query
 /// parameter); a ledger without findings, a blank or too long title, sections deeper than 3
 /// levels, a `seq` used twice or outside 1–1,000,000, a status other than `open`, `closed` or
-/// `blocked`, a blocked finding without `blocked_reason` (these all at once); then, when
-/// saving, the rules of `POST /api/v1/inspections` for the inspection, an org unit that does
+/// `blocked`, a blocked finding without `blocked_reason` (these all at once); then, saving
+/// or in a dry run, the rules of `POST /api/v1/inspections` for the inspection, an org unit that does
 /// not exist, and a responsible leader who is not an active user able to see the inspection.
 #[utoipa::path(
     tag = "inspections",
@@ -113,19 +124,28 @@ pub async fn import_inspection(
     q: Query<ImportQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let json = matches!(kind(&req)?, Body::Json);
+    let body = kind(&req)?;
     let q = q.into_inner();
     let dry_run = q.dry_run.unwrap_or(false);
     let raw = read_body(payload, state.config.import_body_limit).await?;
-    let (ledger, warnings) = ledger_of(&raw, json, &q)?;
+    let (ledger, warnings) = ledger_of(&raw, body, &q)?;
     let totals = service::validate(&ledger, state.config.import_max_findings)?;
-    if dry_run {
-        return Ok(HttpResponse::Ok().json(ImportPreview { ledger, totals, warnings }));
-    }
     let (actor, scope, user_id) = (user.actor(), user.scope(), user.id);
     let derive = Derive { today: state.today(), thresholds: state.config.warnings };
     // Dropped with this future when the client goes away: the import then stops and rolls back.
     let (cancel, _cancel_on_drop) = Cancel::on_drop();
+    if dry_run {
+        // The import itself, every check included, rolled back: a dry run that passes
+        // guarantees the import passes (against the data as it stands).
+        let preview = state
+            .db
+            .rehearse(move |conn| {
+                service::store(conn, &actor, scope, user_id, &ledger, derive, &cancel)?;
+                Ok(ImportPreview { ledger, totals, warnings })
+            })
+            .await?;
+        return Ok(HttpResponse::Ok().json(preview));
+    }
     idempotency::create(&state.db, user_id, key, &req, &raw, move |conn| {
         let inspection = service::store(conn, &actor, scope, user_id, &ledger, derive, &cancel)?;
         let (id, version) = (inspection.id, inspection.version);

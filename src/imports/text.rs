@@ -152,6 +152,11 @@ fn classify(raw: &str) -> Line<'_> {
     Line::Text(line)
 }
 
+/// Whether a line begins with a heading number (`一、`, `(一)`, `1.`, `(1)`).
+pub(crate) fn is_heading(line: &str) -> bool {
+    heading(trim(line)).is_some()
+}
+
 fn heading(line: &str) -> Option<Line<'_>> {
     let (bracketed, body) = match line.strip_prefix(['(', '（']) {
         Some(rest) => (true, rest),

@@ -93,7 +93,8 @@ async fn bad_imports_save_nothing(app: TestApp) {
             )))
             .bearer_auth(&w.inspector)
             .header("content-type", "text/plain")
-            .body(vec![0xB2u8, 0xE9, 0xD1, 0xB2, 0x0A])
+            // Neither UTF-8 nor GB18030 (GBK text is read: see the test after this one).
+            .body(vec![0xB2u8, 0xE9, 0xFF, 0xFE, 0x0A])
             .send()
             .await
             .unwrap();
@@ -477,7 +478,53 @@ async fn public_feedback_is_triaged_and_contacts_stay_private(app: TestApp) {
     assert!(actions.contains(&"feedback.received".to_owned()) && actions.contains(&"feedback.triaged".to_owned()));
 }
 
+/// The fixture saved as Chinese Windows saves text ("ANSI": GBK), with CR or CRLF line ends,
+/// reads as the UTF-8 original does: detected (with a warning) or declared by `charset`.
+/// Bytes that are no text are refused naming their line; an unknown charset is a 415.
+async fn documents_in_gbk_and_any_line_end_read_alike(app: TestApp) {
+    let w = app.world().await;
+    let send = |body: Vec<u8>, content_type: &'static str| {
+        app.client
+            .post(app.url(&format!(
+                "/api/v1/inspections/import?inspecting_unit_id={}&inspected_unit_id={}&dry_run=true",
+                w.group, w.bureau
+            )))
+            .bearer_auth(&w.inspector)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let utf8: Value = send(FIXTURE.as_bytes().to_vec(), "text/plain").await.unwrap().json().await.unwrap();
+    assert_eq!(utf8["totals"]["findings"], 26, "{utf8}");
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(FIXTURE);
+    assert!(!unmappable);
+    let cases = [
+        (gbk.to_vec(), "text/plain", true),
+        (gbk.to_vec(), "text/plain; charset=GBK", false),
+        (gbk.to_vec(), "text/plain; charset=gb18030", false),
+        (FIXTURE.replace('\n', "\r").into_bytes(), "text/plain; charset=utf-8", false),
+        (FIXTURE.replace('\n', "\r\n").into_bytes(), "text/plain", false),
+    ];
+    for (i, (body, content_type, detected)) in cases.into_iter().enumerate() {
+        let res = send(body, content_type).await.unwrap();
+        assert_eq!(res.status(), 200, "case {i}");
+        let read: Value = res.json().await.unwrap();
+        assert_eq!(read["ledger"], utf8["ledger"], "case {i} ({content_type})");
+        let warned =
+            read["warnings"].as_array().unwrap().iter().any(|w| w["message"].as_str().unwrap().contains("GB18030"));
+        assert_eq!(warned, detected, "case {i}: {}", read["warnings"]);
+    }
+    let mut broken = "关于整改情况的通报\n一、问题\n1.".as_bytes().to_vec();
+    broken.extend_from_slice(&[0xFF, 0xFE]);
+    let p = problem(send(broken, "text/plain").await.unwrap(), 400).await;
+    assert!(p["detail"].as_str().unwrap().starts_with("line 3, column 3: byte 0xFF"), "{p}");
+    let p = problem(send(gbk.to_vec(), "text/plain; charset=big5").await.unwrap(), 415).await;
+    assert!(p["detail"].as_str().unwrap().contains("big5"), "{p}");
+    assert_eq!(count_inspections(&app).await, 0);
+}
+
 db_tests!(
+    documents_in_gbk_and_any_line_end_read_alike,
     long_exports_hold_every_finding_once_in_order,
     the_fixture_imports_as_4_categories_8_aspects_26_findings,
     bad_imports_save_nothing,

@@ -91,6 +91,46 @@ async fn imports_above_the_bound_are_refused_and_change_nothing(app: TestApp) {
 
 db_tests!(imports_above_the_bound_are_refused_and_change_nothing);
 
+/// A dry run is the import minus its commit (issue 12): what the import refuses when saving
+/// (an org unit that does not exist, dates out of order, a leader who cannot see the
+/// inspection) a dry run refuses too, with the same problem; a dry run that passes is
+/// followed by an import that passes; and a dry run leaves nothing, not even an event.
+async fn a_dry_run_makes_every_check_the_import_makes(app: TestApp) {
+    let w = app.world().await;
+    let tables = ["inspections", "sections", "findings", "audit_events", "webhook_deliveries"];
+    let mut before = Vec::new();
+    for t in tables {
+        before.push(rows(&app, t).await);
+    }
+    let mut unknown_unit = ledger(&w, 3);
+    unknown_unit["inspection"]["inspected_unit_id"] = json!(987_654);
+    let mut backwards = ledger(&w, 3);
+    backwards["inspection"]["ended_on"] = json!("2024-05-01");
+    let mut stranger = ledger(&w, 3);
+    stranger["findings"][1]["responsible_leader_id"] = json!(w.sub_officer_id);
+    for (what, body) in
+        [("an unknown unit", &unknown_unit), ("dates out of order", &backwards), ("a leader out of scope", &stranger)]
+    {
+        let dry = problem(import_json(&app, &w, body, "?dry_run=true").await, 422).await;
+        let real = problem(import_json(&app, &w, body, "").await, 422).await;
+        assert_eq!(dry["errors"], real["errors"], "{what}: the dry run and the import disagree");
+        assert!(!fields(&dry).is_empty(), "{what}: {dry}");
+    }
+    for (t, n) in tables.iter().zip(&before) {
+        assert_eq!(rows(&app, t).await, *n, "{t}: a refused import or a dry run left rows");
+    }
+    let good = ledger(&w, 3);
+    let dry = import_json(&app, &w, &good, "?dry_run=true").await;
+    assert_eq!(dry.status(), 200);
+    for (t, n) in tables.iter().zip(&before) {
+        assert_eq!(rows(&app, t).await, *n, "{t}: a dry run left rows");
+    }
+    assert_eq!(import_json(&app, &w, &good, "").await.status(), 201);
+    assert_eq!(rows(&app, "findings").await, before[2] + 3);
+}
+
+db_tests!(a_dry_run_makes_every_check_the_import_makes);
+
 /// A client that disconnects while its import is writing stops the import: it rolls back, none
 /// of it is left (no inspection, no finding, no event), and the service goes on answering and
 /// writing. Without the cancellation the import ran on for nobody and committed.
