@@ -64,8 +64,13 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// Body: the JSON ledger format (`application/json`, the default; see `LedgerImport`), or an
 /// official document (`text/plain`, in UTF-8 with or without a BOM, or GBK/GB18030: as `charset`
 /// declares, else detected, with a warning when it is not UTF-8; CR, LF or CRLF line ends) in the official numbering — `一、` parts,
-/// `(一)` categories, `1.` aspects, `(1)` problems, half- or full-width — whose "整改情况:" and
-/// "整改措施:" paragraphs become each problem's `outcome` and `measures`. For a document, the
+/// `(一)` categories, `1.` aspects, `(1)` problems, half- or full-width — whose rectification
+/// paragraphs become each problem's `outcome` (整改情况, 整改进展, 整改成效, 整改结果, 整改完成情况,
+/// 整改落实情况, 完成情况) and `measures` (整改措施, 整改计划, 整改方案): labelled with a colon, in
+/// 【】, alone on their line, or on the problem's own line after its text. A closing sign-off
+/// (特此公示, the issuing body, the date, contacts) is left out with a warning, as is the opening,
+/// and totals the document states (N大类M个方面K个问题, 共K个问题) that differ from what was read
+/// are a warning on their line. For a document, the
 /// units come from query parameters, and the inspection's dates and inspecting body from the
 /// opening paragraph unless given. Up to 10 MiB, and up to `RECTIFY_IMPORT_MAX_FINDINGS`
 /// findings (5,000 by default).

@@ -142,14 +142,117 @@ fn classify(raw: &str) -> Line<'_> {
     if let Some(heading) = heading(line) {
         return heading;
     }
-    for (prefix, field) in [("整改情况", Field::Outcome), ("整改措施", Field::Measures)] {
-        if let Some(rest) = line.strip_prefix(prefix) {
-            if let Some(text) = rest.trim_start_matches(is_space).strip_prefix([':', '：']) {
-                return Line::Marker { field, text: trim(text) };
+    match label(line, false) {
+        Some((field, text)) => Line::Marker { field, text },
+        None => Line::Text(line),
+    }
+}
+
+/// The labels of rectification paragraphs, longer before shorter, and the field each fills.
+const LABELS: [(&str, Field); 13] = [
+    ("整改完成情况", Field::Outcome),
+    ("整改落实情况", Field::Outcome),
+    ("整改进展情况", Field::Outcome),
+    ("整改措施", Field::Measures),
+    ("整改计划", Field::Measures),
+    ("整改方案", Field::Measures),
+    ("整改情况", Field::Outcome),
+    ("整改进展", Field::Outcome),
+    ("整改成效", Field::Outcome),
+    ("整改结果", Field::Outcome),
+    ("完成情况", Field::Outcome),
+    ("落实情况", Field::Outcome),
+    ("整改进度", Field::Outcome),
+];
+
+/// A rectification label at the start of `line` and the text after it: `整改情况：…`,
+/// `【整改情况】…`, and unless `strict`, the label alone on its line or followed by a space
+/// (`整改结果 已完成`). A label running straight into prose (`整改情况良好`) is no label.
+fn label(line: &str, strict: bool) -> Option<(Field, &str)> {
+    let (bracketed, body) = match line.strip_prefix(['【', '[', '〔']) {
+        Some(rest) => (true, rest),
+        None => (false, line),
+    };
+    for (name, field) in LABELS {
+        let Some(rest) = body.strip_prefix(name) else { continue };
+        if bracketed {
+            match rest.strip_prefix(['】', ']', '〕']) {
+                Some(after) => return Some((field, trim(trim(after).trim_start_matches([':', '：'])))),
+                None => continue,
             }
         }
+        let spaced = rest.trim_start_matches(is_space);
+        if let Some(after) = spaced.strip_prefix([':', '：']) {
+            return Some((field, trim(after)));
+        }
+        if strict {
+            continue;
+        }
+        if trim(rest).trim_end_matches('。').is_empty() {
+            return Some((field, ""));
+        }
+        if rest.starts_with(is_space) {
+            return Some((field, trim(rest)));
+        }
     }
-    Line::Text(line)
+    None
+}
+
+/// A problem heading that carries its rectification on the same line ("1.问题……。整改情况：……"):
+/// the heading's own text, and the label's field and text.
+fn split_label(text: &str) -> (&str, Option<(Field, &str)>) {
+    for (i, c) in text.char_indices() {
+        let at = if "。；;".contains(c) || is_space(c) {
+            i + c.len_utf8()
+        } else if c == '【' {
+            i
+        } else {
+            continue;
+        };
+        if let Some(found) = label(trim(&text[at..]), true) {
+            return (trim(&text[..at]), Some(found));
+        }
+    }
+    (text, None)
+}
+
+/// Bodies that sign a document off, as the last word of a short line.
+const ISSUERS: [&str; 14] = [
+    "党组",
+    "党委",
+    "委员会",
+    "人民政府",
+    "办公室",
+    "领导小组",
+    "工作组",
+    "局",
+    "厅",
+    "委",
+    "公司",
+    "中心",
+    "院",
+    "政府",
+];
+
+/// Whether a line belongs to a closing sign-off: 特此公示/通报, contacts, the issuing body, the date.
+fn is_sign_off(text: &str) -> bool {
+    let t = trim(text);
+    let chars = t.chars().count();
+    let date_only = chars <= 16
+        && t.contains('年')
+        && t.ends_with('日')
+        && t.chars().all(|c| c.is_ascii_digit() || is_chinese_digit(c) || "年月日〇 ".contains(c));
+    let contact = ["电话", "联系人", "邮箱", "信箱", "传真", "邮编", "地址"].iter().any(|m| t.contains(m))
+        && chars <= 60
+        && t.contains([':', '：']);
+    // "中共某某局党组(代章)": the seal note does not count.
+    let name = match t.rfind(['(', '（']) {
+        Some(i) if t.ends_with([')', '）']) && t[i..].chars().count() <= 6 => trim(&t[..i]),
+        _ => t,
+    };
+    let issuer =
+        chars <= 30 && !name.contains(['。', '，', ',', '；', ':', '：']) && ISSUERS.iter().any(|s| name.ends_with(s));
+    t.starts_with("特此") || date_only || contact || issuer
 }
 
 /// Whether a line begins with a heading number (`一、`, `(一)`, `1.`, `(1)`).
@@ -349,10 +452,15 @@ impl Builder {
         if self.has_categories && !self.in_category {
             self.warn(line, "problem outside any category; kept at top level".into());
         }
+        let (text, inline) = split_label(text);
         let finding = new_finding(number, text, line);
         self.findings_target().push(finding);
         self.cursor = Cursor::Problem;
         self.field = Field::Description;
+        if let Some((field, rest)) = inline {
+            self.field = field;
+            self.text(rest, line);
+        }
     }
 
     fn marker(&mut self, field: Field, text: &str, line: usize) {
@@ -394,7 +502,22 @@ impl Builder {
 
 /// Parses a whole document. Never panics, whatever the input.
 pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
-    let lines: Vec<Line<'_>> = text.lines().map(classify).collect();
+    let mut lines: Vec<Line<'_>> = text.lines().map(classify).collect();
+    // The closing sign-off (特此公示, the issuing body, the date, contacts) is no problem's text.
+    let mut closing = lines.len();
+    while closing > 0 && matches!(lines[closing - 1], Line::Blank) {
+        closing -= 1;
+    }
+    let last = closing;
+    while closing > 0 {
+        match lines[closing - 1] {
+            Line::Blank => closing -= 1,
+            Line::Text(t) if is_sign_off(t) => closing -= 1,
+            _ => break,
+        }
+    }
+    let first_closing = (closing..last).find(|&i| !matches!(lines[i], Line::Blank));
+    lines.truncate(closing);
     let level_of = |line: &Line<'_>| if let Line::Heading { level, .. } = *line { Some(level) } else { None };
     let levels: Vec<u8> = (1..=4).filter(|&l| lines.iter().any(|line| level_of(line) == Some(l))).collect();
     let ladder: &[Role] = match levels.len() {
@@ -422,6 +545,16 @@ pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
     }
 
     let mut b = Builder { has_categories: ladder.contains(&Role::Category), fresh: [true; 5], ..Builder::default() };
+    if let Some(first) = first_closing {
+        b.warn(
+            first + 1,
+            format!(
+                "lines {}–{last} were read as the closing sign-off (特此…, the issuing body, the date, contacts) \
+                 and are not part of any problem",
+                first + 1
+            ),
+        );
+    }
     let mut scope = 0;
     for (index, (line, &role)) in lines.iter().zip(&roles).enumerate() {
         let line_no = index + 1;
@@ -552,7 +685,10 @@ mod tests {
         assert_eq!(titles, ["聚焦政治站位方面", "聚焦责任落实方面", "聚焦作风效能方面", "聚焦诚信建设方面"]);
         assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (4, 8, 26));
         assert!(doc.findings.is_empty());
-        assert_eq!(doc.warnings, []);
+        // Its contacts, the issuing body and the date close it (lines 79–84).
+        assert_eq!(doc.warnings.len(), 1, "{:?}", doc.warnings);
+        assert_eq!(doc.warnings[0].line, 79);
+        assert!(doc.warnings[0].message.starts_with("lines 79–84 were read as the closing sign-off"));
         assert_eq!(doc.sections[0].line, 9);
         assert_eq!(
             doc.sections[0].children[0].title,
@@ -573,6 +709,45 @@ mod tests {
     }
 
     #[test]
+    fn every_rectification_label_fills_its_field() {
+        let doc = parse(
+            "一、类别\n（一）方面\n1.问题甲\n整改进展：已完成甲\n2.问题乙\n【整改情况】已完成乙\n3.问题丙\n整改结果\n\
+             已完成丙\n4.问题丁。整改情况：已完成丁\n5.问题戊\n整改措施 建立制度戊\n整改完成情况:已完成戊\n\
+             6.问题己\n整改情况良好的单位也要查。\n",
+        )
+        .unwrap();
+        let f = all(&doc);
+        assert_eq!(f.len(), 6);
+        let outcomes: Vec<Option<&str>> = f.iter().map(|f| f.outcome.as_deref()).collect();
+        assert_eq!(
+            outcomes,
+            [Some("已完成甲"), Some("已完成乙"), Some("已完成丙"), Some("已完成丁"), Some("已完成戊"), None]
+        );
+        assert_eq!(f[3].title, "问题丁。");
+        assert_eq!(f[4].measures.as_deref(), Some("建立制度戊"));
+        assert_eq!(
+            f[5].description.as_deref(),
+            Some("整改情况良好的单位也要查。"),
+            "a label running into prose is prose"
+        );
+    }
+
+    #[test]
+    fn the_closing_sign_off_is_no_problem_text() {
+        let text = "（一）方面\n1.问题甲\n整改情况：已完成。\n特此公示。\n\n中共某某区农业农村局党组（代章）\n\
+                    2024年10月15日\n联系电话：0913-1234567\n";
+        let doc = parse(text).unwrap();
+        let f = all(&doc);
+        assert_eq!(f[0].outcome.as_deref(), Some("已完成。"));
+        assert_eq!(doc.warnings.len(), 1, "{:?}", doc.warnings);
+        assert_eq!(doc.warnings[0].line, 4);
+        // Without a sign-off nothing is cut: a last line of text stays the problem's.
+        let doc = parse("（一）方面\n1.问题甲\n整改情况：已完成。\n下一步将持续推进。\n").unwrap();
+        assert_eq!(all(&doc)[0].outcome.as_deref(), Some("已完成。\n下一步将持续推进。"));
+        assert!(doc.warnings.is_empty());
+    }
+
+    #[test]
     fn full_width_variant_gives_the_same_ledger() {
         let plain = parse(FIXTURE).expect("fixture parses");
         let variant_text = full_width_variant(FIXTURE);
@@ -583,7 +758,9 @@ mod tests {
         );
         let wide = parse(&variant_text).expect("variant parses");
         assert_eq!((wide.category_count(), wide.aspect_count(), wide.finding_count()), (4, 8, 26));
-        assert_eq!(wide.warnings, []);
+        // The same one warning, about the closing lines (at other line numbers: blank lines were added).
+        assert_eq!(wide.warnings.len(), 1, "{:?}", wide.warnings);
+        assert!(wide.warnings[0].message.contains("closing sign-off"));
         for (a, b) in all(&plain).into_iter().zip(all(&wide)) {
             assert_eq!(a.number, b.number);
             assert_eq!(to_full_width_punct(&a.title), b.title);
