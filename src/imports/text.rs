@@ -1,7 +1,9 @@
 //! Parses a Chinese official document (inspection feedback or rectification report) into a ledger tree.
 //!
-//! The numbering levels `一、`, `(一)`, `1.` and `(1)` are mapped to parts, categories, aspects and
-//! problems adaptively: the deepest level in the document holds the problems.
+//! The numbering levels `一、`, `(一)` (or `一)`), `1.`, `(1)` (or `1)`, `问题1：`) and `①` are mapped
+//! to parts, categories, aspects and problems adaptively: the deepest of the first four levels in
+//! the document holds the problems (a fifth, below them, is the problems' text). Stray spaces
+//! inside brackets and before separators are tolerated.
 
 use chinese_number::{ChineseCountMethod, ChineseToNumber};
 use serde::Serialize;
@@ -255,14 +257,47 @@ fn is_sign_off(text: &str) -> bool {
     t.starts_with("特此") || date_only || contact || issuer
 }
 
-/// Whether a line begins with a heading number (`一、`, `(一)`, `1.`, `(1)`).
+/// Whether a line begins with a heading number (`一、`, `(一)`, `1.`, `(1)`, `1)`, `①`, `问题1：`).
 pub(crate) fn is_heading(line: &str) -> bool {
     heading(trim(line)).is_some()
 }
 
+/// `①`–`⑳` (level 5, below `(1)`), with or without a separator after it.
+fn circled(line: &str) -> Option<Line<'_>> {
+    let c = line.chars().next()?;
+    if !('①'..='⑳').contains(&c) {
+        return None;
+    }
+    let number = u32::from(c) - u32::from('①') + 1;
+    let text = line[c.len_utf8()..].trim_start_matches(|c: char| is_space(c) || "、.．:：".contains(c));
+    Some(Line::Heading { level: 5, number: Some(number), text: trim(text) })
+}
+
+/// `问题1：`, `问题一、`, `问题 3.`: a problem named as such, at the problem level (4).
+fn named_problem(line: &str) -> Option<Line<'_>> {
+    let body = line.strip_prefix("问题")?.trim_start_matches(is_space);
+    let (digits, after_digits) = split_run(body, |c| arabic_digit(c).is_some());
+    let (numeral, rest) = if digits.is_empty() { split_run(body, is_chinese_digit) } else { (digits, after_digits) };
+    if numeral.is_empty() || numeral.chars().count() > 4 {
+        return None;
+    }
+    let rest = rest.trim_start_matches(is_space);
+    let text = rest.strip_prefix([':', '：', '、', '.', '．'])?;
+    let number = if digits.is_empty() {
+        ChineseToNumber::<u32>::to_number(&numeral, ChineseCountMethod::TenThousand).ok()
+    } else {
+        parse_arabic(numeral)
+    };
+    Some(Line::Heading { level: 4, number, text: trim(text) })
+}
+
 fn heading(line: &str) -> Option<Line<'_>> {
+    if let Some(found) = circled(line).or_else(|| named_problem(line)) {
+        return Some(found);
+    }
+    // Stray spaces inside the brackets and before a separator are tolerated: "( 1 )", "1 .".
     let (bracketed, body) = match line.strip_prefix(['(', '（']) {
-        Some(rest) => (true, rest),
+        Some(rest) => (true, rest.trim_start_matches(is_space)),
         None => (false, line),
     };
     let (digits, after_digits) = split_run(body, |c| arabic_digit(c).is_some());
@@ -273,19 +308,22 @@ fn heading(line: &str) -> Option<Line<'_>> {
     if numeral.is_empty() || numeral.chars().count() > max_len {
         return None;
     }
-    let mut chars = rest.chars();
+    let mut chars = rest.trim_start_matches(is_space).chars();
     let separator = chars.next()?;
     let after = chars.as_str();
+    let closing = matches!(separator, ')' | '）');
     if bracketed {
-        if !matches!(separator, ')' | '）') {
+        if !closing {
             return None;
         }
-    } else if !matches!(separator, '、' | '.' | '．') || (arabic && after.starts_with(|c| arabic_digit(c).is_some()))
+    } else if !(closing || matches!(separator, '、' | '.' | '．'))
+        || (arabic && after.starts_with(|c| arabic_digit(c).is_some()))
     {
         // "1.5亿" is an amount, not heading 1.
         return None;
     }
-    let level = match (bracketed, arabic) {
+    // A lone closing bracket ("1)", "一）") is the bracketed style written short.
+    let level = match (bracketed || closing, arabic) {
         (false, false) => 1,
         (true, false) => 2,
         (false, true) => 3,
@@ -355,10 +393,10 @@ struct Builder {
     cursor: Cursor,
     field: Field,
     has_categories: bool,
-    /// Last number seen per raw level (index 1..=4).
-    prev: [Option<u32>; 5],
+    /// Last number seen per raw level (index 1..=5).
+    prev: [Option<u32>; 6],
     /// Whether the next heading at a level is the first under its parent, where numbering may restart.
-    fresh: [bool; 5],
+    fresh: [bool; 6],
 }
 
 impl Builder {
@@ -519,7 +557,7 @@ pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
     let first_closing = (closing..last).find(|&i| !matches!(lines[i], Line::Blank));
     lines.truncate(closing);
     let level_of = |line: &Line<'_>| if let Line::Heading { level, .. } = *line { Some(level) } else { None };
-    let levels: Vec<u8> = (1..=4).filter(|&l| lines.iter().any(|line| level_of(line) == Some(l))).collect();
+    let levels: Vec<u8> = (1..=5).filter(|&l| lines.iter().any(|line| level_of(line) == Some(l))).collect();
     let ladder: &[Role] = match levels.len() {
         0 => return Err(ParseError::NoProblems),
         1 => &[Role::Problem],
@@ -544,7 +582,8 @@ pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
         }
     }
 
-    let mut b = Builder { has_categories: ladder.contains(&Role::Category), fresh: [true; 5], ..Builder::default() };
+    let raw: Vec<&str> = text.lines().collect();
+    let mut b = Builder { has_categories: ladder.contains(&Role::Category), fresh: [true; 6], ..Builder::default() };
     if let Some(first) = first_closing {
         b.warn(
             first + 1,
@@ -577,7 +616,8 @@ pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
                 match role {
                     Some(Role::Problem) => b.problem(number, text, line_no),
                     Some(role) => b.heading(role, text, line_no),
-                    None => {}
+                    // Numbered points below the problems (a fifth style) are the problem's text.
+                    None => b.text(raw.get(index).map_or(text, |r| trim(r)), line_no),
                 }
             }
             Line::Marker { field, text } => b.marker(field, text, line_no),
@@ -820,6 +860,40 @@ mod tests {
         assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (1, 1, 1));
         let problem = &doc.sections[0].children[0].findings[0];
         assert_eq!(problem.description.as_deref(), Some("2023年杨陵区开展工作。\n1.5亿元资金已拨付。"));
+    }
+
+    #[test]
+    fn more_numbering_styles_and_stray_spaces() {
+        let heading = |level, number, text| Line::Heading { level, number, text };
+        assert_eq!(classify("( 1 )问题"), heading(4, Some(1), "问题"));
+        assert_eq!(classify("（ 十二 ） 问题"), heading(2, Some(12), "问题"));
+        assert_eq!(classify("1 .问题"), heading(3, Some(1), "问题"));
+        assert_eq!(classify("2 、问题"), heading(3, Some(2), "问题"));
+        assert_eq!(classify("3)问题"), heading(4, Some(3), "问题"));
+        assert_eq!(classify("四）方面"), heading(2, Some(4), "方面"));
+        assert_eq!(classify("⑫ 问题"), heading(5, Some(12), "问题"));
+        assert_eq!(classify("问题1：资金未及时拨付"), heading(4, Some(1), "资金未及时拨付"));
+        assert_eq!(classify("问题二十、档案不全"), heading(4, Some(20), "档案不全"));
+        for line in ["2 个问题已整改", "问题一是学习不够", "问题较多", "1)5亿元"] {
+            assert!(matches!(classify(line), Line::Text(_)), "{line}");
+        }
+        for text in [
+            "一、类别\n（一）方面\n1)问题甲\n整改情况：已完成。\n2)问题乙\n",
+            "一、类别\n（一）方面\n①问题甲\n整改情况：已完成。\n②问题乙\n",
+            "一、类别\n（一）方面\n问题1：问题甲\n整改情况：已完成。\n问题2：问题乙\n",
+            "一、类别\n( 一 )方面\n( 1 )问题甲\n整改情况：已完成。\n( 2 )问题乙\n",
+        ] {
+            let doc = parse(text).unwrap();
+            assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (1, 1, 2), "{text}");
+            let f = all(&doc);
+            assert_eq!((f[0].title.as_str(), f[1].title.as_str()), ("问题甲", "问题乙"), "{text}");
+            assert_eq!(f[0].outcome.as_deref(), Some("已完成。"));
+        }
+        // Points numbered below the problems stay the problem's text.
+        let doc = parse("一、部分\n（一）类别\n1.方面\n（1）问题甲\n①第一点\n②第二点\n（2）问题乙\n").unwrap();
+        let f = all(&doc);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].description.as_deref(), Some("①第一点\n②第二点"));
     }
 
     #[test]
