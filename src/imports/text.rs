@@ -538,6 +538,61 @@ impl Builder {
     }
 }
 
+/// Which heading-like lines are items of a numbered list inside a rectification paragraph
+/// ("整改情况：" followed by "1、召开会议…", "2、修订制度…"), so that they neither add a level
+/// nor start a problem. After a label, until the next structural heading, a numbered line is
+/// a list item when it is deeper than the heading that owns the paragraph, starts a list (it
+/// is numbered 1: a structural heading numbered 1 comes only after its parent, which ends the
+/// paragraph), or continues the list (same style, the next number). A list at the owner's own
+/// level must differ from it in its separator (`1、` under `1.`): with the same one it cannot be
+/// told from the next problem, and a problem is not to be lost.
+fn list_items(lines: &[Line<'_>], raw: &[&str]) -> Vec<bool> {
+    /// The character after a heading's number: `、`, `.`, `)`…
+    fn separator(raw: &str) -> Option<char> {
+        trim(raw)
+            .trim_start_matches(['(', '（'])
+            .trim_start_matches(|c: char| is_space(c) || arabic_digit(c).is_some() || is_chinese_digit(c))
+            .chars()
+            .next()
+    }
+    let mut items = vec![false; lines.len()];
+    // The structural heading that owns the paragraph (its level and separator), and the list
+    // under way (its level and the number its next item has).
+    let mut owner: Option<(u8, Option<char>)> = None;
+    let mut list: Option<(u8, Option<u32>)> = None;
+    let mut in_paragraph = false;
+    for (i, line) in lines.iter().enumerate() {
+        match *line {
+            Line::Marker { .. } => {
+                in_paragraph = owner.is_some();
+                list = None;
+            }
+            Line::Heading { level, number, text } => {
+                if in_paragraph {
+                    let sep = raw.get(i).and_then(|r| separator(r));
+                    let deeper = owner.is_some_and(|(o, _)| level > o);
+                    let distinct = owner.is_some_and(|(o, owner_sep)| level < o || sep != owner_sep);
+                    let continues = list.is_some_and(|(l, next)| l == level && next.is_some() && next == number);
+                    let starts = list.is_none() && number == Some(1);
+                    if deeper || (distinct && (continues || starts)) {
+                        items[i] = true;
+                        if starts || continues {
+                            list = Some((level, number.and_then(|n| n.checked_add(1))));
+                        }
+                        continue;
+                    }
+                }
+                owner = Some((level, raw.get(i).and_then(|r| separator(r))));
+                list = None;
+                // "1.问题……。整改情况：……" opens the paragraph on the heading's own line.
+                in_paragraph = split_label(text).1.is_some();
+            }
+            _ => {}
+        }
+    }
+    items
+}
+
 /// Parses a whole document. Never panics, whatever the input.
 pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
     let mut lines: Vec<Line<'_>> = text.lines().map(classify).collect();
@@ -556,6 +611,13 @@ pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
     }
     let first_closing = (closing..last).find(|&i| !matches!(lines[i], Line::Blank));
     lines.truncate(closing);
+    // Numbered lists inside a rectification paragraph are its text, not headings.
+    let raw_lines: Vec<&str> = text.lines().collect();
+    for (i, item) in list_items(&lines, &raw_lines).into_iter().enumerate() {
+        if item {
+            lines[i] = Line::Text(raw_lines.get(i).map_or("", |r| trim(r)));
+        }
+    }
     let level_of = |line: &Line<'_>| if let Line::Heading { level, .. } = *line { Some(level) } else { None };
     let levels: Vec<u8> = (1..=5).filter(|&l| lines.iter().any(|line| level_of(line) == Some(l))).collect();
     let ladder: &[Role] = match levels.len() {
@@ -894,6 +956,42 @@ mod tests {
         let f = all(&doc);
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].description.as_deref(), Some("①第一点\n②第二点"));
+    }
+
+    #[test]
+    fn lists_inside_rectification_paragraphs_stay_their_text() {
+        // A deeper list: (1)(2) under problems numbered 1. would otherwise add findings.
+        let doc = parse(
+            "（一）类别\n1.问题甲\n整改情况：\n（1）召开专题会议。\n（2）修订制度。\n2.问题乙\n整改情况：已完成。\n",
+        )
+        .unwrap();
+        assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (1, 0, 2));
+        let f = all(&doc);
+        assert_eq!(f[0].outcome.as_deref(), Some("（1）召开专题会议。\n（2）修订制度。"));
+        // A shallower list: 1、2、 under problems numbered (1) would otherwise make an aspect.
+        let doc = parse(
+            "一、类别\n（一）方面\n（1）问题甲\n整改情况：\n1、召开会议。\n2、建立台账。\n（2）问题乙\n整改措施：\n\
+             1、完善制度。\n（3）问题丙\n",
+        )
+        .unwrap();
+        assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (1, 1, 3), "{doc:?}");
+        let f = all(&doc);
+        assert_eq!(f[0].outcome.as_deref(), Some("1、召开会议。\n2、建立台账。"));
+        assert_eq!(f[1].measures.as_deref(), Some("1、完善制度。"));
+        assert_eq!(f[2].title, "问题丙");
+        // The next structural heading ends the list, even in the list's style.
+        let doc = parse(
+            "一、类别\n1.问题甲\n整改情况：\n（1）召开会议。\n2.问题乙\n二、类别\n1.问题丙\n整改情况：已完成。\n",
+        )
+        .unwrap();
+        assert_eq!((doc.category_count(), doc.finding_count()), (2, 3), "{doc:?}");
+        // At the problems' own level a list needs its own separator; with the same one the next
+        // problem is never swallowed.
+        let doc = parse("（一）类别\n1.问题甲\n整改情况：\n1、召开会议。\n2.问题乙\n").unwrap();
+        assert_eq!(doc.finding_count(), 2, "{doc:?}");
+        assert_eq!(all(&doc)[0].outcome.as_deref(), Some("1、召开会议。"));
+        let doc = parse("（一）类别\n1.问题甲\n整改情况：\n1.召开会议。\n2.问题乙\n").unwrap();
+        assert_eq!(doc.finding_count(), 3, "ambiguous: kept as problems (the stated totals tell)");
     }
 
     #[test]
