@@ -196,8 +196,13 @@ pub fn ledger_of(bytes: &[u8], kind: Body, q: &ImportQuery) -> Result<(LedgerImp
         return Ok((crate::http::json::parse::<LedgerImport>(bytes)?, Vec::new()));
     }
     let (text, mut warnings) = decode::decode(bytes, charset.flatten())?;
-    let doc = text::parse(&text).map_err(|e| AppError::invalid("body", e.to_string()))?;
     let opening = preamble::read(&text);
+    let expected = opening.stated.map_or_else(text::Expected::default, |s| text::Expected {
+        categories: s.categories.map(|n| n as usize),
+        aspects: s.aspects.map(|n| n as usize),
+        problems: Some(s.problems as usize),
+    });
+    let doc = text::parse_expecting(&text, expected).map_err(|e| AppError::invalid("body", e.to_string()))?;
     let inspection = text_inspection(q, &opening)?;
     let (ledger, more) = ledger_from_text(doc, inspection);
     warnings.extend(checks(&text, &opening, &ledger));

@@ -65,7 +65,8 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// official document (`text/plain`, in UTF-8 with or without a BOM, or GBK/GB18030: as `charset`
 /// declares, else detected, with a warning when it is not UTF-8; CR, LF or CRLF line ends) in the official numbering — `一、` parts,
 /// `(一)` categories, `1.` aspects, `(1)` problems (also `一)`, `1)`, `问题1：` and `①`), half- or
-/// full-width, with stray spaces — whose rectification
+/// full-width, with stray spaces; with three levels, `一、` parts (基本情况, 整改落实情况, 下一步工作)
+/// over `(一)` categories and `1.` problems when the titles or the stated totals say so — whose rectification
 /// paragraphs become each problem's `outcome` (整改情况, 整改进展, 整改成效, 整改结果, 整改完成情况,
 /// 整改落实情况, 完成情况) and `measures` (整改措施, 整改计划, 整改方案): labelled with a colon, in
 /// 【】, alone on their line, or on the problem's own line after its text. A closing sign-off

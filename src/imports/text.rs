@@ -595,6 +595,66 @@ fn list_items(lines: &[Line<'_>], raw: &[&str]) -> Vec<bool> {
 
 /// Parses a whole document. Never panics, whatever the input.
 pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
+    parse_expecting(text, Expected::default())
+}
+
+/// The totals a document states ("4大类8个方面26个问题"), to choose between its readings.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Expected {
+    pub categories: Option<usize>,
+    pub aspects: Option<usize>,
+    pub problems: Option<usize>,
+}
+
+impl Expected {
+    fn is_empty(&self) -> bool {
+        *self == Expected::default()
+    }
+
+    fn matches(&self, doc: &ParsedDocument) -> bool {
+        let same = |stated: Option<usize>, read: usize| stated.is_none_or(|s| s == read);
+        same(self.categories, doc.category_count())
+            && same(self.aspects, doc.aspect_count())
+            && same(self.problems, doc.finding_count())
+    }
+}
+
+/// Titles of the top numbering level that name a part of a report rather than a category of
+/// problems: 一、基本情况 / 二、整改落实情况 / 三、下一步工作.
+const PART_WORDS: [&str; 14] = [
+    "基本情况",
+    "总体情况",
+    "整改情况",
+    "落实情况",
+    "工作情况",
+    "进展情况",
+    "开展情况",
+    "下一步",
+    "主要做法",
+    "整改工作",
+    "长效机制",
+    "存在的问题",
+    "问题及整改",
+    "工作打算",
+];
+
+/// The ways the numbering levels present can be read, the usual one first: the deepest level
+/// holds the problems; above it, categories and aspects, or parts on top.
+fn ladders(levels: usize) -> Vec<&'static [Role]> {
+    use Role::{Aspect, Category, Part, Problem};
+    match levels {
+        0 => vec![],
+        1 => vec![&[Problem]],
+        2 => vec![&[Category, Problem], &[Part, Problem]],
+        3 => vec![&[Category, Aspect, Problem], &[Part, Category, Problem]],
+        _ => vec![&[Part, Category, Aspect, Problem]],
+    }
+}
+
+/// Parses a document, choosing between its readings (`ladders`) by the totals it states, or,
+/// without them, by the titles of its top level: parts of a report (基本情况, 下一步…) are no
+/// categories.
+pub fn parse_expecting(text: &str, expected: Expected) -> Result<ParsedDocument, ParseError> {
     let mut lines: Vec<Line<'_>> = text.lines().map(classify).collect();
     // The closing sign-off (特此公示, the issuing body, the date, contacts) is no problem's text.
     let mut closing = lines.len();
@@ -618,15 +678,47 @@ pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
             lines[i] = Line::Text(raw_lines.get(i).map_or("", |r| trim(r)));
         }
     }
-    let level_of = |line: &Line<'_>| if let Line::Heading { level, .. } = *line { Some(level) } else { None };
     let levels: Vec<u8> = (1..=5).filter(|&l| lines.iter().any(|line| level_of(line) == Some(l))).collect();
-    let ladder: &[Role] = match levels.len() {
-        0 => return Err(ParseError::NoProblems),
-        1 => &[Role::Problem],
-        2 => &[Role::Category, Role::Problem],
-        3 => &[Role::Category, Role::Aspect, Role::Problem],
-        _ => &[Role::Part, Role::Category, Role::Aspect, Role::Problem],
+    let closing = first_closing.map(|first| (first + 1, last));
+    let readings: Vec<ParsedDocument> =
+        ladders(levels.len()).into_iter().map(|ladder| read(&lines, text, &levels, ladder, closing)).collect();
+    let top_titles_are_parts = lines.iter().any(|line| match *line {
+        Line::Heading { level, text, .. } => {
+            Some(level) == levels.first().copied() && PART_WORDS.iter().any(|w| text.contains(w))
+        }
+        _ => false,
+    });
+    let chosen = if !expected.is_empty() {
+        readings.iter().position(|doc| expected.matches(doc)).unwrap_or(0)
+    } else if top_titles_are_parts && readings.len() > 1 {
+        1
+    } else {
+        0
     };
+    let doc = readings.into_iter().nth(chosen).ok_or(ParseError::NoProblems)?;
+    if doc.finding_count() == 0 {
+        return Err(ParseError::NoProblems);
+    }
+    Ok(doc)
+}
+
+fn level_of(line: &Line<'_>) -> Option<u8> {
+    if let Line::Heading { level, .. } = *line {
+        Some(level)
+    } else {
+        None
+    }
+}
+
+/// One reading of the document: its numbering levels (`levels`, shallow to deep) taking the
+/// roles of `ladder`. `closing`: the lines of the closing sign-off, to warn about.
+fn read(
+    lines: &[Line<'_>],
+    text: &str,
+    levels: &[u8],
+    ladder: &[Role],
+    closing: Option<(usize, usize)>,
+) -> ParsedDocument {
     let roles: Vec<Option<Role>> = lines
         .iter()
         .map(|line| {
@@ -646,13 +738,12 @@ pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
 
     let raw: Vec<&str> = text.lines().collect();
     let mut b = Builder { has_categories: ladder.contains(&Role::Category), fresh: [true; 6], ..Builder::default() };
-    if let Some(first) = first_closing {
+    if let Some((first, last)) = closing {
         b.warn(
-            first + 1,
+            first,
             format!(
-                "lines {}–{last} were read as the closing sign-off (特此…, the issuing body, the date, contacts) \
-                 and are not part of any problem",
-                first + 1
+                "lines {first}–{last} were read as the closing sign-off (特此…, the issuing body, the date, contacts) \
+                 and are not part of any problem"
             ),
         );
     }
@@ -694,11 +785,7 @@ pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
             tidy(&mut aspect.findings);
         }
     }
-    let doc = ParsedDocument { sections: b.sections, findings: b.orphans, warnings: b.warnings };
-    if doc.finding_count() == 0 {
-        return Err(ParseError::NoProblems);
-    }
-    Ok(doc)
+    ParsedDocument { sections: b.sections, findings: b.orphans, warnings: b.warnings }
 }
 
 fn count_sections(sections: &[ParsedSection], level: u8) -> usize {
@@ -992,6 +1079,32 @@ mod tests {
         assert_eq!(all(&doc)[0].outcome.as_deref(), Some("1、召开会议。"));
         let doc = parse("（一）类别\n1.问题甲\n整改情况：\n1.召开会议。\n2.问题乙\n").unwrap();
         assert_eq!(doc.finding_count(), 3, "ambiguous: kept as problems (the stated totals tell)");
+    }
+
+    #[test]
+    fn parts_of_a_report_are_not_categories() {
+        // 一、 parts (基本情况, 整改落实情况, 下一步工作) → (一) categories → 1. problems.
+        let text = "一、基本情况\n巡察组反馈了问题。\n二、整改落实情况\n（一）党的建设方面\n1.学习不深入\n\
+                    整改情况：已完成。\n2.制度不健全\n（二）作风建设方面\n3.效能不高\n三、下一步工作\n（一）持续整改\n";
+        let doc = parse(text).unwrap();
+        let titles: Vec<&str> = doc.sections.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles, ["党的建设方面", "作风建设方面"], "{doc:?}");
+        assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (2, 0, 3));
+        assert_eq!(all(&doc)[0].outcome.as_deref(), Some("已完成。"));
+        // The totals a document states choose the reading, whatever the titles say.
+        let text = "一、甲类问题\n（一）方面一\n1.问题一\n2.问题二\n二、乙类问题\n（一）方面二\n3.问题三\n";
+        let as_categories =
+            parse_expecting(text, Expected { categories: Some(2), aspects: Some(2), problems: Some(3) }).unwrap();
+        assert_eq!((as_categories.category_count(), as_categories.aspect_count()), (2, 2));
+        let as_parts = parse_expecting(text, Expected { categories: Some(2), aspects: None, problems: Some(3) });
+        assert_eq!(
+            as_parts.map(|d| (d.category_count(), d.aspect_count())),
+            Ok((2, 2)),
+            "2 categories fit the first reading too"
+        );
+        let as_parts =
+            parse_expecting(text, Expected { categories: None, aspects: Some(0), problems: Some(3) }).unwrap();
+        assert_eq!((as_parts.category_count(), as_parts.aspect_count()), (2, 0), "parts above two categories");
     }
 
     #[test]
