@@ -107,8 +107,14 @@ fn is_metadata(line: &str) -> bool {
 /// line, and the stated totals from wherever the document states them first.
 pub fn read(text: &str) -> Preamble {
     let lines: Vec<&str> = text.lines().collect();
-    let opening: Vec<&str> =
+    // The opening: the lines before the first heading, and the text of a "基本情况" part.
+    let mut opening: Vec<&str> =
         lines.iter().copied().take_while(|l| !super::text::is_heading(l)).filter(|l| !is_metadata(l)).collect();
+    if let Some(at) =
+        lines.iter().position(|l| super::text::is_heading(l) && (l.contains("基本情况") || l.contains("总体情况")))
+    {
+        opening.extend(lines[at + 1..].iter().copied().take_while(|l| !super::text::is_heading(l)));
+    }
     let mut p = Preamble { title: title(&lines), stated: stated(&lines), ..Preamble::default() };
     for sentence in opening.join("").split(['。', '；', ';']) {
         dates(sentence, &mut p);

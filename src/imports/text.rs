@@ -543,9 +543,10 @@ impl Builder {
 /// nor start a problem. After a label, until the next structural heading, a numbered line is
 /// a list item when it is deeper than the heading that owns the paragraph, starts a list (it
 /// is numbered 1: a structural heading numbered 1 comes only after its parent, which ends the
-/// paragraph), or continues the list (same style, the next number). A list at the owner's own
-/// level must differ from it in its separator (`1、` under `1.`): with the same one it cannot be
-/// told from the next problem, and a problem is not to be lost.
+/// paragraph), or continues the list (same style, the next number). At the owner's own level
+/// a list continues only where it cannot be the next problem: another separator (`1、` under
+/// `1.`), or a number other than the owner's next; when it could be either, it is the next
+/// problem (a problem is not to be lost; the stated totals then tell).
 fn list_items(lines: &[Line<'_>], raw: &[&str]) -> Vec<bool> {
     /// The character after a heading's number: `、`, `.`, `)`…
     fn separator(raw: &str) -> Option<char> {
@@ -558,7 +559,7 @@ fn list_items(lines: &[Line<'_>], raw: &[&str]) -> Vec<bool> {
     let mut items = vec![false; lines.len()];
     // The structural heading that owns the paragraph (its level and separator), and the list
     // under way (its level and the number its next item has).
-    let mut owner: Option<(u8, Option<char>)> = None;
+    let mut owner: Option<(u8, Option<char>, Option<u32>)> = None;
     let mut list: Option<(u8, Option<u32>)> = None;
     let mut in_paragraph = false;
     for (i, line) in lines.iter().enumerate() {
@@ -570,11 +571,13 @@ fn list_items(lines: &[Line<'_>], raw: &[&str]) -> Vec<bool> {
             Line::Heading { level, number, text } => {
                 if in_paragraph {
                     let sep = raw.get(i).and_then(|r| separator(r));
-                    let deeper = owner.is_some_and(|(o, _)| level > o);
-                    let distinct = owner.is_some_and(|(o, owner_sep)| level < o || sep != owner_sep);
+                    let deeper = owner.is_some_and(|(o, _, _)| level > o);
+                    let next_problem = owner.is_some_and(|(o, owner_sep, owner_number)| {
+                        level == o && sep == owner_sep && owner_number.and_then(|n| n.checked_add(1)) == number
+                    });
                     let continues = list.is_some_and(|(l, next)| l == level && next.is_some() && next == number);
                     let starts = list.is_none() && number == Some(1);
-                    if deeper || (distinct && (continues || starts)) {
+                    if deeper || (!next_problem && (continues || starts)) {
                         items[i] = true;
                         if starts || continues {
                             list = Some((level, number.and_then(|n| n.checked_add(1))));
@@ -582,7 +585,7 @@ fn list_items(lines: &[Line<'_>], raw: &[&str]) -> Vec<bool> {
                         continue;
                     }
                 }
-                owner = Some((level, raw.get(i).and_then(|r| separator(r))));
+                owner = Some((level, raw.get(i).and_then(|r| separator(r)), number));
                 list = None;
                 // "1.问题……。整改情况：……" opens the paragraph on the heading's own line.
                 in_paragraph = split_label(text).1.is_some();
@@ -1077,8 +1080,13 @@ mod tests {
         let doc = parse("（一）类别\n1.问题甲\n整改情况：\n1、召开会议。\n2.问题乙\n").unwrap();
         assert_eq!(doc.finding_count(), 2, "{doc:?}");
         assert_eq!(all(&doc)[0].outcome.as_deref(), Some("1、召开会议。"));
+        // Same style too: a list restarts at 1, which no next problem does; "2." could be either
+        // the list's second item or the next problem, and is read as the problem.
         let doc = parse("（一）类别\n1.问题甲\n整改情况：\n1.召开会议。\n2.问题乙\n").unwrap();
-        assert_eq!(doc.finding_count(), 3, "ambiguous: kept as problems (the stated totals tell)");
+        assert_eq!(doc.finding_count(), 2, "{doc:?}");
+        let doc = parse("（一）类别\n（3）问题丙\n整改情况：\n（1）审核。\n（2）补齐。\n（4）问题丁\n").unwrap();
+        assert_eq!(all(&doc).iter().map(|f| f.title.as_str()).collect::<Vec<_>>(), ["问题丙", "问题丁"]);
+        assert_eq!(all(&doc)[0].outcome.as_deref(), Some("（1）审核。\n（2）补齐。"));
     }
 
     #[test]

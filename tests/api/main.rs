@@ -8,6 +8,7 @@ mod auth;
 mod bulk;
 mod clients;
 mod conventions;
+mod corpus;
 mod cors_browser;
 mod crash;
 mod deadlines;
