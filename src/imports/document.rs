@@ -196,6 +196,16 @@ pub fn ledger_of(bytes: &[u8], kind: Body, q: &ImportQuery) -> Result<(LedgerImp
         return Ok((crate::http::json::parse::<LedgerImport>(bytes)?, Vec::new()));
     }
     let (text, mut warnings) = decode::decode(bytes, charset.flatten())?;
+    let (text, splits) = text::split_run_together(&text);
+    if splits > 0 {
+        warnings.push(ImportWarning {
+            line: 0,
+            message: format!(
+                "{splits} heading(s) or label(s) ran on after the end of a sentence (text taken from a PDF?) and \
+                 were put on lines of their own: line numbers count those lines"
+            ),
+        });
+    }
     let opening = preamble::read(&text);
     let expected = opening.stated.map_or_else(text::Expected::default, |s| text::Expected {
         categories: s.categories.map(|n| n as usize),

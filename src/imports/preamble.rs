@@ -119,7 +119,8 @@ pub fn read(text: &str) -> Preamble {
     for sentence in opening.join("").split(['。', '；', ';']) {
         dates(sentence, &mut p);
     }
-    p.inspecting_body = opening.iter().find_map(|l| body(l));
+    // The most specific name wins: "县委第三巡察组" in the narrative over "县委巡察组" in a title.
+    p.inspecting_body = opening.iter().flat_map(|l| bodies(l)).max_by_key(|b| b.chars().count());
     p
 }
 
@@ -155,9 +156,16 @@ fn dates(sentence: &str, p: &mut Preamble) {
     }
 }
 
-/// The inspecting body named in a line: a run of name characters ending in one of [`BODIES`].
-fn body(line: &str) -> Option<String> {
-    let (at, suffix) = BODIES.iter().filter_map(|b| line.find(b).map(|i| (i, *b))).min_by_key(|(i, _)| *i)?;
+/// The inspecting bodies named in a line: runs of name characters ending in one of [`BODIES`].
+fn bodies(line: &str) -> Vec<String> {
+    BODIES
+        .iter()
+        .flat_map(|suffix| line.match_indices(suffix).filter_map(|(at, _)| body_at(line, at, suffix)))
+        .collect()
+}
+
+/// The name that ends with `suffix` at byte `at` of `line`.
+fn body_at(line: &str, at: usize, suffix: &str) -> Option<String> {
     let stop = |c: char| {
         c.is_ascii_digit()
             || c.is_whitespace()

@@ -596,6 +596,51 @@ fn list_items(lines: &[Line<'_>], raw: &[&str]) -> Vec<bool> {
     items
 }
 
+/// Text extracted from a PDF often runs headings together on one line ("…。（一）党的建设方面
+/// 1.学习不深入。整改情况：…"): such lines are split before each heading number or
+/// rectification label that follows the end of a sentence, and before a bracketed number
+/// (`（一）`, not `第（一）`) or an Arabic one (`1.`) that follows a Chinese character directly,
+/// as a heading's title runs into the next heading. Only lines longer than a paragraph usually
+/// is (120 characters) are split. The number of splits, for a warning (line numbers then
+/// count the split lines).
+pub fn split_run_together(text: &str) -> (String, usize) {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut splits = 0;
+    for (n, line) in text.lines().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let mut start = 0;
+        let mut after_sentence = false;
+        let mut previous = ' ';
+        let long = line.chars().count() > 120;
+        for (i, c) in line.char_indices() {
+            if long && i > start {
+                let rest = &line[i..];
+                let after_title = !previous.is_ascii() && !is_chinese_digit(previous) && previous != '第';
+                let run_on = match heading(rest) {
+                    Some(_) if after_sentence => true,
+                    Some(_) => {
+                        after_title
+                            && (rest.starts_with(['(', '（']) || rest.starts_with(|c| arabic_digit(c).is_some()))
+                    }
+                    None => after_sentence && label(rest, true).is_some(),
+                };
+                if run_on {
+                    out.push_str(trim(&line[start..i]));
+                    out.push('\n');
+                    start = i;
+                    splits += 1;
+                }
+            }
+            after_sentence = "。；;！？".contains(c) || (after_sentence && is_space(c));
+            previous = c;
+        }
+        out.push_str(&line[start..]);
+    }
+    (out, splits)
+}
+
 /// Parses a whole document. Never panics, whatever the input.
 pub fn parse(text: &str) -> Result<ParsedDocument, ParseError> {
     parse_expecting(text, Expected::default())
@@ -1113,6 +1158,26 @@ mod tests {
         let as_parts =
             parse_expecting(text, Expected { categories: None, aspects: Some(0), problems: Some(3) }).unwrap();
         assert_eq!((as_parts.category_count(), as_parts.aspect_count()), (2, 0), "parts above two categories");
+    }
+
+    #[test]
+    fn headings_run_together_on_one_line_are_split() {
+        let one_line = "根据区委统一部署，区委第一巡察组对区某某局党组开展了常规巡察，并于近期反馈了巡察意见，\
+                        现将整改情况予以公布，欢迎广大干部群众监督。一、存在的问题（一）党的建设方面1.学习不深入。整改情况：已完成。\
+                        2.制度不健全。整改措施：修订制度。（二）作风方面3.效能不高。1.5亿元资金已拨付。";
+        let (text, splits) = split_run_together(one_line);
+        assert_eq!(splits, 8, "{text}");
+        let doc = parse(&text).unwrap();
+        assert_eq!((doc.category_count(), doc.finding_count()), (2, 3), "{text}");
+        let f = all(&doc);
+        assert_eq!(f[0].outcome.as_deref(), Some("已完成。"));
+        assert_eq!(f[1].measures.as_deref(), Some("修订制度。"));
+        assert_eq!(f[2].description.as_deref(), None, "1.5亿 is an amount: {text}");
+        // A line that runs nothing together is left as it is.
+        assert_eq!(
+            split_run_together("整改情况：已完成。下一步将继续推进。"),
+            ("整改情况：已完成。下一步将继续推进。".into(), 0)
+        );
     }
 
     #[test]
