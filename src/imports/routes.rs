@@ -69,7 +69,9 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// over `(一)` categories and `1.` problems when the titles or the stated totals say so — whose rectification
 /// paragraphs become each problem's `outcome` (整改情况, 整改进展, 整改成效, 整改结果, 整改完成情况,
 /// 整改落实情况, 完成情况) and `measures` (整改措施, 整改计划, 整改方案): labelled with a colon, in
-/// 【】, alone on their line, or on the problem's own line after its text. A closing sign-off
+/// 【】, alone on their line, or on the problem's own line after its text. The 督察 block form
+/// reads one problem per `整改任务：` (with 整改目标 in the measures, 整改时限 and 责任单位 in the
+/// description). A closing sign-off
 /// (特此公示, the issuing body, the date, contacts) is left out with a warning, as is the opening,
 /// and totals the document states (N大类M个方面K个问题, 共K个问题) that differ from what was read
 /// are a warning on their line. For a document, the

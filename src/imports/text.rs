@@ -103,6 +103,8 @@ enum Line<'a> {
         field: Field,
         text: &'a str,
     },
+    /// `整改任务：…` (the 督察 block form): the problem itself, one per block.
+    Task(&'a str),
     Text(&'a str),
 }
 
@@ -144,11 +146,44 @@ fn classify(raw: &str) -> Line<'_> {
     if let Some(heading) = heading(line) {
         return heading;
     }
+    if let Some(text) = task(line) {
+        return Line::Task(text);
+    }
     match label(line, false) {
         Some((field, text)) => Line::Marker { field, text },
         None => Line::Text(line),
     }
 }
+
+/// Labels that introduce the problem itself in the 督察 block form.
+const TASKS: [&str; 3] = ["整改任务", "督察反馈问题", "反馈问题"];
+
+/// `整改任务：…` or `【整改任务】…`, and the text after the label.
+fn task(line: &str) -> Option<&str> {
+    let (bracketed, body) = match line.strip_prefix(['【', '[', '〔']) {
+        Some(rest) => (true, rest),
+        None => (false, line),
+    };
+    let rest = TASKS.iter().find_map(|t| body.strip_prefix(t))?;
+    let after = if bracketed { rest.strip_prefix(['】', ']', '〕'])? } else { rest };
+    let after = after.trim_start_matches(is_space);
+    match after.strip_prefix([':', '：']) {
+        Some(text) => Some(trim(text)),
+        None if bracketed => Some(trim(after)),
+        None => None,
+    }
+}
+
+/// Lines of the block form that describe the task, kept with their label in the field they
+/// join: the target among the measures, deadlines and responsible units in the description.
+const KEPT_LABELS: [(&str, Field); 6] = [
+    ("整改目标", Field::Measures),
+    ("整改时限", Field::Description),
+    ("完成时限", Field::Description),
+    ("责任单位", Field::Description),
+    ("责任领导", Field::Description),
+    ("牵头单位", Field::Description),
+];
 
 /// The labels of rectification paragraphs, longer before shorter, and the field each fills.
 const LABELS: [(&str, Field); 13] = [
@@ -171,6 +206,12 @@ const LABELS: [(&str, Field); 13] = [
 /// `【整改情况】…`, and unless `strict`, the label alone on its line or followed by a space
 /// (`整改结果 已完成`). A label running straight into prose (`整改情况良好`) is no label.
 fn label(line: &str, strict: bool) -> Option<(Field, &str)> {
+    for (name, field) in KEPT_LABELS {
+        let labelled = line.strip_prefix(name).is_some_and(|r| r.trim_start_matches(is_space).starts_with([':', '：']));
+        if labelled {
+            return Some((field, line));
+        }
+    }
     let (bracketed, body) = match line.strip_prefix(['【', '[', '〔']) {
         Some(rest) => (true, rest),
         None => (false, line),
@@ -257,9 +298,18 @@ fn is_sign_off(text: &str) -> bool {
     t.starts_with("特此") || date_only || contact || issuer
 }
 
-/// Whether a line begins with a heading number (`一、`, `(一)`, `1.`, `(1)`, `1)`, `①`, `问题1：`).
+/// Whether a line begins with a heading number (`一、`, `(一)`, `1.`, `(1)`, `1)`, `①`, `问题1：`)
+/// or a task label (`整改任务：`).
 pub(crate) fn is_heading(line: &str) -> bool {
-    heading(trim(line)).is_some()
+    heading(trim(line)).is_some() || task(trim(line)).is_some()
+}
+
+/// A heading text that only numbers a block: empty, `第1项`, `问题一`, `序号3`.
+fn is_block_number(title: &str) -> bool {
+    let t = trim(title).trim_end_matches(['：', ':', '。']);
+    let t = ["第", "问题", "序号"].iter().fold(t, |t, p| t.strip_prefix(p).unwrap_or(t));
+    let t = t.trim_matches(|c: char| arabic_digit(c).is_some() || is_chinese_digit(c) || is_space(c));
+    matches!(t, "" | "项" | "条" | "个" | "项问题")
 }
 
 /// `①`–`⑳` (level 5, below `(1)`), with or without a separator after it.
@@ -397,6 +447,8 @@ struct Builder {
     prev: [Option<u32>; 6],
     /// Whether the next heading at a level is the first under its parent, where numbering may restart.
     fresh: [bool; 6],
+    /// The current problem has nothing yet but its heading.
+    untouched: bool,
 }
 
 impl Builder {
@@ -495,13 +547,27 @@ impl Builder {
         self.findings_target().push(finding);
         self.cursor = Cursor::Problem;
         self.field = Field::Description;
+        self.untouched = true;
         if let Some((field, rest)) = inline {
             self.field = field;
             self.text(rest, line);
         }
     }
 
+    /// `整改任务：…` right after a heading that only numbers its block ("第1项"): the problem's
+    /// title. (Anywhere else, tasks were made headings of their own before reading.)
+    fn task(&mut self, text: &str, line: usize) {
+        let untouched = self.untouched;
+        match self.current_problem() {
+            Some(problem) if untouched && is_block_number(&problem.title) => problem.title = text.to_string(),
+            Some(problem) if untouched => append(&mut problem.description, text),
+            _ => self.problem(None, text, line),
+        }
+        self.untouched = false;
+    }
+
     fn marker(&mut self, field: Field, text: &str, line: usize) {
+        self.untouched = false;
         if self.current_problem().is_some() {
             self.field = field;
             self.text(text, line);
@@ -511,6 +577,7 @@ impl Builder {
     }
 
     fn text(&mut self, text: &str, line: usize) {
+        self.untouched = false;
         let field = self.field;
         if let Some(problem) = self.current_problem() {
             match field {
@@ -566,6 +633,10 @@ fn list_items(lines: &[Line<'_>], raw: &[&str]) -> Vec<bool> {
         match *line {
             Line::Marker { .. } => {
                 in_paragraph = owner.is_some();
+                list = None;
+            }
+            Line::Task(_) => {
+                in_paragraph = false;
                 list = None;
             }
             Line::Heading { level, number, text } => {
@@ -719,6 +790,27 @@ pub fn parse_expecting(text: &str, expected: Expected) -> Result<ParsedDocument,
     }
     let first_closing = (closing..last).find(|&i| !matches!(lines[i], Line::Blank));
     lines.truncate(closing);
+    // The 督察 block form. When every 整改任务 line follows a heading that only numbers its
+    // block (第1项), the heading is the problem and the task its title; otherwise each task is
+    // itself a problem heading, below every numbered level (the numbered headings above it are
+    // its categories).
+    let mut previous: Option<Line<'_>> = None;
+    let mut numbered_blocks = true;
+    for line in &lines {
+        if matches!(line, Line::Task(_)) {
+            numbered_blocks &= matches!(previous, Some(Line::Heading { text, .. }) if is_block_number(text));
+        }
+        if !matches!(line, Line::Blank) {
+            previous = Some(*line);
+        }
+    }
+    if !numbered_blocks {
+        for line in lines.iter_mut() {
+            if let Line::Task(text) = *line {
+                *line = Line::Heading { level: 6, number: None, text };
+            }
+        }
+    }
     // Numbered lists inside a rectification paragraph are its text, not headings.
     let raw_lines: Vec<&str> = text.lines().collect();
     for (i, item) in list_items(&lines, &raw_lines).into_iter().enumerate() {
@@ -726,7 +818,7 @@ pub fn parse_expecting(text: &str, expected: Expected) -> Result<ParsedDocument,
             lines[i] = Line::Text(raw_lines.get(i).map_or("", |r| trim(r)));
         }
     }
-    let levels: Vec<u8> = (1..=5).filter(|&l| lines.iter().any(|line| level_of(line) == Some(l))).collect();
+    let levels: Vec<u8> = (1..=6).filter(|&l| lines.iter().any(|line| level_of(line) == Some(l))).collect();
     let closing = first_closing.map(|first| (first + 1, last));
     let readings: Vec<ParsedDocument> =
         ladders(levels.len()).into_iter().map(|ladder| read(&lines, text, &levels, ladder, closing)).collect();
@@ -822,6 +914,7 @@ fn read(
                 }
             }
             Line::Marker { field, text } => b.marker(field, text, line_no),
+            Line::Task(text) => b.task(text, line_no),
             Line::Text(text) => b.text(text, line_no),
         }
     }
@@ -1178,6 +1271,38 @@ mod tests {
             split_run_together("整改情况：已完成。下一步将继续推进。"),
             ("整改情况：已完成。下一步将继续推进。".into(), 0)
         );
+    }
+
+    #[test]
+    fn the_block_form_of_a_supervision_report() {
+        // Blocks without numbers: each 整改任务 is a problem; its numbered measures are its text.
+        let doc = parse(
+            "一、水污染防治方面\n整改任务：城区污水处理厂超负荷运行。\n整改目标：2024年底前完成扩建。\n整改措施：\n\
+             1.启动扩建工程。\n2.加强进水监测。\n3.完善管网。\n整改时限：2024年12月底\n责任单位：县住建局\n\
+             整改完成情况：已完成扩建并投入运行。\n整改任务：河道垃圾清理不及时。\n整改完成情况：已建立巡河制度。\n",
+        )
+        .unwrap();
+        let f = all(&doc);
+        assert_eq!((doc.category_count(), f.len()), (1, 2), "{doc:?}");
+        assert_eq!(f[0].title, "城区污水处理厂超负荷运行。");
+        assert_eq!(
+            f[0].measures.as_deref(),
+            Some("整改目标：2024年底前完成扩建。\n1.启动扩建工程。\n2.加强进水监测。\n3.完善管网。")
+        );
+        assert_eq!(f[0].description.as_deref(), Some("整改时限：2024年12月底\n责任单位：县住建局"));
+        assert_eq!(f[0].outcome.as_deref(), Some("已完成扩建并投入运行。"));
+        assert_eq!(f[1].title, "河道垃圾清理不及时。");
+        // Blocks numbered by headings that only number them (第1项): the task is the title.
+        let doc = parse(
+            "（一）第1项\n整改任务：扬尘管控不力。\n整改完成情况：已整改。\n（二）第2项\n\
+             整改任务：部分乡镇秸秆焚烧时有发生。\n整改完成情况：已整改。\n",
+        )
+        .unwrap();
+        let f = all(&doc);
+        assert_eq!((doc.category_count(), f.len()), (0, 2), "{doc:?}");
+        assert_eq!((f[0].title.as_str(), f[0].description.as_deref()), ("扬尘管控不力。", None));
+        assert_eq!(f[1].title, "部分乡镇秸秆焚烧时有发生。");
+        assert_eq!(f[1].outcome.as_deref(), Some("已整改。"));
     }
 
     #[test]
