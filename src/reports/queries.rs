@@ -99,15 +99,17 @@ pub fn finding_tallies(
     today: NaiveDate,
     until: NaiveDate,
 ) -> Result<Vec<Tally>, AppError> {
-    use diesel::sql_types::{BigInt, Date};
+    use diesel::sql_types::{BigInt, Date, Text};
     Ok(diesel::sql_query(
         "SELECT section_id, responsible_unit_id, status, \
-         SUM(CASE WHEN status <> 'closed' AND due_on < $1 THEN 1 ELSE 0 END) AS overdue, \
-         SUM(CASE WHEN status <> 'closed' AND due_on >= $2 AND due_on <= $3 THEN 1 ELSE 0 END) AS soon, \
+         SUM(CASE WHEN status <> $1 AND due_on < $2 THEN 1 ELSE 0 END) AS overdue, \
+         SUM(CASE WHEN status <> $3 AND due_on >= $4 AND due_on <= $5 THEN 1 ELSE 0 END) AS soon, \
          MIN(closed_at) AS first_closed, MAX(closed_at) AS last_closed, COUNT(*) AS n \
-         FROM findings WHERE inspection_id = $4 GROUP BY section_id, responsible_unit_id, status",
+         FROM findings WHERE inspection_id = $6 GROUP BY section_id, responsible_unit_id, status",
     )
+    .bind::<Text, _>(FindingStatus::Closed)
     .bind::<Date, _>(today)
+    .bind::<Text, _>(FindingStatus::Closed)
     .bind::<Date, _>(today)
     .bind::<Date, _>(until)
     .bind::<BigInt, _>(inspection_id)
@@ -123,7 +125,7 @@ pub fn closures_by_period(
     inspection_id: i64,
     bounds: &[NaiveDateTime],
 ) -> Result<Vec<(i32, i64)>, AppError> {
-    use diesel::sql_types::{BigInt, Integer, Timestamp};
+    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Integer)]
@@ -139,15 +141,16 @@ pub fn closures_by_period(
     }
     sql.push_str(&format!(
         " ELSE {} END AS period, COUNT(*) AS n FROM findings \
-         WHERE inspection_id = ${} AND status = 'closed' AND closed_at IS NOT NULL GROUP BY 1",
+         WHERE inspection_id = ${} AND status = ${} AND closed_at IS NOT NULL GROUP BY 1",
         periods.saturating_sub(1),
-        periods + 1
+        periods + 1,
+        periods + 2
     ));
     let mut query = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>().bind::<Timestamp, _>(first);
     for b in &rest[..periods - 1] {
         query = query.bind::<Timestamp, _>(*b);
     }
-    let rows: Vec<Row> = query.bind::<BigInt, _>(inspection_id).load(conn)?;
+    let rows: Vec<Row> = query.bind::<BigInt, _>(inspection_id).bind::<Text, _>(FindingStatus::Closed).load(conn)?;
     Ok(rows.into_iter().filter(|r| r.period >= 0).map(|r| (r.period, r.n)).collect())
 }
 
