@@ -43,7 +43,8 @@ fn admin_id(conn: &mut DbConn) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::internal("no admin user: start the service once first"))
 }
 
-/// `rectify import FILE`: a JSON ledger, or a text document with the given parameters.
+/// `rectify import FILE`: a JSON ledger, or a text document, a ledger sheet (CSV, TSV, XLSX) or a
+/// Word file with the given parameters.
 pub fn import(
     db: &Db,
     config: &Config,
@@ -53,18 +54,17 @@ pub fn import(
     dry_run: bool,
 ) -> Result<String, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let kind = match charset {
-        _ if json => document::Body::Json,
-        None => document::Body::Text(None),
-        Some(label) => document::Body::Text(Some(
+    let charset = charset
+        .map(|label| {
             crate::imports::decode::charset(label)
-                .ok_or_else(|| format!("--charset {label}: documents are read as utf-8, gbk, gb2312 or gb18030"))?,
-        )),
-    };
+                .ok_or_else(|| format!("--charset {label}: documents are read as utf-8, gbk, gb2312 or gb18030"))
+        })
+        .transpose()?;
+    // The extension decides, as the Content-Type does for the API: .json, .csv, .tsv, .xlsx, .docx, else text.
+    let kind = document::Body::of_path(file, charset);
     let describe = |e: AppError| serde_json::to_string_pretty(&e.problem()).unwrap_or_default();
     let q: ImportQuery = crate::http::query::from_pairs(&params).map_err(describe)?;
-    let (ledger, warnings) = document::ledger_of(&bytes, kind, &q).map_err(describe)?;
+    let document::Reading { ledger, warnings, sheet } = document::ledger_of(&bytes, kind, &q).map_err(describe)?;
     let totals = import_service::validate(&ledger, config.import_max_findings).map_err(describe)?;
     let mut conn = db.get().map_err(describe)?;
     let d = derive(config);
@@ -75,12 +75,16 @@ pub fn import(
     if dry_run {
         // The import itself, rolled back: what passes here passes for real.
         db::rehearse_tx(&mut conn, store).map_err(describe)?;
-        return serde_json::to_string_pretty(&json!({"ledger": ledger, "totals": totals, "warnings": warnings}))
-            .map_err(|e| e.to_string());
+        return serde_json::to_string_pretty(
+            &json!({"ledger": ledger, "totals": totals, "warnings": warnings, "sheet": sheet}),
+        )
+        .map_err(|e| e.to_string());
     }
     let inspection = db::write_tx(&mut conn, store).map_err(describe)?;
-    serde_json::to_string_pretty(&json!({"inspection": inspection, "totals": totals, "warnings": warnings}))
-        .map_err(|e| e.to_string())
+    serde_json::to_string_pretty(
+        &json!({"inspection": inspection, "totals": totals, "warnings": warnings, "sheet": sheet}),
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn demo_user(

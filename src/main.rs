@@ -26,8 +26,9 @@ enum Command {
     Openapi,
     /// Apply database migrations and exit; on PostgreSQL, as the schema's owner.
     Migrate(MigrateArgs),
-    /// Import a ledger: a JSON ledger (`.json`) or an official document in text.
-    Import(ImportArgs),
+    /// Import a ledger: a JSON ledger (`.json`), a ledger sheet (`.csv`, `.tsv`, `.xlsx`), a Word
+    /// file (`.docx`) or an official document in text.
+    Import(Box<ImportArgs>),
     /// Fill an empty database with a sample inspection, users for every role and findings in every status.
     Demo,
     /// Work on the audit trail.
@@ -55,10 +56,11 @@ struct MigrateArgs {
 
 #[derive(clap::Args)]
 struct ImportArgs {
-    /// The file: `*.json` is read as a JSON ledger, anything else as a text document (UTF-8, or
-    /// GB18030/GBK: detected, or as `--charset` says).
+    /// The file, read by its extension: `.json` a JSON ledger, `.csv`/`.tsv`/`.xlsx` a ledger
+    /// sheet, `.docx` a Word file, anything else a text document (UTF-8, or GB18030/GBK:
+    /// detected, or as `--charset` says).
     file: std::path::PathBuf,
-    /// Text documents: the encoding (utf-8, gbk, gb2312 or gb18030); detected when left out.
+    /// Text documents and CSV/TSV: the encoding (utf-8, gbk, gb2312 or gb18030); detected when left out.
     #[arg(long)]
     charset: Option<String>,
     /// Run the import with every check and roll it back; print the ledger.
@@ -80,6 +82,15 @@ struct ImportArgs {
     ended_on: Option<String>,
     #[arg(long)]
     feedback_on: Option<String>,
+    /// XLSX: the worksheet to read.
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Sheets: the header's row (default: found by its column names).
+    #[arg(long)]
+    header_row: Option<usize>,
+    /// Sheets: how to read columns, as `C=title,E=measures,F=ignore`.
+    #[arg(long)]
+    columns: Option<String>,
 }
 
 impl ImportArgs {
@@ -97,6 +108,9 @@ impl ImportArgs {
         add("started_on", self.started_on.clone());
         add("ended_on", self.ended_on.clone());
         add("feedback_on", self.feedback_on.clone());
+        add("sheet", self.sheet.clone());
+        add("header_row", self.header_row.map(|v| v.to_string()));
+        add("columns", self.columns.clone());
         out
     }
 }

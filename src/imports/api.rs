@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::sheet::SheetReading;
 use crate::findings::model::FindingStatus;
 use crate::inspections::api::{Inspection, NewInspection};
 
@@ -85,6 +86,11 @@ pub struct ImportFinding {
     pub blocked_reason: Option<String>,
 }
 
+/// The bytes of an Office file: an XLSX workbook or a Word (.docx) document, as saved.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct OfficeFile(pub Vec<u8>);
+
 /// A problem found while reading a document: where, and what.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ImportWarning {
@@ -112,6 +118,10 @@ pub struct ImportPreview {
     pub ledger: LedgerImport,
     pub totals: ImportTotals,
     pub warnings: Vec<ImportWarning>,
+    /// A spreadsheet (or a Word file's ledger table) only: its header row and what each column
+    /// was read as; `columns` and `header_row` change it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<SheetReading>,
 }
 
 /// The imported inspection.
@@ -120,6 +130,9 @@ pub struct ImportResult {
     pub inspection: Inspection,
     pub totals: ImportTotals,
     pub warnings: Vec<ImportWarning>,
+    /// A spreadsheet (or a Word file's ledger table) only: how its columns were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<SheetReading>,
 }
 
 /// The query of an import: `dry_run`, and for a text document the facts of its inspection.
@@ -153,6 +166,18 @@ pub struct ImportQuery {
     #[serde(default, deserialize_with = "crate::validate::date::optional")]
     #[param(value_type = Option<NaiveDate>)]
     pub rectification_due_on: Option<NaiveDate>,
+    /// XLSX: the worksheet to read (default: the first whose rows hold a ledger's header).
+    #[param(example = "台账")]
+    pub sheet: Option<String>,
+    /// Spreadsheets: the 1-based row of the header (default: found by its column names among the first 30 rows).
+    #[param(example = 2, minimum = 1)]
+    pub header_row: Option<usize>,
+    /// Spreadsheets: how to read columns, `COLUMN=FIELD` pairs separated by commas; a column by its
+    /// letter (`C`), number (`3`) or header text; a field among `seq`, `category`, `aspect`,
+    /// `title`, `description`, `measures`, `outcome`, `status`, `due_on`,
+    /// `responsible_unit`, `responsible_person`, `note`, or `ignore`.
+    #[param(example = "C=description,F=ignore")]
+    pub columns: Option<String>,
 }
 
 impl ImportQuery {
@@ -168,6 +193,18 @@ impl ImportQuery {
             ("ended_on", self.ended_on.is_some()),
             ("feedback_on", self.feedback_on.is_some()),
             ("rectification_due_on", self.rectification_due_on.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(name, given)| given.then_some(name))
+        .or_else(|| self.sheet_parameter())
+    }
+
+    /// The first spreadsheet parameter given, if any (a text document takes none).
+    pub fn sheet_parameter(&self) -> Option<&'static str> {
+        [
+            ("sheet", self.sheet.is_some()),
+            ("header_row", self.header_row.is_some()),
+            ("columns", self.columns.is_some()),
         ]
         .into_iter()
         .find_map(|(name, given)| given.then_some(name))

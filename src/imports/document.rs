@@ -2,8 +2,9 @@
 //! whose inspection facts come from the query and the opening paragraph.
 
 use super::api::{ImportFinding, ImportQuery, ImportSection, ImportWarning, LedgerImport};
+use super::sheet::{self, SheetReading};
 use super::text::{ParsedDocument, ParsedFinding, ParsedSection};
-use super::{decode, preamble, text};
+use super::{decode, docx, preamble, text};
 use crate::error::{AppError, FieldError};
 use crate::inspections::api::NewInspection;
 
@@ -65,21 +66,21 @@ fn default_title(body: &str) -> String {
     format!("{body}{kind}")
 }
 
-/// Warnings about what the ledger holds against what the document says it holds, and about
-/// the opening lines that are not part of the ledger.
-fn checks(text: &str, opening: &preamble::Preamble, ledger: &LedgerImport) -> Vec<ImportWarning> {
-    let mut warnings = Vec::new();
+/// A warning about the opening lines of a text document, which are not part of the ledger.
+fn opening_check(text: &str) -> Option<ImportWarning> {
     let before = text.lines().take_while(|l| !text::is_heading(l)).filter(|l| !l.trim().is_empty()).count();
-    if before > 0 {
-        warnings.push(ImportWarning {
-            line: 1,
-            message: format!(
-                "the {before} line(s) before the first numbered heading were read as the document's opening \
-                 (its title, dates and inspecting body) and are not part of the ledger"
-            ),
-        });
-    }
-    let Some(stated) = opening.stated else { return warnings };
+    (before > 0).then(|| ImportWarning {
+        line: 1,
+        message: format!(
+            "the {before} line(s) before the first numbered heading were read as the document's opening \
+             (its title, dates and inspecting body) and are not part of the ledger"
+        ),
+    })
+}
+
+/// A warning when the totals the document states differ from what the ledger holds.
+fn totals_check(opening: &preamble::Preamble, ledger: &LedgerImport) -> Option<ImportWarning> {
+    let stated = opening.stated?;
     let categories = ledger.sections.len();
     let aspects: usize = ledger.sections.iter().map(|s| s.children.len()).sum();
     fn count(sections: &[ImportSection]) -> usize {
@@ -96,17 +97,14 @@ fn checks(text: &str, opening: &preamble::Preamble, ledger: &LedgerImport) -> Ve
     if stated.problems as usize != problems {
         differs.push(format!("{} problems, read {problems}", stated.problems));
     }
-    if !differs.is_empty() {
-        warnings.push(ImportWarning {
-            line: stated.line,
-            message: format!(
-                "the document states {}: check its headings (a problem may have merged into its neighbour, \
-                 or the text may be cut off)",
-                differs.join("; ")
-            ),
-        });
-    }
-    warnings
+    (!differs.is_empty()).then(|| ImportWarning {
+        line: stated.line,
+        message: format!(
+            "the document states {}: check its headings (a problem may have merged into its neighbour, \
+             or the text may be cut off)",
+            differs.join("; ")
+        ),
+    })
 }
 
 /// A parsed problem as a ledger finding, numbered by `seq`.
@@ -179,24 +177,76 @@ pub fn ledger_from_text(doc: ParsedDocument, inspection: NewInspection) -> (Ledg
     (LedgerImport { inspection, sections, findings }, warnings)
 }
 
-/// Parses a body into a ledger and its warnings. `Text(charset)`: a document, in the declared
-/// encoding or (`None`) the detected one.
-pub fn ledger_of(bytes: &[u8], kind: Body, q: &ImportQuery) -> Result<(LedgerImport, Vec<ImportWarning>), AppError> {
-    let charset = match kind {
-        Body::Json => None,
-        Body::Text(charset) => Some(charset),
-    };
-    let json = charset.is_none();
-    if json {
+/// A body read as a ledger: the ledger, the warnings (with their lines or rows), and for a
+/// spreadsheet (or a Word table) how its columns were read.
+pub struct Reading {
+    pub ledger: LedgerImport,
+    pub warnings: Vec<ImportWarning>,
+    pub sheet: Option<SheetReading>,
+}
+
+/// Parses a body into a ledger, as its kind says: a JSON ledger, a text document (in the
+/// declared encoding or, `None`, the detected one), a CSV/TSV or XLSX sheet, or a Word file.
+pub fn ledger_of(bytes: &[u8], kind: Body, q: &ImportQuery) -> Result<Reading, AppError> {
+    if let Body::Json = kind {
         if let Some(name) = q.document_parameter() {
             return Err(AppError::BadRequest(format!(
-                "query parameter `{name}` is for text documents: a JSON ledger carries its own inspection"
+                "query parameter `{name}` is for documents and sheets: a JSON ledger carries its own inspection"
             )));
         }
-        return Ok((crate::http::json::parse::<LedgerImport>(bytes)?, Vec::new()));
+        let ledger = crate::http::json::parse::<LedgerImport>(bytes)?;
+        return Ok(Reading { ledger, warnings: Vec::new(), sheet: None });
     }
-    let (text, mut warnings) = decode::decode(bytes, charset.flatten())?;
-    let (text, splits) = text::split_run_together(&text);
+    let sheet_only = q.sheet_parameter();
+    match kind {
+        Body::Json => unreachable!("answered above"),
+        Body::Text(charset) => {
+            if let Some(name) = sheet_only {
+                return Err(AppError::BadRequest(format!(
+                    "query parameter `{name}` is for spreadsheets (CSV, TSV, XLSX, or a table in a Word file)"
+                )));
+            }
+            let (text, warnings) = decode::decode(bytes, charset)?;
+            from_text(&text, warnings, q)
+        }
+        Body::Delimited { tab, charset } => {
+            if q.sheet.is_some() {
+                return Err(AppError::BadRequest("query parameter `sheet` is for XLSX workbooks".into()));
+            }
+            let (text, warnings) = decode::decode(bytes, charset)?;
+            let table = sheet::read_delimited(&text, if tab { b'\t' } else { b',' })?;
+            from_sheet(table, String::new(), warnings, q)
+        }
+        Body::Xlsx => from_sheet(sheet::read_xlsx(bytes, q.sheet.as_deref())?, String::new(), Vec::new(), q),
+        Body::Docx => {
+            let blocks = docx::read(bytes)?;
+            // A table that names a ledger's columns is the ledger; the paragraphs before it its opening.
+            let at = blocks.iter().position(|b| matches!(b, docx::Block::Table(rows) if sheet::has_header(rows)));
+            match at {
+                Some(at) => {
+                    let opening = docx::text(&blocks[..at]);
+                    let docx::Block::Table(rows) = blocks[at].clone() else { unreachable!("a table") };
+                    let tables_before = blocks[..at].iter().filter(|b| matches!(b, docx::Block::Table(_))).count();
+                    let numbers = (1..=rows.len()).collect();
+                    let table = sheet::Table { rows, numbers, name: Some(format!("表格{}", tables_before + 1)) };
+                    from_sheet(table, opening, Vec::new(), q)
+                }
+                None => {
+                    if let Some(name) = sheet_only {
+                        return Err(AppError::BadRequest(format!(
+                            "query parameter `{name}` is for a ledger table, and this Word file has none \
+                             (no table with a header such as 序号 | 问题 | 整改措施)"
+                        )));
+                    }
+                    from_text(&docx::text(&blocks), Vec::new(), q)
+                }
+            }
+        }
+    }
+}
+
+fn from_text(text: &str, mut warnings: Vec<ImportWarning>, q: &ImportQuery) -> Result<Reading, AppError> {
+    let (text, splits) = text::split_run_together(text);
     if splits > 0 {
         warnings.push(ImportWarning {
             line: 0,
@@ -215,15 +265,88 @@ pub fn ledger_of(bytes: &[u8], kind: Body, q: &ImportQuery) -> Result<(LedgerImp
     let doc = text::parse_expecting(&text, expected).map_err(|e| AppError::invalid("body", e.to_string()))?;
     let inspection = text_inspection(q, &opening)?;
     let (ledger, more) = ledger_from_text(doc, inspection);
-    warnings.extend(checks(&text, &opening, &ledger));
+    warnings.extend(opening_check(&text));
+    warnings.extend(totals_check(&opening, &ledger));
     warnings.extend(more);
-    Ok((ledger, warnings))
+    Ok(Reading { ledger, warnings, sheet: None })
 }
 
-/// What an import's body is: a JSON ledger, or a text document in a declared encoding (or
-/// `None`: detected).
+fn from_sheet(
+    table: sheet::Table,
+    before: String,
+    mut warnings: Vec<ImportWarning>,
+    q: &ImportQuery,
+) -> Result<Reading, AppError> {
+    let options = sheet::Options {
+        header_row: q.header_row,
+        columns: match q.columns.as_deref() {
+            Some(raw) => sheet::Options::parse_columns(raw).map_err(|e| AppError::invalid("columns", e))?,
+            None => Vec::new(),
+        },
+    };
+    let read = sheet::ledger(table, &options)?;
+    // The sheet's own title rows (and a Word file's paragraphs before its table) are its opening.
+    let opening_text = [before.as_str(), read.opening.as_str()]
+        .iter()
+        .filter(|t| !t.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut opening = preamble::read(&opening_text);
+    // "…整改台账" names the sheet; the inspection is "…整改".
+    opening.title = opening.title.map(|t| {
+        let t = t.trim_end_matches(['表', ' ']);
+        ["台账", "清单", "一览"].iter().fold(t, |t, s| t.strip_suffix(s).unwrap_or(t)).to_owned()
+    });
+    let inspection = text_inspection(q, &opening)?;
+    let ledger = LedgerImport { inspection, sections: read.sections, findings: read.findings };
+    warnings.extend(read.warnings);
+    warnings.extend(totals_check(&opening, &ledger));
+    Ok(Reading { ledger, warnings, sheet: Some(read.reading) })
+}
+
+/// What an import's body is, by its Content-Type.
 #[derive(Debug, Clone, Copy)]
 pub enum Body {
+    /// `application/json`: the JSON ledger.
     Json,
+    /// `text/plain`: a document, in the declared encoding (`None`: detected).
     Text(Option<&'static encoding_rs::Encoding>),
+    /// `text/csv` or (`tab`) `text/tab-separated-values`: a ledger sheet.
+    Delimited { tab: bool, charset: Option<&'static encoding_rs::Encoding> },
+    /// An XLSX workbook.
+    Xlsx,
+    /// A Word (.docx) file.
+    Docx,
+}
+
+/// Media types of the bodies an import takes, beside `application/json`.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+impl Body {
+    /// The kind of a body from its media type's essence (lower case) and declared charset.
+    pub fn of(essence: &str, charset: Option<&'static encoding_rs::Encoding>) -> Option<Body> {
+        Some(match essence {
+            "application/json" => Body::Json,
+            "text/plain" => Body::Text(charset),
+            "text/csv" => Body::Delimited { tab: false, charset },
+            "text/tab-separated-values" => Body::Delimited { tab: true, charset },
+            XLSX => Body::Xlsx,
+            DOCX => Body::Docx,
+            _ => return None,
+        })
+    }
+
+    /// The kind of a file from its extension (the CLI).
+    pub fn of_path(path: &std::path::Path, charset: Option<&'static encoding_rs::Encoding>) -> Body {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("json") => Body::Json,
+            Some("csv") => Body::Delimited { tab: false, charset },
+            Some("tsv" | "tab") => Body::Delimited { tab: true, charset },
+            Some("xlsx") => Body::Xlsx,
+            Some("docx") => Body::Docx,
+            _ => Body::Text(charset),
+        }
+    }
 }

@@ -5,7 +5,9 @@
 pub mod api;
 pub mod decode;
 pub mod document;
+pub mod docx;
 pub mod preamble;
 pub mod routes;
 pub mod service;
+pub mod sheet;
 pub mod text;

@@ -4,9 +4,9 @@ use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
-use super::api::{ImportPreview, ImportQuery, ImportResult, LedgerImport};
+use super::api::{ImportPreview, ImportQuery, ImportResult, LedgerImport, OfficeFile};
 use super::decode;
-use super::document::{ledger_of, Body};
+use super::document::{ledger_of, Body, Reading, DOCX, XLSX};
 use super::service;
 use crate::auth::{roles, Needs};
 use crate::db::Cancel;
@@ -37,13 +37,18 @@ fn kind(req: &HttpRequest) -> Result<Body, AppError> {
             ))
         })?),
     };
-    match essence.as_str() {
-        "application/json" if charset.is_some_and(|c| c != encoding_rs::UTF_8) => {
+    match Body::of(&essence, charset) {
+        Some(Body::Json) if charset.is_some_and(|c| c != encoding_rs::UTF_8) => {
             Err(AppError::UnsupportedMediaType("a JSON ledger is UTF-8".into()))
         }
-        "application/json" => Ok(Body::Json),
-        "text/plain" => Ok(Body::Text(charset)),
-        _ => Err(AppError::UnsupportedMediaType("send application/json (a ledger) or text/plain (a document)".into())),
+        Some(Body::Xlsx | Body::Docx) if declared.is_some() => {
+            Err(AppError::UnsupportedMediaType("an XLSX or DOCX file takes no charset".into()))
+        }
+        Some(body) => Ok(body),
+        None => Err(AppError::UnsupportedMediaType(format!(
+            "send application/json (a ledger), text/plain (a document), text/csv or text/tab-separated-values \
+             (a ledger sheet), {XLSX} (a workbook) or {DOCX} (a Word file)"
+        ))),
     }
 }
 
@@ -115,7 +120,11 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
     ),
     request_body(content(
         (LedgerImport = "application/json"),
-        (String = "text/plain"),
+        (String = "text/plain", example = json!("中共某县教育局党组关于巡察整改进展情况的报告\n2024年5月6日至6月28日，县委第一巡察组对县教育局党组开展了常规巡察，8月1日反馈了巡察意见。\n一、党的建设方面\n1.基层党组织活动不规范\n整改情况：规范“三会一课”记录。\n2.党员教育管理不严格\n整改措施：建立党员积分管理制度。\n")),
+        (String = "text/csv", example = json!("县委第三巡察组反馈问题整改台账\n序号,问题类别,问题描述,整改措施,责任单位,整改时限,是否整改完成\n1,政治建设,理论学习中心组学习不规范。,制定年度学习计划。,办公室,2024-06-30,已完成\n2,作风建设,行政处罚案件办理超期。,建立时限预警机制。,法规科,2024年9月底,正在整改\n")),
+        (String = "text/tab-separated-values", example = json!("序号\t问题\t整改措施\t完成时限\n1\t专项资金拨付不及时。\t加快资金拨付进度。\t2024.8\n")),
+        (OfficeFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (OfficeFile = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     )),
     responses(
         (status = 201, description = "Imported", body = ImportResult, headers(("ETag" = String), ("Location" = String))),
@@ -137,7 +146,7 @@ pub async fn import_inspection(
     let q = q.into_inner();
     let dry_run = q.dry_run.unwrap_or(false);
     let raw = read_body(payload, state.config.import_body_limit).await?;
-    let (ledger, warnings) = ledger_of(&raw, body, &q)?;
+    let Reading { ledger, warnings, sheet } = ledger_of(&raw, body, &q)?;
     let totals = service::validate(&ledger, state.config.import_max_findings)?;
     let (actor, scope, user_id) = (user.actor(), user.scope(), user.id);
     let derive = Derive { today: state.today(), thresholds: state.config.warnings };
@@ -150,7 +159,7 @@ pub async fn import_inspection(
             .db
             .rehearse(move |conn| {
                 service::store(conn, &actor, scope, user_id, &ledger, derive, &cancel)?;
-                Ok(ImportPreview { ledger, totals, warnings })
+                Ok(ImportPreview { ledger, totals, warnings, sheet })
             })
             .await?;
         return Ok(HttpResponse::Ok().json(preview));
@@ -158,7 +167,7 @@ pub async fn import_inspection(
     idempotency::create(&state.db, user_id, key, &req, &raw, move |conn| {
         let inspection = service::store(conn, &actor, scope, user_id, &ledger, derive, &cancel)?;
         let (id, version) = (inspection.id, inspection.version);
-        Created::new(ImportResult { inspection, totals, warnings }, format!("/api/v1/inspections/{id}"), version)
+        Created::new(ImportResult { inspection, totals, warnings, sheet }, format!("/api/v1/inspections/{id}"), version)
     })
     .await
 }

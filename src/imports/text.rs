@@ -241,19 +241,29 @@ fn label(line: &str, strict: bool) -> Option<(Field, &str)> {
     None
 }
 
-/// A problem heading that carries its rectification on the same line ("1.问题……。整改情况：……"):
-/// the heading's own text, and the label's field and text.
+/// How audit announcements state a problem's rectification right after it, without a label
+/// ("1.问题……。已整改，……").
+const OUTCOME_OPENERS: [&str; 9] =
+    ["已整改", "已完成整改", "已全部整改", "已按要求整改", "已部分整改", "部分整改", "正在整改", "尚未整改", "未整改"];
+
+/// A problem heading that carries its rectification on the same line ("1.问题……。整改情况：……",
+/// or after a sentence "……。已整改，……"): the heading's own text, and the label's field and text.
 fn split_label(text: &str) -> (&str, Option<(Field, &str)>) {
     for (i, c) in text.char_indices() {
-        let at = if "。；;".contains(c) || is_space(c) {
+        let sentence_end = "。；;".contains(c);
+        let at = if sentence_end || is_space(c) {
             i + c.len_utf8()
         } else if c == '【' {
             i
         } else {
             continue;
         };
-        if let Some(found) = label(trim(&text[at..]), true) {
+        let rest = trim(&text[at..]);
+        if let Some(found) = label(rest, true) {
             return (trim(&text[..at]), Some(found));
+        }
+        if sentence_end && OUTCOME_OPENERS.iter().any(|o| rest.starts_with(o)) {
+            return (trim(&text[..at]), Some((Field::Outcome, rest)));
         }
     }
     (text, None)
@@ -341,8 +351,25 @@ fn named_problem(line: &str) -> Option<Line<'_>> {
     Some(Line::Heading { level: 4, number, text: trim(text) })
 }
 
+/// `第一部分`（level 0: always a part of the report, above every numbered level) and `第一，` /
+/// `第一、` (the top level, as `一、`).
+fn ordinal(line: &str) -> Option<Line<'_>> {
+    let body = line.strip_prefix('第')?;
+    let (numeral, rest) = split_run(body, is_chinese_digit);
+    if numeral.is_empty() || numeral.chars().count() > 3 {
+        return None;
+    }
+    let number = ChineseToNumber::<u32>::to_number(&numeral, ChineseCountMethod::TenThousand).ok();
+    if let Some(after) = rest.strip_prefix("部分") {
+        let text = after.trim_start_matches(|c: char| is_space(c) || "、.．:：，,".contains(c));
+        return Some(Line::Heading { level: 0, number, text: trim(text) });
+    }
+    let text = rest.strip_prefix(['，', ',', '、'])?;
+    Some(Line::Heading { level: 1, number, text: trim(text) })
+}
+
 fn heading(line: &str) -> Option<Line<'_>> {
-    if let Some(found) = circled(line).or_else(|| named_problem(line)) {
+    if let Some(found) = circled(line).or_else(|| named_problem(line)).or_else(|| ordinal(line)) {
         return Some(found);
     }
     // Stray spaces inside the brackets and before a separator are tolerated: "( 1 )", "1 .".
@@ -399,13 +426,28 @@ fn append(field: &mut Option<String>, text: &str) {
     }
 }
 
-fn new_finding(number: Option<u32>, text: &str, line: usize) -> ParsedFinding {
-    let (title, description) = if text.chars().count() > MAX_TITLE_CHARS {
+/// A problem's text as its title, or, when it is very long, its first sentence as the title and
+/// the whole text as the description.
+pub(crate) fn title_and_description(text: &str) -> (String, Option<String>) {
+    if text.chars().count() > MAX_TITLE_CHARS {
         let head: String = text.chars().take(MAX_TITLE_CHARS).collect();
         (head.split_inclusive('。').next().unwrap_or_default().to_string(), Some(text.to_string()))
     } else {
         (text.to_string(), None)
-    };
+    }
+}
+
+/// A heading's number, if it has one, and its text without it (`（一）党的建设方面` → 1,
+/// `党的建设方面`).
+pub(crate) fn unnumbered(text: &str) -> (Option<u32>, &str) {
+    match heading(trim(text)) {
+        Some(Line::Heading { number, text, .. }) => (number, text),
+        _ => (None, trim(text)),
+    }
+}
+
+fn new_finding(number: Option<u32>, text: &str, line: usize) -> ParsedFinding {
+    let (title, description) = title_and_description(text);
     ParsedFinding { number, title, description, measures: None, outcome: None, line }
 }
 
@@ -828,9 +870,11 @@ pub fn parse_expecting(text: &str, expected: Expected) -> Result<ParsedDocument,
         }
         _ => false,
     });
+    // `第一部分` headings are the parts already: the levels below them are not.
+    let has_part_headings = lines.iter().any(|line| level_of(line) == Some(0));
     let chosen = if !expected.is_empty() {
         readings.iter().position(|doc| expected.matches(doc)).unwrap_or(0)
-    } else if top_titles_are_parts && readings.len() > 1 {
+    } else if top_titles_are_parts && !has_part_headings && readings.len() > 1 {
         1
     } else {
         0
@@ -862,7 +906,13 @@ fn read(
     let roles: Vec<Option<Role>> = lines
         .iter()
         .map(|line| {
-            level_of(line).and_then(|lv| levels.iter().position(|&l| l == lv)).and_then(|i| ladder.get(i)).copied()
+            // `第一部分` is a part whatever the levels below it are.
+            level_of(line).and_then(|lv| {
+                if lv == 0 {
+                    return Some(Role::Part);
+                }
+                levels.iter().position(|&l| l == lv).and_then(|i| ladder.get(i)).copied()
+            })
         })
         .collect();
 
@@ -897,8 +947,16 @@ fn read(
             b.cursor = Cursor::Section;
         }
         if !contributing.get(scope).copied().unwrap_or(false) {
-            if let (Some(Role::Part), Line::Heading { level, number, .. }) = (role, *line) {
+            if let (Some(Role::Part), Line::Heading { level, number, text }) = (role, *line) {
                 b.check_number(level, number, line_no);
+                b.warn(
+                    line_no,
+                    format!(
+                        "「{}」 holds no numbered problems: it was read as a part of the report (its account of \
+                         the work, or the next steps) and is not part of the ledger",
+                        section_title(text)
+                    ),
+                );
             }
             continue;
         }
@@ -1015,10 +1073,13 @@ mod tests {
         assert_eq!(titles, ["聚焦政治站位方面", "聚焦责任落实方面", "聚焦作风效能方面", "聚焦诚信建设方面"]);
         assert_eq!((doc.category_count(), doc.aspect_count(), doc.finding_count()), (4, 8, 26));
         assert!(doc.findings.is_empty());
-        // Its contacts, the issuing body and the date close it (lines 79–84).
-        assert_eq!(doc.warnings.len(), 1, "{:?}", doc.warnings);
+        // Its contacts, the issuing body and the date close it (lines 79–84); its parts 一 (the
+        // account of the work) and 三 (the next steps) hold no problems.
+        assert_eq!(doc.warnings.len(), 3, "{:?}", doc.warnings);
         assert_eq!(doc.warnings[0].line, 79);
         assert!(doc.warnings[0].message.starts_with("lines 79–84 were read as the closing sign-off"));
+        assert_eq!((doc.warnings[1].line, doc.warnings[2].line), (2, 73));
+        assert!(doc.warnings[1].message.contains("read as a part of the report"));
         assert_eq!(doc.sections[0].line, 9);
         assert_eq!(
             doc.sections[0].children[0].title,
@@ -1088,8 +1149,9 @@ mod tests {
         );
         let wide = parse(&variant_text).expect("variant parses");
         assert_eq!((wide.category_count(), wide.aspect_count(), wide.finding_count()), (4, 8, 26));
-        // The same one warning, about the closing lines (at other line numbers: blank lines were added).
-        assert_eq!(wide.warnings.len(), 1, "{:?}", wide.warnings);
+        // The same warnings, about the closing lines and the parts without problems (at other
+        // line numbers: blank lines were added).
+        assert_eq!(wide.warnings.len(), 3, "{:?}", wide.warnings);
         assert!(wide.warnings[0].message.contains("closing sign-off"));
         for (a, b) in all(&plain).into_iter().zip(all(&wide)) {
             assert_eq!(a.number, b.number);

@@ -87,6 +87,8 @@ pub(super) fn text_patterns(doc: &mut serde_json::Value, sent: &BTreeSet<String>
         }
         let pattern = match map.get("format").and_then(Value::as_str) {
             Some("date") => crate::validate::DATE_PATTERN,
+            // A file's bytes (`OfficeFile`) are no text.
+            Some("binary") => return,
             _ => crate::validate::NUL_FREE_PATTERN,
         };
         map.insert("pattern".to_owned(), Value::String(pattern.to_owned()));

@@ -11,10 +11,12 @@ use rectify::imports::api::ImportQuery;
 use rectify::imports::document::{ledger_of, Body};
 use serde_json::{json, Value};
 
-/// A finding as the corpus states it: its texts, nulls left out.
-fn finding(f: &Value) -> Value {
+/// A finding as the corpus states it: its texts, and the `extra` fields the expected ledger
+/// names in `"fields"` (`seq`, `due_on`, `status`, `long_term`), nulls left out.
+fn finding(f: &Value, extra: &[String]) -> Value {
     let mut out = serde_json::Map::new();
-    for key in ["title", "description", "measures", "outcome"] {
+    let keys = ["title", "description", "measures", "outcome"].into_iter().chain(extra.iter().map(String::as_str));
+    for key in keys {
         if let Some(v) = f.get(key).filter(|v| !v.is_null()) {
             out.insert(key.to_owned(), v.clone());
         }
@@ -22,11 +24,10 @@ fn finding(f: &Value) -> Value {
     Value::Object(out)
 }
 
-fn section(s: &Value) -> Value {
-    let list = |key: &str, f: fn(&Value) -> Value| -> Value {
-        s[key].as_array().map(|a| a.iter().map(f).collect()).unwrap_or_default()
-    };
-    json!({"title": s["title"], "children": list("children", section), "findings": list("findings", finding)})
+fn section(s: &Value, extra: &[String]) -> Value {
+    let children: Vec<Value> = s["children"].as_array().into_iter().flatten().map(|c| section(c, extra)).collect();
+    let findings: Vec<Value> = s["findings"].as_array().into_iter().flatten().map(|f| finding(f, extra)).collect();
+    json!({"title": s["title"], "children": children, "findings": findings})
 }
 
 fn counts(ledger: &Value) -> (usize, usize, usize) {
@@ -52,8 +53,10 @@ fn check(name: &str, bytes: &[u8], expected: &Value) -> Result<(usize, usize, us
         }
     }
     let q: ImportQuery = rectify::http::query::from_pairs(&pairs).map_err(|e| format!("{name}: query: {e}"))?;
-    let (ledger, warnings) = ledger_of(bytes, Body::Text(None), &q).map_err(|e| format!("{name}: refused: {e}"))?;
-    let ledger = serde_json::to_value(&ledger).unwrap();
+    let kind = Body::of_path(Path::new(name), None);
+    let reading = ledger_of(bytes, kind, &q).map_err(|e| format!("{name}: refused: {e}"))?;
+    let warnings = reading.warnings;
+    let ledger = serde_json::to_value(&reading.ledger).unwrap();
     let mut problems = Vec::new();
     if let Some(stated) = expected["inspection"].as_object() {
         for (key, want) in stated {
@@ -62,7 +65,9 @@ fn check(name: &str, bytes: &[u8], expected: &Value) -> Result<(usize, usize, us
             }
         }
     }
-    let sections: Vec<Value> = ledger["sections"].as_array().unwrap().iter().map(section).collect();
+    let extra: Vec<String> =
+        expected["fields"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(str::to_owned)).collect();
+    let sections: Vec<Value> = ledger["sections"].as_array().unwrap().iter().map(|s| section(s, &extra)).collect();
     if Value::Array(sections.clone()) != expected["sections"] {
         problems.push(format!(
             "sections differ:\n  read     {}\n  expected {}",
@@ -70,7 +75,7 @@ fn check(name: &str, bytes: &[u8], expected: &Value) -> Result<(usize, usize, us
             expected["sections"]
         ));
     }
-    let top: Vec<Value> = ledger["findings"].as_array().unwrap().iter().map(finding).collect();
+    let top: Vec<Value> = ledger["findings"].as_array().unwrap().iter().map(|f| finding(f, &extra)).collect();
     if Value::Array(top.clone()) != expected["findings"] {
         problems.push(format!("top-level findings differ: {}", Value::Array(top)));
     }
@@ -97,26 +102,28 @@ fn check(name: &str, bytes: &[u8], expected: &Value) -> Result<(usize, usize, us
 #[test]
 fn every_document_of_the_corpus_gives_its_ledger() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/documents");
+    // Every document, whatever its format: text, CSV, TSV, XLSX, DOCX.
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter_map(|n| n.strip_suffix(".txt").map(str::to_owned))
+        .filter(|n| !n.ends_with(".expected.json") && !n.starts_with(['.', 'R']) && !n.ends_with(".py"))
         .collect();
     names.sort();
-    assert!(names.len() >= 10, "the corpus holds {} documents", names.len());
+    assert!(names.len() >= 20, "the corpus holds {} documents", names.len());
     let mut failures = Vec::new();
-    eprintln!("{:<34} {:>12} {:>12}  result", "document", "expected", "parsed");
+    eprintln!("{:<40} {:>12} {:>12}  result", "document", "expected", "parsed");
     for name in &names {
-        let bytes = std::fs::read(dir.join(format!("{name}.txt"))).unwrap();
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let stem = name.rsplit_once('.').map_or(name.as_str(), |(stem, _)| stem);
         let expected: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.expected.json"))).unwrap())
-                .unwrap_or_else(|e| panic!("{name}.expected.json: {e}"));
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{stem}.expected.json"))).unwrap())
+                .unwrap_or_else(|e| panic!("{stem}.expected.json: {e}"));
         let want = counts(&expected);
         let shown = |c: (usize, usize, usize)| format!("{}/{}/{}", c.0, c.1, c.2);
         match check(name, &bytes, &expected) {
-            Ok(read) => eprintln!("{name:<34} {:>12} {:>12}  ok", shown(want), shown(read)),
+            Ok(read) => eprintln!("{name:<40} {:>12} {:>12}  ok", shown(want), shown(read)),
             Err(why) => {
-                eprintln!("{name:<34} {:>12} {:>12}  DIFFERS", shown(want), "");
+                eprintln!("{name:<40} {:>12} {:>12}  DIFFERS", shown(want), "");
                 failures.push(why);
             }
         }

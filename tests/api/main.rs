@@ -26,6 +26,7 @@ mod org_units;
 mod races;
 mod scope;
 mod service_accounts;
+mod sheets;
 mod shutdown;
 mod spec;
 mod stats;
