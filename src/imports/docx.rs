@@ -492,4 +492,70 @@ mod tests {
         let got = blocks(xml, &Numbering::default(), &HashMap::new()).unwrap();
         assert_eq!(got, vec![Block::Table(vec![vec!["序号".into(), "问题&表现".into()]])]);
     }
+
+    use proptest::prelude::*;
+
+    fn words() -> impl Strategy<Value = String> {
+        "[学习制度落实责任会议记录审批资金项目][学习制度落实责任会议记录审批资金项目A-Za-z0-9，<>&\"']{0,16}"
+    }
+
+    fn escaped(s: &str) -> String {
+        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    }
+
+    type Tree = Vec<(String, Vec<(String, Vec<(String, Option<String>)>)>)>;
+
+    proptest! {
+        /// Generated ledgers written as Word paragraphs numbered by a multilevel list (the numbers
+        /// only in numbering.xml, as Word saves them) read back as themselves.
+        #[test]
+        fn numbered_word_documents_read_back(
+            tree in prop::collection::vec(
+                (words(), prop::collection::vec((words(), prop::collection::vec((words(), prop::option::of(words())), 1..4)), 1..3)),
+                1..4,
+            ),
+        ) {
+            let tree: Tree = tree;
+            let numbering = read_numbering(NUMBERING).unwrap();
+            let mut body = para(None, "关于巡察反馈意见整改情况的报告");
+            for (category, aspects) in &tree {
+                body.push_str(&para(Some((0, "3")), &escaped(category)));
+                for (aspect, problems) in aspects {
+                    body.push_str(&para(Some((1, "3")), &escaped(aspect)));
+                    for (title, outcome) in problems {
+                        body.push_str(&para(Some((2, "3")), &escaped(&format!("{title}。"))));
+                        if let Some(o) = outcome {
+                            body.push_str(&para(None, &escaped(&format!("整改情况：{o}"))));
+                        }
+                    }
+                }
+            }
+            let xml = format!(r#"<w:document xmlns:w="w"><w:body>{body}</w:body></w:document>"#);
+            let text = text(&blocks(&xml, &numbering, &HashMap::new()).unwrap());
+            let doc = crate::imports::text::parse(&text).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
+            let read: Tree = doc
+                .sections
+                .iter()
+                .map(|c| {
+                    let aspects = c
+                        .children
+                        .iter()
+                        .map(|a| (a.title.clone(), a.findings.iter().map(|f| (f.title.clone(), f.outcome.clone())).collect()))
+                        .collect();
+                    (c.title.clone(), aspects)
+                })
+                .collect();
+            let want: Tree = tree
+                .iter()
+                .map(|(c, aspects)| {
+                    let aspects = aspects
+                        .iter()
+                        .map(|(a, ps)| (a.trim().to_owned(), ps.iter().map(|(t, o)| (format!("{}。", t.trim()), o.as_ref().map(|o| o.trim().to_owned()))).collect()))
+                        .collect();
+                    (c.trim().to_owned(), aspects)
+                })
+                .collect();
+            prop_assert_eq!(read, want, "{}", text);
+        }
+    }
 }

@@ -1045,4 +1045,104 @@ mod tests {
         let e = ledger(t, &Options::default()).err().unwrap().to_string();
         assert!(e.contains("header row"), "{e}");
     }
+
+    use proptest::prelude::*;
+
+    /// Text no reading changes: it starts with no number and is no status word or date.
+    fn cell_text() -> impl Strategy<Value = String> {
+        "[学习制度落实责任会议记录审批资金项目][学习制度落实责任会议记录审批资金项目A-Za-z0-9，,\"；\n ]{0,20}[。资]"
+    }
+
+    /// A generated finding: title, measures, outcome, due date, closed.
+    type Row = (String, Option<String>, Option<String>, Option<NaiveDate>, bool);
+
+    fn ledger_rows() -> impl Strategy<Value = Vec<(String, Vec<Row>)>> {
+        let date = (2020i32..2030, 1u32..13, 1u32..29).prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let row = (
+            cell_text(),
+            prop::option::of(cell_text()),
+            prop::option::of(cell_text()),
+            prop::option::of(date),
+            any::<bool>(),
+        );
+        prop::collection::vec((cell_text(), prop::collection::vec(row, 1..5)), 1..4)
+    }
+
+    proptest! {
+        /// Generated ledgers written as a sheet — columns in any order under any of their names,
+        /// dates in any written form, CSV or TSV, a title row or none — read back as themselves.
+        #[test]
+        fn sheets_in_any_column_order_and_naming_read_back(
+            generated in ledger_rows(),
+            order in Just((0..7usize).collect::<Vec<_>>()).prop_shuffle(),
+            names in prop::collection::vec(0usize..16, 7),
+            date_form in 0usize..4,
+            tab in any::<bool>(),
+            title_row in any::<bool>(),
+        ) {
+            // Columns: seq, category, title, measures, outcome, due, status.
+            let fields = [SheetField::Seq, SheetField::Category, SheetField::Title, SheetField::Measures, SheetField::Outcome, SheetField::DueOn, SheetField::Status];
+            let header: Vec<String> = fields
+                .iter()
+                .zip(&names)
+                .map(|(f, &i)| {
+                    let list = NAMES.iter().find(|(g, _)| g == f).map(|(_, n)| *n).unwrap();
+                    list[i % list.len()].to_owned()
+                })
+                .collect();
+            // A name chosen for one field must not also name another (序 is in 序号 and 问题序号).
+            prop_assume!(header.iter().zip(&fields).all(|(h, f)| field_named(h) == Some(*f)));
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            if title_row {
+                rows.push(vec!["县委巡察组反馈问题整改台账".to_owned()]);
+            }
+            rows.push(order.iter().map(|&c| header[c].clone()).collect());
+            let mut seq = 0;
+            for (c, (category, findings)) in generated.iter().enumerate() {
+                for (title, measures, outcome, due, closed) in findings {
+                    seq += 1;
+                    let due = due.map(|d| match date_form {
+                        0 => d.format("%Y-%m-%d").to_string(),
+                        1 => d.format("%Y/%-m/%-d").to_string(),
+                        2 => d.format("%Y年%-m月%-d日").to_string(),
+                        _ => (d - NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()).num_days().to_string(),
+                    });
+                    let cells = [
+                        seq.to_string(),
+                        format!("{category}{c}"),
+                        title.clone(),
+                        measures.clone().unwrap_or_default(),
+                        outcome.clone().unwrap_or_default(),
+                        due.unwrap_or_default(),
+                        if *closed { "已完成" } else { "未完成" }.to_owned(),
+                    ];
+                    rows.push(order.iter().map(|&i| cells[i].clone()).collect());
+                }
+            }
+            let mut w = csv::WriterBuilder::new().delimiter(if tab { b'\t' } else { b',' }).flexible(true).from_writer(Vec::new());
+            for r in &rows {
+                w.write_record(r).unwrap();
+            }
+            let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+            let table = read_delimited(&text, if tab { b'\t' } else { b',' }).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let read = ledger(table, &Options::default()).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            prop_assert!(read.findings.is_empty());
+            prop_assert_eq!(read.sections.len(), generated.len(), "{}", text);
+            let mut seq = 0;
+            for ((section, (category, findings)), c) in read.sections.iter().zip(&generated).zip(0..) {
+                prop_assert_eq!(&section.title, &format!("{category}{c}").trim().to_owned());
+                prop_assert_eq!(section.findings.len(), findings.len());
+                for (got, (title, measures, outcome, due, closed)) in section.findings.iter().zip(findings) {
+                    seq += 1;
+                    let trimmed = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+                    prop_assert_eq!(got.seq, Some(seq));
+                    prop_assert_eq!(&got.title, title.trim());
+                    prop_assert_eq!(&got.measures, &trimmed(measures));
+                    prop_assert_eq!(&got.outcome, &trimmed(outcome));
+                    prop_assert_eq!(got.due_on, *due);
+                    prop_assert_eq!(got.status == Some(FindingStatus::Closed), *closed);
+                }
+            }
+        }
+    }
 }

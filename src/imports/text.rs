@@ -860,7 +860,22 @@ pub fn parse_expecting(text: &str, expected: Expected) -> Result<ParsedDocument,
             lines[i] = Line::Text(raw_lines.get(i).map_or("", |r| trim(r)));
         }
     }
-    let levels: Vec<u8> = (1..=6).filter(|&l| lines.iter().any(|line| level_of(line) == Some(l))).collect();
+    // With `第一部分` parts, only the parts that reach the deepest numbering hold problems: a
+    // "下一步工作" part numbered 一、 does not make 一、 a level of the ledger.
+    let mut scope_of = Vec::with_capacity(lines.len());
+    let mut scope = 0usize;
+    for line in &lines {
+        if level_of(line) == Some(0) {
+            scope += 1;
+        }
+        scope_of.push(scope);
+    }
+    let deepest = lines.iter().filter_map(level_of).max().unwrap_or(0);
+    let relevant: std::collections::HashSet<usize> =
+        lines.iter().zip(&scope_of).filter(|(l, _)| level_of(l) == Some(deepest)).map(|(_, &s)| s).collect();
+    let levels: Vec<u8> = (1..=6)
+        .filter(|&l| lines.iter().zip(&scope_of).any(|(line, s)| level_of(line) == Some(l) && relevant.contains(s)))
+        .collect();
     let closing = first_closing.map(|first| (first + 1, last));
     let readings: Vec<ParsedDocument> =
         ladders(levels.len()).into_iter().map(|ladder| read(&lines, text, &levels, ladder, closing)).collect();
@@ -1602,6 +1617,122 @@ mod tests {
                 prop_assert_eq!(found.measures.as_deref(), given.measures.as_deref().map(str::trim));
                 prop_assert_eq!(found.outcome.as_deref(), given.outcome.as_deref().map(str::trim));
             }
+        }
+    }
+
+    /// Text no style reads as a heading or a label: it starts with none of their characters and
+    /// holds no 整改/问题 words.
+    fn safe_text() -> impl Strategy<Value = String> {
+        "[学习制度落实责任会议记录审批服务资金项目][学习制度落实责任会议记录审批服务资金项目A-Za-z0-9，]{0,24}"
+    }
+
+    /// A category's title and its problems: (title, measures, outcome).
+    type Flat = Vec<(String, Vec<(String, Option<String>, Option<String>)>)>;
+
+    fn flat_ledger() -> impl Strategy<Value = Flat> {
+        let problem = (safe_text(), prop::option::of(safe_text()), prop::option::of(safe_text()));
+        prop::collection::vec((safe_text(), prop::collection::vec(problem, 1..5)), 1..5)
+    }
+
+    /// The number of problem `n` in one of the problem styles the issue lists.
+    fn problem_number(style: usize, n: usize) -> String {
+        match style {
+            0 => format!("({n})"),
+            1 => format!("{n})"),
+            2 => format!("问题{n}："),
+            3 => format!("问题{}：", chinese(n)),
+            4 => char::from_u32(0x2460 + n as u32 - 1).map(String::from).unwrap_or_default(),
+            5 => format!("( {n} )"),
+            6 => format!("（{n}）"),
+            _ => format!("{n}."),
+        }
+    }
+
+    /// A category's number in one of the category styles: `一、`, `第一，` or `（一）`.
+    fn category_number(style: usize, n: usize) -> String {
+        match style {
+            0 => format!("{}、", chinese(n)),
+            1 => format!("第{}，", chinese(n)),
+            _ => format!("（{}）", chinese(n)),
+        }
+    }
+
+    /// A rectification paragraph in one of the label styles: with a colon (half- or
+    /// full-width), in 【】, or the label alone on its line.
+    fn labelled(style: usize, label: &str, text: &str, nl: &str) -> String {
+        match style {
+            0 => format!("{label}：{text}{nl}"),
+            1 => format!("{label}:{text}{nl}"),
+            2 => format!("【{label}】{text}{nl}"),
+            _ => format!("{label}{nl}{text}{nl}"),
+        }
+    }
+
+    proptest! {
+        /// Generated ledgers written in each category, problem and label style (with or without
+        /// 第一部分 parts around them, with any line end, in UTF-8 or GBK) read back as themselves.
+        #[test]
+        fn ledgers_in_every_style_parse_back(
+            ledger in flat_ledger(),
+            category_style in 0usize..3,
+            problem_style in 0usize..8,
+            label_style in 0usize..4,
+            measures_label in prop::sample::select(vec!["整改措施", "整改计划", "整改方案"]),
+            outcome_label in prop::sample::select(vec!["整改情况", "整改进展", "整改成效", "整改结果", "整改完成情况"]),
+            on_heading_line in any::<bool>(),
+            parts in any::<bool>(),
+            newline in prop::sample::select(vec!["\n", "\r\n", "\r"]),
+            gbk in any::<bool>(),
+        ) {
+            // `（一）` categories over `1.` problems, not `（1）`: a category style above the problems'.
+            let problem_style = if category_style == 2 && matches!(problem_style, 0 | 1 | 5 | 6) { 7 } else { problem_style };
+            let nl = newline;
+            let mut text = format!("关于巡察反馈意见整改情况的报告{nl}");
+            if parts {
+                text.push_str(&format!("第一部分 整改工作开展情况{nl}成立整改工作领导小组。{nl}第二部分 问题整改落实情况{nl}"));
+            }
+            for (c, (category, problems)) in ledger.iter().enumerate() {
+                text.push_str(&format!("{}{category}{nl}", category_number(category_style, c + 1)));
+                for (p, (title, measures, outcome)) in problems.iter().enumerate() {
+                    let number = problem_number(problem_style, p + 1);
+                    match (on_heading_line, outcome, measures) {
+                        // "1.问题。整改情况：……" on one line, when the problem has only an outcome.
+                        (true, Some(o), None) => text.push_str(&format!("{number}{title}。{outcome_label}：{o}{nl}")),
+                        _ => {
+                            text.push_str(&format!("{number}{title}。{nl}"));
+                            if let Some(m) = measures {
+                                text.push_str(&labelled(label_style, measures_label, m, nl));
+                            }
+                            if let Some(o) = outcome {
+                                text.push_str(&labelled(label_style, outcome_label, o, nl));
+                            }
+                        }
+                    }
+                }
+            }
+            if parts {
+                text.push_str(&format!("第三部分 下一步工作{nl}一、持续抓好整改{nl}"));
+            }
+            let bytes = if gbk { encoding_rs::GBK.encode(&text).0.into_owned() } else { text.clone().into_bytes() };
+            let (decoded, _) = super::super::decode::decode(&bytes, None).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let doc = parse(&decoded).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
+            let read: Flat = doc
+                .sections
+                .iter()
+                .map(|s| {
+                    let findings = s.findings.iter().map(|f| (f.title.clone(), f.measures.clone(), f.outcome.clone())).collect();
+                    (s.title.clone(), findings)
+                })
+                .collect();
+            let want: Flat = ledger
+                .iter()
+                .map(|(c, ps)| {
+                    let findings = ps.iter().map(|(t, m, o)| (format!("{t}。"), m.clone(), o.clone())).collect();
+                    (c.clone(), findings)
+                })
+                .collect();
+            prop_assert!(doc.findings.is_empty(), "{}", decoded);
+            prop_assert_eq!(read, want, "{}", decoded);
         }
     }
 }
