@@ -262,13 +262,47 @@ fn from_text(text: &str, mut warnings: Vec<ImportWarning>, q: &ImportQuery) -> R
         aspects: s.aspects.map(|n| n as usize),
         problems: Some(s.problems as usize),
     });
-    let doc = text::parse_expecting(&text, expected).map_err(|e| AppError::invalid("body", e.to_string()))?;
+    let doc = text::parse_expecting(&text, expected).map_err(|_| no_problems(&text))?;
     let inspection = text_inspection(q, &opening)?;
     let (ledger, more) = ledger_from_text(doc, inspection);
     warnings.extend(opening_check(&text));
     warnings.extend(totals_check(&opening, &ledger));
     warnings.extend(more);
     Ok(Reading { ledger, warnings, sheet: None })
+}
+
+/// The refusal of a text without numbered problems, saying where it looked and, when the text
+/// is a ledger sheet sent as text, how to send it.
+fn no_problems(text: &str) -> AppError {
+    for (delimiter, name, media) in [('\t', "tab", "text/tab-separated-values"), (',', "comma", "text/csv")] {
+        let rows: Vec<Vec<String>> =
+            text.lines().take(30).map(|l| l.split(delimiter).map(|c| c.trim().to_owned()).collect()).collect();
+        if let Some(at) = rows.iter().position(|r| sheet::has_header(std::slice::from_ref(r))) {
+            return AppError::invalid(
+                "body",
+                format!(
+                    "line {}: this is a ledger sheet's header ({name}-separated: {}), not a document: send the \
+                     file as {media}, which reads each row below the header as a finding",
+                    at + 1,
+                    rows[at].iter().filter(|c| !c.is_empty()).cloned().collect::<Vec<_>>().join(" | ")
+                ),
+            );
+        }
+    }
+    let lines = text.lines().count();
+    let first = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| format!("; line {} reads 「{}」", i + 1, l.trim().chars().take(40).collect::<String>()))
+        .unwrap_or_default();
+    AppError::invalid(
+        "body",
+        format!(
+            "no numbered problems: none of the document's {lines} line(s) starts with a heading number \
+             (一、 （一） 1. （1） 1) ① 问题1： 第一，) or 整改任务：{first}"
+        ),
+    )
 }
 
 fn from_sheet(

@@ -160,6 +160,14 @@ async fn bad_sheets_are_refused_saying_why(app: TestApp) {
     problem(import(&app, &w, corpus("17-ledger-workbook.xlsx"), &format!("{XLSX}; charset=utf-8"), "").await, 415)
         .await;
     problem(import(&app, &w, b"{}".to_vec(), "application/pdf", "").await, 415).await;
+    // A sheet sent as text is told how to send it; prose without numbering is told what was looked for.
+    let tsv = "台账\n序号\t问题\t整改措施\n1\t学习不深入\t加强学习\n";
+    let p = problem(import(&app, &w, tsv.as_bytes().to_vec(), "text/plain", "").await, 422).await;
+    assert!(p.to_string().contains("line 2") && p.to_string().contains("text/tab-separated-values"), "{p}");
+    let p =
+        problem(import(&app, &w, "整改工作总结\n全年工作顺利。\n".as_bytes().to_vec(), "text/plain", "").await, 422)
+            .await;
+    assert!(p.to_string().contains("line 1 reads 「整改工作总结」"), "{p}");
     assert_eq!(inspections(&app).await, 0);
 }
 
