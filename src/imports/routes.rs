@@ -81,8 +81,24 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// and totals the document states (N大类M个方面K个问题, 共K个问题) that differ from what was read
 /// are a warning on their line. For a document, the
 /// units come from query parameters, and the inspection's dates and inspecting body from the
-/// opening paragraph unless given. Up to 10 MiB, and up to `RECTIFY_IMPORT_MAX_FINDINGS`
-/// findings (5,000 by default).
+/// opening paragraph unless given.
+///
+/// A ledger sheet (整改台账) is `text/csv` or `text/tab-separated-values` (UTF-8 or GBK, as
+/// text) or an XLSX workbook: its header row is found among the first 30 rows by its column
+/// names (序号, 问题/问题描述/存在问题, 类别/问题来源, 方面, 整改措施/整改计划, 责任单位,
+/// 责任人, 整改时限/完成时限, 是否整改完成/整改状态, 整改情况/整改进展, 备注 …, any order), and
+/// each row below is a finding grouped by its category (filled down past merged cells; a row
+/// holding only `一、…` starts a category). Dates are Excel dates or written (2024-12-31,
+/// 2024年12月31日, 2024年12月底); 已完成 closes, 长期坚持 marks long-term, 暂缓 blocks (the cell
+/// its reason); 责任单位 and 责任人 are kept in the description, labelled. The rows above the
+/// header are the sheet's title. `sheet` picks the worksheet, `header_row` the header and
+/// `columns` maps columns to fields (`C=title,F=ignore`); the answer's `sheet` shows how
+/// every column was read, and unknown columns are warnings naming their row. A Word file
+/// (`.docx`) is read directly: its paragraphs with the numbers Word's automatic numbering
+/// shows (not stored in the text), or, when it holds a table headed like a ledger, that table
+/// as a sheet. The service's own text report and CSV/XLSX export import back to the same
+/// ledger. Up to 10 MiB (an Office file up to 200 MiB unpacked), and up to
+/// `RECTIFY_IMPORT_MAX_FINDINGS` findings (5,000 by default).
 ///
 /// Creates the inspection (`rectifying`), its sections and its findings (`open`, or `closed`
 /// / `blocked` as the ledger says; unnumbered findings continue after the highest given
@@ -100,9 +116,15 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 /// caller's unit or lie below it.
 ///
 /// **Errors:** 403 for other roles; 415 for another media type, a charset other than utf-8,
-/// gbk, gb2312 or gb18030, or a JSON ledger not in UTF-8; 413 above 10 MiB; 400 for malformed
-/// JSON, a text body that is not text in its encoding (naming the line and column), or a
-/// document query parameter sent with a JSON ledger; 422 for a ledger of more findings than
+/// gbk, gb2312 or gb18030, a JSON ledger not in UTF-8, or a charset on an XLSX or DOCX file;
+/// 413 above 10 MiB; 400 for malformed
+/// JSON, a text body that is not text in its encoding (naming the line and column), an XLSX
+/// or DOCX body that is not one (or unpacks to more than 200 MiB), a document query
+/// parameter sent with a JSON ledger, or a sheet parameter (`sheet`, `header_row`,
+/// `columns`) sent with a text document; 422 for a sheet without a header row (saying what
+/// was looked for), a `columns`, `header_row` or `sheet` that names nothing there, a text
+/// without numbered problems (naming its first line; a sheet sent as text is told its header
+/// line and the media type to use); 422 for a ledger of more findings than
 /// `RECTIFY_IMPORT_MAX_FINDINGS`, alone (its rows are not checked) and dry runs included:
 /// `findings`, naming the count and the limit (split the ledger); otherwise 422 naming each
 /// field at fault by its path (`sections[0].findings[2].title`, `inspection.ended_on`): an
