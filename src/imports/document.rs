@@ -213,23 +213,67 @@ pub fn ledger_of(bytes: &[u8], kind: Body, q: &ImportQuery) -> Result<Reading, A
             if q.sheet.is_some() {
                 return Err(AppError::BadRequest("query parameter `sheet` is for XLSX workbooks".into()));
             }
-            let (text, warnings) = decode::decode(bytes, charset)?;
-            let table = sheet::read_delimited(&text, if tab { b'\t' } else { b',' })?;
+            let (text, mut warnings) = decode::decode(bytes, charset)?;
+            let (table, more) = sheet::read_delimited(&text, if tab { b'\t' } else { b',' })?;
+            warnings.extend(more);
             from_sheet(table, String::new(), warnings, q)
         }
-        Body::Xlsx => from_sheet(sheet::read_xlsx(bytes, q.sheet.as_deref())?, String::new(), Vec::new(), q),
+        Body::Xlsx => {
+            let (table, warnings) = sheet::read_xlsx(bytes, q.sheet.as_deref())?;
+            from_sheet(table, String::new(), warnings, q)
+        }
         Body::Docx => {
             let blocks = docx::read(bytes)?;
             // A table that names a ledger's columns is the ledger; the paragraphs before it its opening.
-            let at = blocks.iter().position(|b| matches!(b, docx::Block::Table(rows) if sheet::has_header(rows)));
-            match at {
+            let is_ledger = |b: &docx::Block| matches!(b, docx::Block::Table(rows, _) if sheet::has_header(rows));
+            match blocks.iter().position(is_ledger) {
                 Some(at) => {
                     let opening = docx::text(&blocks[..at]);
-                    let docx::Block::Table(rows) = blocks[at].clone() else { unreachable!("a table") };
-                    let tables_before = blocks[..at].iter().filter(|b| matches!(b, docx::Block::Table(_))).count();
+                    let docx::Block::Table(mut rows, mut merged) = blocks[at].clone() else { unreachable!("a table") };
+                    let tables_before = blocks[..at].iter().filter(|b| matches!(b, docx::Block::Table(..))).count();
+                    let mut warnings = Vec::new();
+                    // Tables right after it, of as many columns and without a header, continue it
+                    // (Word splits a long table where a page or section breaks).
+                    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+                    let mut joined = 0;
+                    for block in blocks[at + 1..]
+                        .iter()
+                        .filter(|b| !matches!(b, docx::Block::Paragraph(p) if p.trim().is_empty()))
+                    {
+                        match block {
+                            docx::Block::Table(more, more_merged)
+                                if !sheet::has_header(more) && more.iter().map(Vec::len).max() == Some(width) =>
+                            {
+                                let offset = rows.len();
+                                merged.extend(more_merged.iter().map(|(r, c)| (r + offset, *c)));
+                                rows.extend(more.iter().cloned());
+                                joined += 1;
+                            }
+                            _ => break,
+                        }
+                    }
+                    let others = blocks[at + 1..].iter().filter(|b| is_ledger(b)).count();
+                    let name = format!("表格{}", tables_before + 1);
+                    if joined > 0 {
+                        warnings.push(ImportWarning {
+                            line: 0,
+                            message: format!(
+                                "{joined} table(s) right after {name}, of as many columns and without a header, were read as its continuation"
+                            ),
+                        });
+                    }
+                    if others > 0 {
+                        warnings.push(ImportWarning {
+                            line: 0,
+                            message: format!(
+                                "{name} was read as the ledger; {others} later table(s) also headed like a ledger were not: \
+                                 import them separately"
+                            ),
+                        });
+                    }
                     let numbers = (1..=rows.len()).collect();
-                    let table = sheet::Table { rows, numbers, name: Some(format!("表格{}", tables_before + 1)) };
-                    from_sheet(table, opening, Vec::new(), q)
+                    let table = sheet::Table { rows, numbers, name: Some(name), merged };
+                    from_sheet(table, opening, warnings, q)
                 }
                 None => {
                     if let Some(name) = sheet_only {

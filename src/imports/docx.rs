@@ -7,14 +7,17 @@
 //! text, so `一、` / `（一）` / `1.` / `（1）` read as they appear on screen. Tables keep their
 //! rows and cells; a table whose header names a ledger's columns is read as a sheet.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read};
 
 use chinese_number::{ChineseCase, ChineseCountMethod, ChineseVariant, NumberToChinese};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::sheet::{check_zip, MAX_UNPACKED};
+use super::sheet::check_zip;
+
+/// Most one XML part of a Word file (its text, numbering or styles) may unpack to.
+const MAX_PART: u64 = 64 * 1024 * 1024;
 use crate::error::AppError;
 
 /// A block of a Word document, in order.
@@ -22,9 +25,15 @@ use crate::error::AppError;
 pub enum Block {
     /// A paragraph's text, its automatic number written first.
     Paragraph(String),
-    /// A table's rows of cells (a cell's paragraphs joined by line feeds).
-    Table(Vec<Vec<String>>),
+    /// A table on its grid: rows of cells (a cell's paragraphs joined by line feeds; a cell
+    /// spanning columns is followed by empty ones), and the cells that continue a vertical
+    /// merge (holding the text of the cell they continue).
+    Table(Vec<Vec<String>>, HashSet<(usize, usize)>),
 }
+
+/// Most paragraphs and table cells a Word file may hold: far more than any report or ledger,
+/// and a bound on what a small, highly compressed file can make the reader build.
+pub const MAX_BLOCKS: usize = 200_000;
 
 /// One level of a list definition.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +41,8 @@ struct Level {
     start: u32,
     format: String,
     text: String,
+    /// What follows the number: a tab (Word's default), a space, or nothing.
+    suffix: &'static str,
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +51,23 @@ struct Numbering {
     abstracts: HashMap<String, HashMap<u8, Level>>,
     /// numId → (abstractNumId, start overrides by ilvl).
     nums: HashMap<String, (String, HashMap<u8, u32>)>,
+    /// abstractNumId → the numbering style it links to (`numStyleLink`): its levels are those of
+    /// the definition that style names (`styleLink`).
+    uses_style: HashMap<String, String>,
+    /// Numbering style → the abstractNumId that defines it (`styleLink`).
+    defines_style: HashMap<String, String>,
+}
+
+impl Numbering {
+    /// The list definition's levels, following a numbering style's link.
+    fn levels(&self, abstract_id: &str) -> Option<&HashMap<u8, Level>> {
+        let linked = self.uses_style.get(abstract_id).and_then(|style| self.defines_style.get(style));
+        match (self.abstracts.get(abstract_id), linked) {
+            (Some(levels), _) if !levels.is_empty() => Some(levels),
+            (_, Some(target)) => self.abstracts.get(target),
+            (levels, None) => levels,
+        }
+    }
 }
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
@@ -62,9 +90,15 @@ fn part(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Option<S
     };
     let mut bytes = Vec::new();
     (&mut file)
-        .take(MAX_UNPACKED)
+        .take(MAX_PART + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| AppError::BadRequest(format!("the DOCX file's {name} cannot be read: {e}")))?;
+    if bytes.len() as u64 > MAX_PART {
+        return Err(AppError::BadRequest(format!(
+            "the DOCX file's {name} unpacks to more than {} MiB: no report or ledger is that long",
+            MAX_PART / (1024 * 1024)
+        )));
+    }
     String::from_utf8(bytes).map(Some).map_err(|_| AppError::BadRequest(format!("the DOCX file's {name} is not UTF-8")))
 }
 
@@ -81,10 +115,18 @@ fn read_numbering(xml: &str) -> Result<Numbering, AppError> {
             Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(event, Event::Empty(_));
                 match e.local_name().as_ref() {
-                    "abstractNum" if !empty => abstract_id = attr(e, "w:abstractNumId"),
+                    "abstractNum" if !empty => {
+                        abstract_id = attr(e, "w:abstractNumId");
+                        if let Some(a) = &abstract_id {
+                            n.abstracts.entry(a.clone()).or_default();
+                        }
+                    }
                     "lvl" if !empty && abstract_id.is_some() => {
                         let ilvl = attr(e, "w:ilvl").and_then(|v| v.parse().ok()).unwrap_or(0);
-                        level = Some((ilvl, Level { start: 1, format: "decimal".into(), text: String::new() }));
+                        level = Some((
+                            ilvl,
+                            Level { start: 1, format: "decimal".into(), text: String::new(), suffix: "\t" },
+                        ));
                     }
                     "start" => {
                         if let (Some((_, l)), Some(v)) = (level.as_mut(), attr(e, "w:val").and_then(|v| v.parse().ok()))
@@ -100,6 +142,25 @@ fn read_numbering(xml: &str) -> Result<Numbering, AppError> {
                     "lvlText" => {
                         if let (Some((_, l)), Some(v)) = (level.as_mut(), attr(e, "w:val")) {
                             l.text = v;
+                        }
+                    }
+                    "suff" => {
+                        if let Some((_, l)) = level.as_mut() {
+                            l.suffix = match attr(e, "w:val").as_deref() {
+                                Some("space") => " ",
+                                Some("nothing") => "",
+                                _ => "\t",
+                            };
+                        }
+                    }
+                    "styleLink" if level.is_none() => {
+                        if let (Some(a), Some(v)) = (abstract_id.as_ref(), attr(e, "w:val")) {
+                            n.defines_style.insert(v, a.clone());
+                        }
+                    }
+                    "numStyleLink" if level.is_none() => {
+                        if let (Some(a), Some(v)) = (abstract_id.as_ref(), attr(e, "w:val")) {
+                            n.uses_style.insert(a.clone(), v);
                         }
                     }
                     "num" if !empty => {
@@ -247,9 +308,11 @@ struct Counters {
 }
 
 impl Counters {
+    /// Counts a numbered paragraph and writes its number as Word shows it, ending in `\u{1}`
+    /// when Word sets it apart from the text (a tab or a space).
     fn label(&mut self, numbering: &Numbering, num_id: &str, ilvl: u8) -> String {
         let Some((abstract_id, overrides)) = numbering.nums.get(num_id) else { return String::new() };
-        let Some(levels) = numbering.abstracts.get(abstract_id) else { return String::new() };
+        let Some(levels) = numbering.levels(abstract_id) else { return String::new() };
         let ilvl = usize::from(ilvl.min(8));
         let counts = self.counts.entry(abstract_id.clone()).or_default();
         if self.started.insert(num_id.to_owned()) {
@@ -261,12 +324,12 @@ impl Counters {
         }
         let start =
             |l: usize| overrides.get(&(l as u8)).copied().or(levels.get(&(l as u8)).map(|lv| lv.start)).unwrap_or(1);
-        counts[ilvl] = Some(counts[ilvl].map_or(start(ilvl), |c| c + 1));
+        counts[ilvl] = Some(counts[ilvl].map_or(start(ilvl), |c| c.saturating_add(1)));
         for deeper in counts.iter_mut().skip(ilvl + 1) {
             *deeper = None;
         }
         let Some(level) = levels.get(&(ilvl as u8)) else { return String::new() };
-        if level.format == "bullet" {
+        if matches!(level.format.as_str(), "bullet" | "none") {
             return String::new();
         }
         let mut out = String::new();
@@ -283,6 +346,11 @@ impl Counters {
                 }
             }
             out.push(c);
+        }
+        // Word sets the number apart from the text (a tab or a space): kept only where the text
+        // starts with a digit, so `2.` and `3个支部…` do not read as the amount 2.3.
+        if !level.suffix.is_empty() && !out.is_empty() {
+            out.push('\u{1}');
         }
         out
     }
@@ -301,30 +369,67 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Block>, AppError> {
     blocks(&document, &numbering, &styles)
 }
 
+/// A table being read: its rows so far, the row being read (on the grid), the cell being read
+/// (its paragraphs, its span, whether it continues a vertical merge), the text at each grid
+/// column of the rows above (what a merged cell continues), and the merged cells.
+#[derive(Default)]
+struct OpenTable {
+    rows: Vec<Vec<String>>,
+    row: Vec<String>,
+    cell: Vec<String>,
+    span: usize,
+    continues: bool,
+    above: HashMap<usize, String>,
+    merged: HashSet<(usize, usize)>,
+}
+
+/// Elements whose text is not the document's current text: deleted and moved-away revisions,
+/// the previous formatting of a changed paragraph, text boxes (drawn apart from the flow) and
+/// the fallback copy of alternate content.
+const SKIPPED: [&str; 8] =
+    ["del", "moveFrom", "pPrChange", "rPrChange", "numberingChange", "txbxContent", "Fallback", "instrText"];
+
 fn blocks(xml: &str, numbering: &Numbering, styles: &HashMap<String, (String, u8)>) -> Result<Vec<Block>, AppError> {
     let mut reader = Reader::from_str(xml);
     let mut out = Vec::new();
     let mut counters = Counters::default();
+    let mut count = 0usize;
     // The paragraph being read: its text, its numbering (numId, ilvl), its style.
     let mut text = String::new();
     let mut num_id: Option<String> = None;
     let mut ilvl: Option<u8> = None;
     let mut style: Option<String> = None;
     let mut in_text = false;
-    let mut in_deleted = 0usize;
-    // Tables, nested: rows of cells being built; a cell's paragraphs.
+    // Depth inside elements whose content is skipped (`SKIPPED`).
+    let mut skipping = 0usize;
     let mut tables: Vec<OpenTable> = Vec::new();
     loop {
         let event = reader.read_event().map_err(|e| damaged("document.xml", e))?;
         match &event {
             Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(event, Event::Empty(_));
-                match e.local_name().as_ref() {
+                let name = e.local_name();
+                let name = name.as_ref();
+                if SKIPPED.contains(&name) {
+                    skipping += usize::from(!empty);
+                    continue;
+                }
+                if skipping > 0 {
+                    continue;
+                }
+                match name {
                     "p" => {
                         text.clear();
                         num_id = None;
                         ilvl = None;
                         style = None;
+                        count += 1;
+                        if count > MAX_BLOCKS {
+                            return Err(AppError::invalid(
+                                "body",
+                                format!("the Word file holds more than {MAX_BLOCKS} paragraphs and table cells"),
+                            ));
+                        }
                         if empty {
                             push_paragraph(&mut out, &mut tables, String::new());
                         }
@@ -333,25 +438,44 @@ fn blocks(xml: &str, numbering: &Numbering, styles: &HashMap<String, (String, u8
                     "numId" => num_id = attr(e, "w:val"),
                     "ilvl" => ilvl = attr(e, "w:val").and_then(|v| v.parse().ok()),
                     "t" if !empty => in_text = true,
-                    "tab" if in_deleted == 0 => text.push('\t'),
-                    "br" | "cr" if in_deleted == 0 => text.push('\n'),
-                    "del" | "delText" if !empty => in_deleted += 1,
-                    "tbl" if !empty => tables.push((Vec::new(), Vec::new(), Vec::new())),
-                    "tr" if !empty => {
+                    "tab" => text.push('\t'),
+                    "br" | "cr" => text.push('\n'),
+                    "noBreakHyphen" => text.push('-'),
+                    "sym" => {
+                        // A symbol font's character; those in the private-use area have no meaning as text.
+                        let c =
+                            attr(e, "w:char").and_then(|h| u32::from_str_radix(&h, 16).ok()).and_then(char::from_u32);
+                        text.extend(c.filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c)));
+                    }
+                    "tbl" if !empty => tables.push(OpenTable::default()),
+                    "gridBefore" => {
+                        let n: usize = attr(e, "w:val").and_then(|v| v.parse().ok()).unwrap_or(0);
                         if let Some(t) = tables.last_mut() {
-                            t.1.clear();
+                            t.row.extend(std::iter::repeat_n(String::new(), n.min(64)));
                         }
                     }
                     "tc" if !empty => {
                         if let Some(t) = tables.last_mut() {
-                            t.2.clear();
+                            t.cell.clear();
+                            t.span = 1;
+                            t.continues = false;
+                        }
+                    }
+                    "gridSpan" => {
+                        if let Some(t) = tables.last_mut() {
+                            t.span = attr(e, "w:val").and_then(|v| v.parse().ok()).unwrap_or(1).clamp(1, 64);
+                        }
+                    }
+                    "vMerge" => {
+                        if let Some(t) = tables.last_mut() {
+                            t.continues = attr(e, "w:val").is_none_or(|v| v == "continue");
                         }
                     }
                     _ => {}
                 }
             }
-            Event::Text(t) if in_text && in_deleted == 0 => text.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) if in_text && in_deleted == 0 => {
+            Event::Text(t) if in_text && skipping == 0 => text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) if in_text && skipping == 0 => {
                 let resolved = match r.resolve_char_ref().map_err(|e| damaged("document.xml", e))? {
                     Some(c) => Some(c),
                     None => match r.xml10_content().as_ref() {
@@ -365,43 +489,90 @@ fn blocks(xml: &str, numbering: &Numbering, styles: &HashMap<String, (String, u8
                 };
                 text.extend(resolved);
             }
-            Event::End(e) => match e.local_name().as_ref() {
-                "t" => in_text = false,
-                "del" | "delText" => in_deleted = in_deleted.saturating_sub(1),
-                "p" => {
-                    let numbered = num_id.clone().map(|n| (n, ilvl.unwrap_or(0))).or_else(|| {
-                        style.as_ref().and_then(|s| styles.get(s)).map(|(n, l)| (n.clone(), ilvl.unwrap_or(*l)))
-                    });
-                    let label = match numbered {
-                        Some((n, l)) if n != "0" && !text.trim().is_empty() => counters.label(numbering, &n, l),
-                        _ => String::new(),
-                    };
-                    push_paragraph(&mut out, &mut tables, format!("{label}{}", text.trim_end()));
-                    text.clear();
+            Event::End(e) => {
+                let name = e.local_name();
+                let name = name.as_ref();
+                if SKIPPED.contains(&name) {
+                    skipping = skipping.saturating_sub(1);
+                    continue;
                 }
-                "tc" => {
-                    if let Some(t) = tables.last_mut() {
-                        let cell = t.2.join("\n").trim().to_owned();
-                        t.1.push(cell);
+                if skipping > 0 {
+                    continue;
+                }
+                match name {
+                    "t" => in_text = false,
+                    "p" => {
+                        let numbered = num_id.clone().map(|n| (n, ilvl.unwrap_or(0))).or_else(|| {
+                            style.as_ref().and_then(|s| styles.get(s)).map(|(n, l)| (n.clone(), ilvl.unwrap_or(*l)))
+                        });
+                        // Word numbers an empty paragraph too; in a table cell (a 序号 column) its
+                        // number is the cell's text.
+                        let label = match numbered {
+                            Some((n, l)) if n != "0" => counters.label(numbering, &n, l),
+                            _ => String::new(),
+                        };
+                        let body = text.trim();
+                        let (label, apart) = match label.strip_suffix('\u{1}') {
+                            Some(l) => (l.to_owned(), true),
+                            None => (label, false),
+                        };
+                        let gap =
+                            if apart && body.starts_with(|c: char| c.is_ascii_digit() || ('０'..='９').contains(&c)) {
+                                " "
+                            } else {
+                                ""
+                            };
+                        let line = if body.is_empty() {
+                            if tables.is_empty() {
+                                String::new()
+                            } else {
+                                label
+                            }
+                        } else {
+                            format!("{label}{gap}{body}")
+                        };
+                        push_paragraph(&mut out, &mut tables, line);
+                        text.clear();
                     }
-                }
-                "tr" => {
-                    if let Some(t) = tables.last_mut() {
-                        let row = std::mem::take(&mut t.1);
-                        t.0.push(row);
-                    }
-                }
-                "tbl" => {
-                    if let Some((rows, _, _)) = tables.pop() {
-                        match tables.last_mut() {
-                            // A table inside a cell is that cell's text.
-                            Some(outer) => outer.2.extend(rows.into_iter().map(|r| r.join(" "))),
-                            None => out.push(Block::Table(rows)),
+                    "tc" => {
+                        if let Some(t) = tables.last_mut() {
+                            count += 1;
+                            if count > MAX_BLOCKS {
+                                return Err(AppError::invalid(
+                                    "body",
+                                    format!("the Word file holds more than {MAX_BLOCKS} paragraphs and table cells"),
+                                ));
+                            }
+                            let column = t.row.len();
+                            let mut cell = t.cell.join("\n").trim().to_owned();
+                            if t.continues {
+                                cell = t.above.get(&column).cloned().unwrap_or_default();
+                                t.merged.insert((t.rows.len(), column));
+                            } else {
+                                t.above.insert(column, cell.clone());
+                            }
+                            t.row.push(cell);
+                            t.row.extend(std::iter::repeat_n(String::new(), t.span - 1));
                         }
                     }
+                    "tr" => {
+                        if let Some(t) = tables.last_mut() {
+                            let row = std::mem::take(&mut t.row);
+                            t.rows.push(row);
+                        }
+                    }
+                    "tbl" => {
+                        if let Some(table) = tables.pop() {
+                            match tables.last_mut() {
+                                // A table inside a cell is that cell's text.
+                                Some(outer) => outer.cell.extend(table.rows.into_iter().map(|r| r.join(" "))),
+                                None => out.push(Block::Table(table.rows, table.merged)),
+                            }
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
-            },
+            }
             Event::Eof => break,
             _ => {}
         }
@@ -409,12 +580,9 @@ fn blocks(xml: &str, numbering: &Numbering, styles: &HashMap<String, (String, u8
     Ok(out)
 }
 
-/// A table being read: its rows so far, the row being read, the cell's paragraphs.
-type OpenTable = (Vec<Vec<String>>, Vec<String>, Vec<String>);
-
 fn push_paragraph(out: &mut Vec<Block>, tables: &mut [OpenTable], text: String) {
     match tables.last_mut() {
-        Some(t) => t.2.push(text),
+        Some(t) => t.cell.push(text),
         None => out.push(Block::Paragraph(text)),
     }
 }
@@ -425,7 +593,7 @@ pub fn text(blocks: &[Block]) -> String {
     for block in blocks {
         match block {
             Block::Paragraph(p) => lines.push(p.clone()),
-            Block::Table(rows) => {
+            Block::Table(rows, _) => {
                 for row in rows {
                     lines.push(row.iter().map(|c| c.replace('\n', " ")).collect::<Vec<_>>().join(" "));
                 }
@@ -490,7 +658,82 @@ mod tests {
     fn tables_keep_rows_and_cells_and_escapes_are_read() {
         let xml = r#"<w:document xmlns:w="w"><w:body><w:tbl><w:tr><w:tc><w:p><w:r><w:t>序号</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>问题&amp;表现</w:t></w:r></w:p></w:tc></w:tr></w:tbl></w:body></w:document>"#;
         let got = blocks(xml, &Numbering::default(), &HashMap::new()).unwrap();
-        assert_eq!(got, vec![Block::Table(vec![vec!["序号".into(), "问题&表现".into()]])]);
+        assert_eq!(got, vec![Block::Table(vec![vec!["序号".into(), "问题&表现".into()]], HashSet::new())]);
+    }
+
+    fn document(body: &str) -> String {
+        format!(r#"<w:document xmlns:w="w" xmlns:mc="mc" xmlns:wps="wps"><w:body>{body}</w:body></w:document>"#)
+    }
+
+    #[test]
+    fn a_number_stays_apart_from_text_that_starts_with_a_digit() {
+        let numbering = read_numbering(NUMBERING).unwrap();
+        let body = [para(Some((2, "3")), "学习不深入"), para(Some((2, "3")), "3个支部未按期换届")].concat();
+        let got = text(&blocks(&document(&body), &numbering, &HashMap::new()).unwrap());
+        assert_eq!(got, "1.学习不深入\n2. 3个支部未按期换届");
+        let doc = crate::imports::text::parse(&got).unwrap();
+        assert_eq!(doc.finding_count(), 2);
+    }
+
+    #[test]
+    fn revisions_text_boxes_and_fallbacks_are_not_the_text() {
+        let numbering = read_numbering(NUMBERING).unwrap();
+        let body = r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="2"/><w:numId w:val="3"/></w:numPr>
+            <w:pPrChange><w:pPr><w:numPr><w:ilvl w:val="1"/><w:numId w:val="3"/></w:numPr></w:pPr></w:pPrChange></w:pPr>
+            <w:r><w:t>学习不深入，</w:t></w:r>
+            <mc:AlternateContent><mc:Choice><w:drawing><wps:txbx><w:txbxContent><w:p><w:r><w:t>附图</w:t></w:r></w:p></w:txbxContent></wps:txbx></w:drawing></mc:Choice>
+            <mc:Fallback><w:pict><w:txbxContent><w:p><w:r><w:t>附图</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent>
+            <w:moveFrom><w:r><w:t>旧位置</w:t></w:r></w:moveFrom><w:del><w:r><w:delText>删掉</w:delText></w:r></w:del>
+            <w:r><w:t>2023</w:t><w:noBreakHyphen/><w:t>2024年记录不全。</w:t></w:r></w:p>"#;
+        let got = text(&blocks(&document(body), &numbering, &HashMap::new()).unwrap());
+        assert_eq!(got, "1.学习不深入，2023-2024年记录不全。");
+    }
+
+    #[test]
+    fn merged_table_cells_keep_the_grid() {
+        let cell = |props: &str, text: &str| {
+            format!("<w:tc><w:tcPr>{props}</w:tcPr><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>")
+        };
+        let row = |cells: Vec<String>| format!("<w:tr>{}</w:tr>", cells.concat());
+        let body = format!(
+            "<w:tbl>{}{}{}</w:tbl>",
+            row(vec![cell(r#"<w:gridSpan w:val="2"/>"#, "问题描述"), cell("", "整改措施"), cell("", "是否整改完成")]),
+            row(vec![
+                cell(r#"<w:gridSpan w:val="2"/>"#, "学习不深入"),
+                cell("", "加强学习"),
+                cell(r#"<w:vMerge w:val="restart"/>"#, "已完成")
+            ]),
+            row(vec![cell(r#"<w:gridSpan w:val="2"/>"#, "记录不全"), cell("", "规范"), cell("<w:vMerge/>", "")]),
+        );
+        let got = blocks(&document(&body), &Numbering::default(), &HashMap::new()).unwrap();
+        let Block::Table(rows, merged) = &got[0] else { panic!("{got:?}") };
+        assert_eq!(rows[2], ["记录不全", "", "规范", "已完成"]);
+        assert!(merged.contains(&(2, 3)));
+    }
+
+    #[test]
+    fn numbering_styles_huge_starts_and_empty_items() {
+        let numbering = read_numbering(
+            r#"<w:numbering xmlns:w="w">
+              <w:abstractNum w:abstractNumId="1"><w:styleLink w:val="LedgerList"/>
+                <w:lvl w:ilvl="0"><w:start w:val="4294967295"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/><w:suff w:val="nothing"/></w:lvl>
+              </w:abstractNum>
+              <w:abstractNum w:abstractNumId="2"><w:numStyleLink w:val="LedgerList"/></w:abstractNum>
+              <w:num w:numId="5"><w:abstractNumId w:val="2"/></w:num>
+            </w:numbering>"#,
+        )
+        .unwrap();
+        let body = [para(Some((0, "5")), "甲"), para(Some((0, "5")), ""), para(Some((0, "5")), "乙")].concat();
+        let got = text(&blocks(&document(&body), &numbering, &HashMap::new()).unwrap());
+        // The start saturates instead of overflowing; the empty item is counted as Word counts it.
+        assert_eq!(got, "4294967295.甲\n\n4294967295.乙");
+    }
+
+    #[test]
+    fn a_file_of_too_many_paragraphs_is_refused() {
+        let body = "<w:p/>".repeat(MAX_BLOCKS + 1);
+        let e = blocks(&document(&body), &Numbering::default(), &HashMap::new()).unwrap_err();
+        assert!(e.to_string().contains("paragraphs"), "{e}");
     }
 
     use proptest::prelude::*;

@@ -9,7 +9,7 @@
 //! category. Columns no name matches are reported; the `columns` query parameter maps any
 //! column (by letter, number or header) to a field, or `ignore`s it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Cursor;
 
 use chrono::{Datelike, Duration, NaiveDate};
@@ -206,12 +206,15 @@ pub struct ColumnReading {
     pub by: String,
 }
 
-/// The cells of a sheet as text, row by row, and the 1-based row number of its first row.
+/// The cells of a sheet as text, row by row, with the spreadsheet's row numbers.
+#[derive(Debug, Default)]
 pub struct Table {
     pub rows: Vec<Vec<String>>,
     /// 1-based number of each row, as the spreadsheet (or the CSV's line) numbers it.
     pub numbers: Vec<usize>,
     pub name: Option<String>,
+    /// Cells (row index, column) that continue a merged cell above: they hold its text.
+    pub merged: HashSet<(usize, usize)>,
 }
 
 /// What a sheet gives: the opening text (rows above the header), the sections and findings,
@@ -308,7 +311,8 @@ fn field_named(header: &str) -> Option<SheetField> {
     }
     NAMES
         .iter()
-        .flat_map(|(field, names)| names.iter().filter(|n| n.chars().count() >= 2).map(move |n| (*field, *n)))
+        // Two-character names (问题, 类别, 状态) only as the whole header: 问题数 is a count, not the problems.
+        .flat_map(|(field, names)| names.iter().filter(|n| n.chars().count() >= 3).map(move |n| (*field, *n)))
         .filter(|(_, n)| h.contains(n))
         .max_by_key(|(_, n)| n.chars().count())
         .map(|(f, _)| f)
@@ -331,24 +335,44 @@ fn refuse(message: String) -> AppError {
     AppError::invalid("body", message)
 }
 
-/// Reads a CSV or TSV document already decoded to text.
-pub fn read_delimited(text: &str, delimiter: u8) -> Result<Table, AppError> {
+/// Reads a CSV or TSV document already decoded to text, numbering each row by the line it
+/// starts on; a cell that runs over lines holding more delimiters (a quote left open swallows
+/// the rows after it) is a warning.
+pub fn read_delimited(text: &str, delimiter: u8) -> Result<(Table, Vec<ImportWarning>), AppError> {
+    let kind = if delimiter == b'\t' { "TSV" } else { "CSV" };
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    let mut numbers = Vec::new();
+    let mut table = Table::default();
+    let mut warnings = Vec::new();
+    // Lines counted incrementally: (byte offset, line number at it).
+    let (mut at, mut line) = (0usize, 1usize);
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
-            refuse(format!(
-                "line {line}: the sheet is not well-formed {}: {e}",
-                if delimiter == b'\t' { "TSV" } else { "CSV" }
-            ))
+            refuse(format!("line {line}: the sheet is not well-formed {kind}: {e}"))
         })?;
-        numbers.push(record.position().map_or(rows.len() + 1, |p| p.line() as usize));
-        rows.push(record.iter().map(|c| c.trim().to_owned()).collect());
+        let byte = record.position().map_or(at, |p| p.byte() as usize).min(text.len());
+        // The csv reader skips blank lines: the record starts after them.
+        let start = byte + (text[byte..].len() - text[byte..].trim_start_matches(['\n', '\r']).len());
+        if start >= at {
+            line += text.as_bytes()[at..start].iter().filter(|&&b| b == b'\n').count();
+            at = start;
+        }
+        let cells: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
+        if let Some(cell) = cells.iter().find(|c| c.contains('\n') && c.matches(char::from(delimiter)).count() >= 2) {
+            warnings.push(ImportWarning {
+                line,
+                message: format!(
+                    "line {line}: a cell runs over {} lines that hold {kind} delimiters: a quote (\") may be \
+                     left open, joining the rows after it into this one",
+                    cell.lines().count()
+                ),
+            });
+        }
+        table.numbers.push(line);
+        table.rows.push(cells);
     }
-    Ok(Table { rows, numbers, name: None })
+    Ok((table, warnings))
 }
 
 /// Most a zipped document (XLSX, DOCX) may hold once unpacked.
@@ -374,66 +398,181 @@ pub fn check_zip(bytes: &[u8], what: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A cell of a workbook as text: numbers without a needless `.0`, dates as `YYYY-MM-DD`.
-fn cell_text(cell: &calamine::Data) -> String {
-    use calamine::Data;
+/// Most cells holding something a worksheet may have: far more than a ledger, and a bound on
+/// what a small file can make the reader build.
+const MAX_CELLS: usize = 2_000_000;
+/// Columns beyond this are not read (a stray mark in column XFD would otherwise widen every row).
+const MAX_COLUMNS: u32 = 200;
+
+/// A cell of a workbook as text: numbers without a needless `.0`, dates as `YYYY-MM-DD` from
+/// the workbook's epoch (1899-12-30, or 1904-01-01 for the 1904 date system).
+fn cell_text(cell: &calamine::DataRef<'_>, epoch: NaiveDate) -> String {
+    use calamine::DataRef;
     match cell {
-        Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
-        // Excel's serial days (1900 system): day 0 is 1899-12-30.
-        Data::DateTime(d) => NaiveDate::from_ymd_opt(1899, 12, 30)
-            .and_then(|epoch| epoch.checked_add_signed(Duration::days(d.as_f64().trunc() as i64)))
+        DataRef::Empty | DataRef::Error(_) => String::new(),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.trim().to_owned(),
+        DataRef::SharedString(s) => s.trim().to_owned(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
+        DataRef::DateTime(d) => epoch
+            .checked_add_signed(Duration::days(d.as_f64().trunc() as i64))
             .filter(|_| d.is_datetime())
             .map_or_else(|| d.as_f64().to_string(), |date| date.format("%Y-%m-%d").to_string()),
     }
 }
 
-/// Reads the worksheet of an XLSX workbook: the one named `sheet`, else the first whose rows
-/// hold a ledger's header (else the first).
-pub fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, AppError> {
+/// One worksheet's cells that hold something, as a table; merged cells' text fills the cells
+/// they cover below their first row.
+fn worksheet<R: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Xlsx<R>,
+    name: &str,
+    epoch: NaiveDate,
+) -> Result<(Table, usize), AppError> {
+    let unreadable = |e: calamine::XlsxError| refuse(format!("worksheet 「{name}」 cannot be read: {e}"));
+    let merges = book.merge_cells_by_sheet_name(name).map_err(unreadable)?;
+    let mut cells: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    let mut held = 0usize;
+    let mut beyond = 0usize;
+    {
+        let mut reader = book.worksheet_cells_reader(name).map_err(unreadable)?;
+        while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+            let (row, col) = cell.get_position();
+            let text = cell_text(cell.get_value(), epoch);
+            if text.is_empty() {
+                continue;
+            }
+            if col >= MAX_COLUMNS {
+                beyond += 1;
+                continue;
+            }
+            held += 1;
+            if held > MAX_CELLS {
+                return Err(refuse(format!("worksheet 「{name}」 holds more than {MAX_CELLS} cells")));
+            }
+            cells.entry(row).or_default().push((col, text));
+        }
+    }
+    // Merged regions: each covered cell below the first row holds the region's text.
+    let mut merged_text: Vec<((u32, u32), String)> = Vec::new();
+    for m in merges.iter().filter(|m| m.start.1 < MAX_COLUMNS && m.end.0 > m.start.0) {
+        let Some(text) =
+            cells.get(&m.start.0).and_then(|r| r.iter().find(|(c, _)| *c == m.start.1)).map(|(_, t)| t.clone())
+        else {
+            continue;
+        };
+        // Bounded: a region taller than a ledger is not filled past the cells read.
+        let last = m.end.0.min(m.start.0 + 100_000);
+        for row in m.start.0 + 1..=last {
+            merged_text.push(((row, m.start.1), text.clone()));
+        }
+    }
+    let mut table = Table { name: Some(name.to_owned()), ..Table::default() };
+    let filled_rows: std::collections::BTreeSet<u32> =
+        cells.keys().copied().chain(merged_text.iter().map(|((r, _), _)| *r)).collect();
+    let index: HashMap<u32, usize> = filled_rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+    for row in &filled_rows {
+        let held = cells.get(row).map(Vec::as_slice).unwrap_or_default();
+        let width = held.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
+        let mut out = vec![String::new(); width];
+        for (c, t) in held {
+            out[*c as usize] = t.clone();
+        }
+        table.rows.push(out);
+        table.numbers.push(*row as usize + 1);
+    }
+    for ((row, col), text) in merged_text {
+        let Some(&i) = index.get(&row) else { continue };
+        let cells = &mut table.rows[i];
+        if cells.len() <= col as usize {
+            cells.resize(col as usize + 1, String::new());
+        }
+        if cells[col as usize].is_empty() {
+            cells[col as usize] = text;
+            table.merged.insert((i, col as usize));
+        }
+    }
+    Ok((table, beyond))
+}
+
+/// Reads the worksheet of an XLSX workbook: the one named `sheet`, else the first visible one
+/// whose rows hold a ledger's header (else the first visible one). Other sheets that hold a
+/// ledger too are named in a warning.
+pub fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<(Table, Vec<ImportWarning>), AppError> {
     use calamine::Reader;
     check_zip(bytes, "XLSX")?;
     let mut book = calamine::Xlsx::new(Cursor::new(bytes))
         .map_err(|e| AppError::BadRequest(format!("the body is not a readable XLSX workbook: {e}")))?;
-    let names = book.sheet_names();
+    let epoch =
+        if book.has_1904_epoch() { NaiveDate::from_ymd_opt(1904, 1, 1) } else { NaiveDate::from_ymd_opt(1899, 12, 30) }
+            .unwrap_or_default();
+    // Visible sheets first; hidden ones (an old version kept out of sight) only when named.
+    let mut names: Vec<(String, bool)> = book
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
+        .map(|s| (s.name.clone(), s.visible == calamine::SheetVisible::Visible))
+        .collect();
+    names.sort_by_key(|(_, visible)| !visible);
     if names.is_empty() {
         return Err(refuse("the workbook has no worksheet".into()));
     }
+    let mut warnings = Vec::new();
     if let Some(wanted) = sheet {
-        if !names.iter().any(|n| n == wanted) {
+        if !names.iter().any(|(n, _)| n == wanted) {
+            let all: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
             return Err(AppError::invalid(
                 "sheet",
-                format!("the workbook has no worksheet 「{wanted}」: it has {}", names.join("、")),
+                format!("the workbook has no worksheet 「{wanted}」: it has {}", all.join("、")),
             ));
         }
+        let (table, beyond) = worksheet(&mut book, wanted, epoch)?;
+        warn_beyond(&mut warnings, wanted, beyond);
+        return Ok((table, warnings));
     }
-    let mut first = None;
-    for name in names.iter().filter(|n| sheet.is_none_or(|w| w == n.as_str())) {
-        let range =
-            book.worksheet_range(name).map_err(|e| refuse(format!("worksheet 「{name}」 cannot be read: {e}")))?;
-        let (row0, _) = range.start().unwrap_or((0, 0));
-        let (_, col0) = range.start().unwrap_or((0, 0));
-        let rows: Vec<Vec<String>> = range
-            .rows()
-            .map(|r| {
-                // Columns before the range's first are empty: letters stay those Excel shows.
-                let mut cells = vec![String::new(); col0 as usize];
-                cells.extend(r.iter().map(cell_text));
-                cells
-            })
-            .collect();
-        let numbers = (0..rows.len()).map(|i| row0 as usize + i + 1).collect();
-        let table = Table { rows, numbers, name: Some(name.clone()) };
-        if sheet.is_some() || has_header(&table.rows) {
-            return Ok(table);
+    let mut chosen: Option<(Table, usize)> = None;
+    let mut first: Option<(Table, usize)> = None;
+    let mut others = Vec::new();
+    for (name, visible) in &names {
+        if chosen.is_some() && !visible {
+            break;
         }
-        first.get_or_insert(table);
+        let (table, beyond) = worksheet(&mut book, name, epoch)?;
+        let ledger = has_header(&table.rows);
+        if ledger && chosen.is_none() {
+            chosen = Some((table, beyond));
+        } else if ledger {
+            others.push(name.clone());
+        } else if first.is_none() && *visible {
+            first = Some((table, beyond));
+        }
     }
-    first.ok_or_else(|| refuse("the workbook has no worksheet".into()))
+    let (table, beyond) = chosen.or(first).ok_or_else(|| refuse("the workbook has no visible worksheet".into()))?;
+    let name = table.name.clone().unwrap_or_default();
+    warn_beyond(&mut warnings, &name, beyond);
+    if !others.is_empty() {
+        warnings.push(ImportWarning {
+            line: 0,
+            message: format!(
+                "worksheet 「{name}」 was read; {} also hold(s) a ledger: import each with `sheet`",
+                others.iter().map(|o| format!("「{o}」")).collect::<Vec<_>>().join("、")
+            ),
+        });
+    }
+    Ok((table, warnings))
+}
+
+fn warn_beyond(warnings: &mut Vec<ImportWarning>, name: &str, beyond: usize) {
+    if beyond > 0 {
+        warnings.push(ImportWarning {
+            line: 0,
+            message: format!(
+                "worksheet 「{name}」: {beyond} cell(s) beyond column {} were not read",
+                letters(MAX_COLUMNS as usize - 1)
+            ),
+        });
+    }
 }
 
 /// A status written in a sheet: `Some((closed, long_term))` when it is one. The labels of
@@ -501,12 +640,22 @@ fn due_date(value: &str) -> Option<NaiveDate> {
         if (20_000.0..80_000.0).contains(&serial) {
             return NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_signed(Duration::days(serial.trunc() as i64));
         }
+        // `20241231` is a date written without separators.
+        if v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit()) {
+            let n: u32 = v.parse().ok()?;
+            return NaiveDate::from_ymd_opt((n / 10_000) as i32, n / 100 % 100, n % 100);
+        }
         // `2024.12` is a month, read below; other numbers are no dates.
         if !v.contains('.') {
             return None;
         }
     }
-    let cleaned = v.trim_end_matches(['前', '底', '末', '止']).trim_end_matches("之前").trim_end_matches("以前");
+    // A time after the date (`2024-12-31 00:00:00`) says nothing more.
+    let v = match v.split_once([' ', 'T']) {
+        Some((date, time)) if time.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '.') => date,
+        _ => v,
+    };
+    let cleaned = ["之前", "以前", "前", "底", "末", "止"].iter().fold(v, |v, s| v.strip_suffix(s).unwrap_or(v));
     let mut numbers = Vec::new();
     let mut current = String::new();
     for c in cleaned.chars() {
@@ -606,7 +755,7 @@ fn join(slot: &mut Option<String>, value: &str) {
 
 /// Reads a ledger from a table.
 pub fn ledger(table: Table, options: &Options) -> Result<SheetLedger, AppError> {
-    let Table { rows, numbers, name } = table;
+    let Table { rows, numbers, name, merged } = table;
     let row_number = |i: usize| numbers.get(i).copied().unwrap_or(i + 1);
     let header_at = match options.header_row {
         Some(n) => numbers.iter().position(|&r| r == n).ok_or_else(|| {
@@ -702,14 +851,17 @@ pub fn ledger(table: Table, options: &Options) -> Result<SheetLedger, AppError> 
         if filled.is_empty() {
             continue;
         }
-        if filled.len() == 1 && filled[0].1.parse::<f64>().is_err() {
+        if filled.len() == 1 && filled[0].1.parse::<f64>().is_err() && !merged.contains(&(i, filled[0].0)) {
             let text = filled[0].1;
             let unnumbered_text = super::text::unnumbered(text).1;
-            // A heading written across the row (merged cells keep their text in the first).
+            // A heading written across the row (merged cells keep their text in the first): in
+            // a problem column only when numbered as a category (一、, （一）), as `1.…` there is
+            // a problem.
+            let column = field_of.get(&filled[0].0);
+            let category_numbered = super::text::heading_level(text).is_some_and(|l| l <= 2);
             let looks_like_heading = text.chars().count() <= 60
                 && !text.contains('。')
-                && (super::text::is_heading(text)
-                    || field_of.get(&filled[0].0).is_none_or(|f| matches!(f, SheetField::Seq | SheetField::Category)));
+                && (category_numbered || column.is_none_or(|f| matches!(f, SheetField::Seq | SheetField::Category)));
             if looks_like_heading && !unnumbered_text.is_empty() {
                 // `（一）…` under a category is an aspect; `一、…` or an unnumbered title a category.
                 let bracketed = text.trim_start().starts_with(['(', '（']);
@@ -722,9 +874,20 @@ pub fn ledger(table: Table, options: &Options) -> Result<SheetLedger, AppError> 
                 continue;
             }
         }
+        // A row whose problem cell continues a merged one (one problem over several rows of
+        // measures) adds to the problem above; its other merged cells repeat what it had.
+        let problem_columns: Vec<usize> = field_of
+            .iter()
+            .filter(|(_, f)| matches!(f, SheetField::Title | SheetField::Description))
+            .map(|(c, _)| *c)
+            .collect();
+        let continues_merge = problem_columns.iter().any(|c| merged.contains(&(i, *c)));
         let mut row = Row { number, ..Row::default() };
         for (col, value) in &filled {
             let Some(field) = field_of.get(col) else { continue };
+            if continues_merge && merged.contains(&(i, *col)) {
+                continue;
+            }
             let value = value.as_str();
             match field {
                 SheetField::Seq => row.seq = Some(value.to_owned()),
@@ -742,18 +905,43 @@ pub fn ledger(table: Table, options: &Options) -> Result<SheetLedger, AppError> 
             }
         }
         if row.title.is_none() && row.description.is_none() {
-            let named: Vec<String> = readings
-                .iter()
-                .filter(|r| matches!(r.field, Some(SheetField::Title | SheetField::Description)))
-                .map(|r| format!("{} 「{}」", r.column, r.header))
-                .collect();
-            warnings.push(ImportWarning {
-                line: number,
-                message: format!(
-                    "row {number} has cells but no problem text (column {}): it is left out",
-                    named.join(" or ")
-                ),
-            });
+            let Some(previous) = parsed.last_mut() else {
+                let named: Vec<String> = readings
+                    .iter()
+                    .filter(|r| matches!(r.field, Some(SheetField::Title | SheetField::Description)))
+                    .map(|r| format!("{} 「{}」", r.column, r.header))
+                    .collect();
+                warnings.push(ImportWarning {
+                    line: number,
+                    message: format!(
+                        "row {number} has cells but no problem text (column {}) and no problem above it: it is \
+                         left out",
+                        named.join(" or ")
+                    ),
+                });
+                continue;
+            };
+            if !continues_merge {
+                warnings.push(ImportWarning {
+                    line: number,
+                    message: format!(
+                        "row {number} has no problem text: its cells were read as more of the problem in row {}",
+                        previous.number
+                    ),
+                });
+            }
+            for (slot, more) in [
+                (&mut previous.measures, row.measures),
+                (&mut previous.outcome, row.outcome),
+                (&mut previous.description, row.description),
+            ] {
+                if let Some(more) = more {
+                    join(slot, &more);
+                }
+            }
+            previous.labelled.extend(row.labelled);
+            previous.status = previous.status.take().or(row.status);
+            previous.due = previous.due.take().or(row.due);
             continue;
         }
         // Merged cells leave the rows below the first empty: the category runs on.
@@ -786,7 +974,12 @@ pub fn ledger(table: Table, options: &Options) -> Result<SheetLedger, AppError> 
         .map(|r| {
             r.seq.as_deref().and_then(|s| {
                 let s = s.trim().trim_end_matches(['.', '、', '．']);
-                s.parse::<i32>().ok().or_else(|| super::text::unnumbered(&format!("{s}、")).0.map(|n| n as i32))
+                // `1.0`: a number Excel or a script wrote as a float.
+                let float = s.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 1e9).map(|f| f as i32);
+                s.parse::<i32>()
+                    .ok()
+                    .or(float)
+                    .or_else(|| super::text::unnumbered(&format!("{s}、")).0.map(|n| n as i32))
             })
         })
         .collect();
@@ -808,7 +1001,7 @@ pub fn ledger(table: Table, options: &Options) -> Result<SheetLedger, AppError> 
         let number = row.number;
         let (title, mut description) = match (row.title, row.description) {
             (Some(t), d) => {
-                let (title, long) = super::text::title_and_description(super::text::unnumbered(&t).1);
+                let (title, long) = super::text::title_and_description(super::text::unnumbered_problem(&t));
                 let d = match (long, d) {
                     (Some(l), Some(d)) => Some(format!("{l}\n{d}")),
                     (l, d) => d.or(l),
@@ -816,7 +1009,7 @@ pub fn ledger(table: Table, options: &Options) -> Result<SheetLedger, AppError> 
                 (title, d)
             }
             (None, Some(d)) => {
-                let text = super::text::unnumbered(&d).1;
+                let text = super::text::unnumbered_problem(&d);
                 let (title, long) = super::text::title_and_description(text);
                 (title, long)
             }
@@ -946,7 +1139,7 @@ mod tests {
         Table {
             rows: rows.iter().map(|r| r.iter().map(|c| (*c).to_owned()).collect()).collect(),
             numbers: (1..=rows.len()).collect(),
-            name: None,
+            ..Table::default()
         }
     }
 
@@ -977,6 +1170,10 @@ mod tests {
         assert_eq!(due_date("2024年12月底"), d(2024, 12, 31));
         assert_eq!(due_date("2024.2"), d(2024, 2, 29));
         assert_eq!(due_date("45657"), d(2024, 12, 31));
+        assert_eq!(due_date("2024年6月30日之前"), d(2024, 6, 30));
+        assert_eq!(due_date("2024年6月以前"), d(2024, 6, 30));
+        assert_eq!(due_date("2024-12-31 00:00:00"), d(2024, 12, 31));
+        assert_eq!(due_date("20241231"), d(2024, 12, 31));
         assert_eq!(due_date("立行立改"), None);
         assert_eq!(due_date("12"), None);
     }
@@ -1044,6 +1241,95 @@ mod tests {
         let t = table(&[&["a", "b"], &["c", "d"]]);
         let e = ledger(t, &Options::default()).err().unwrap().to_string();
         assert!(e.contains("header row"), "{e}");
+    }
+
+    #[test]
+    fn a_numbered_problem_alone_on_its_row_stays_a_problem() {
+        let t = table(&[&["类别", "问题", "整改措施"], &["党建", "1.学习不深入", "加强学习"], &["", "2.记录不全", ""]]);
+        let s = ledger(t, &Options::default()).unwrap();
+        let titles: Vec<&str> = s.sections[0].findings.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(titles, ["学习不深入", "记录不全"]);
+    }
+
+    #[test]
+    fn counts_are_no_header_and_chinese_numbers_in_words_stay() {
+        assert!(!has_header(&[vec!["问题类别".into(), "问题数".into(), "已整改".into()]]));
+        let t = table(&[
+            &["序号", "问题", "整改措施"],
+            &["1.0", "一、二季度理论学习次数不足", "加强"],
+            &["2.0", "记录不全", "规范"],
+        ]);
+        let s = ledger(t, &Options::default()).unwrap();
+        assert_eq!(s.findings[0].title, "一、二季度理论学习次数不足");
+        assert_eq!((s.findings[0].seq, s.findings[1].seq), (Some(1), Some(2)));
+    }
+
+    #[test]
+    fn rows_without_problem_text_add_to_the_problem_above() {
+        let mut t = table(&[
+            &["序号", "问题描述", "整改措施", "是否整改完成"],
+            &["1", "学习不深入", "制定计划", "已完成"],
+            &["", "学习不深入", "每月学习", "已完成"],
+            &["", "", "考核", ""],
+        ]);
+        // Row 3's problem and status cells continue merged ones.
+        t.merged.extend([(2, 1), (2, 3)]);
+        let s = ledger(t, &Options::default()).unwrap();
+        assert_eq!(s.findings.len(), 1);
+        assert_eq!(s.findings[0].measures.as_deref(), Some("制定计划\n每月学习\n考核"));
+        assert_eq!(s.findings[0].status, Some(FindingStatus::Closed));
+        // The merge is silent; the empty cell of row 4 is a warning naming it.
+        assert_eq!(s.warnings.iter().map(|w| w.line).collect::<Vec<_>>(), [4]);
+    }
+
+    #[test]
+    fn csv_rows_are_numbered_by_their_lines_and_open_quotes_are_warned_about() {
+        let text = "\n\n序号,问题,整改措施\n1,\"学习\n不深入\",加强\n2,\"记录不全,规范\n3,台账不全,完善\n";
+        let (t, warnings) = read_delimited(text, b',').unwrap();
+        assert_eq!(t.numbers, [3, 4, 6]);
+        assert_eq!(warnings.len(), 1, "{:?}", warnings.iter().map(|w| &w.message).collect::<Vec<_>>());
+        assert_eq!(warnings[0].line, 6);
+        assert_eq!(ledger(t, &Options::default()).unwrap().reading.header_row, 3);
+    }
+
+    #[test]
+    fn workbooks_read_only_cells_that_hold_something_with_merges_and_visible_sheets_first() {
+        use rust_xlsxwriter::{Format, Workbook};
+        let mut book = Workbook::new();
+        let old = book.add_worksheet().set_name("旧版").unwrap();
+        old.write_string(0, 0, "序号").unwrap();
+        old.write_string(0, 1, "问题").unwrap();
+        old.write_string(1, 0, "1").unwrap();
+        old.write_string(1, 1, "旧问题").unwrap();
+        old.set_hidden(true);
+        for name in ["台账", "作风"] {
+            let sheet = book.add_worksheet().set_name(name).unwrap();
+            // Excel keeps the active sheet visible: the hidden one must not be it.
+            sheet.set_active(name == "台账");
+            for (c, h) in ["序号", "问题类别", "问题", "整改时限"].iter().enumerate() {
+                sheet.write_string(0, c as u16, *h).unwrap();
+            }
+            sheet.merge_range(1, 1, 2, 1, "党的建设", &Format::new()).unwrap();
+            for (r, (n, p)) in [("1", "学习不深入"), ("2", "记录不全")].iter().enumerate() {
+                sheet.write_string(r as u32 + 1, 0, *n).unwrap();
+                sheet.write_string(r as u32 + 1, 2, *p).unwrap();
+            }
+            sheet.write_number(1, 3, 45473.0).unwrap();
+            // A stray mark in the last cell Excel has: the sheet's range is 16,384 × 1,048,576.
+            sheet.write_string(1_048_575, 16_383, " x").unwrap();
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        let (table, warnings) = read_xlsx(&bytes, None).unwrap();
+        assert_eq!(table.name.as_deref(), Some("台账"));
+        let messages: Vec<&str> = warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(messages.iter().any(|m| m.contains("「作风」")), "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("beyond column")), "{messages:?}");
+        let s = ledger(table, &Options::default()).unwrap();
+        assert_eq!(s.sections.len(), 1);
+        assert_eq!(s.sections[0].findings.len(), 2);
+        assert_eq!(s.sections[0].findings[0].due_on, NaiveDate::from_ymd_opt(2024, 6, 30));
+        let (hidden, _) = read_xlsx(&bytes, Some("旧版")).unwrap();
+        assert_eq!(hidden.rows[1][1], "旧问题");
     }
 
     use proptest::prelude::*;
@@ -1124,7 +1410,7 @@ mod tests {
                 w.write_record(r).unwrap();
             }
             let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
-            let table = read_delimited(&text, if tab { b'\t' } else { b',' }).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let (table, _) = read_delimited(&text, if tab { b'\t' } else { b',' }).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let read = ledger(table, &Options::default()).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
             prop_assert!(read.findings.is_empty());
             prop_assert_eq!(read.sections.len(), generated.len(), "{}", text);

@@ -446,6 +446,24 @@ pub(crate) fn unnumbered(text: &str) -> (Option<u32>, &str) {
     }
 }
 
+/// The level of the heading a text starts with: 0 `第一部分`, 1 `一、`, 2 `（一）`, 3 `1.`, 4
+/// `（1）` / `问题1：`, 5 `①`.
+pub(crate) fn heading_level(text: &str) -> Option<u8> {
+    match heading(trim(text)) {
+        Some(Line::Heading { level, .. }) => Some(level),
+        _ => None,
+    }
+}
+
+/// A problem's text without an Arabic or circled number before it (`1.`, `（1）`, `①`); a
+/// Chinese numeral stays, as in `一、二季度学习不足`, where it is part of the words.
+pub(crate) fn unnumbered_problem(text: &str) -> &str {
+    match heading(trim(text)) {
+        Some(Line::Heading { level: 3..=5, text, .. }) => text,
+        _ => trim(text),
+    }
+}
+
 fn new_finding(number: Option<u32>, text: &str, line: usize) -> ParsedFinding {
     let (title, description) = title_and_description(text);
     ParsedFinding { number, title, description, measures: None, outcome: None, line }
