@@ -216,14 +216,7 @@ async fn the_hash_chain_shows_an_edit(app: TestApp) {
 
 /// Runs `rectify audit verify` on the app's database: its exit code and the report's `valid`.
 fn verify_cli(app: &TestApp) -> (i32, bool) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rectify"))
-        .args(["audit", "verify"])
-        .env_clear()
-        .env("RECTIFY_DATABASE_URL", &app.owner_url)
-        .env("RECTIFY_JWT_SECRET", crate::helpers::JWT_SECRET)
-        .env("RECTIFY_LOG", "error")
-        .output()
-        .expect("run rectify");
+    let out = crate::helpers::rectify_cli(app, &["audit", "verify"]);
     let report: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap_or(-1), report["valid"].as_bool().unwrap())

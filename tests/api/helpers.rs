@@ -536,3 +536,15 @@ pub fn fields(problem: &Value) -> Vec<String> {
 pub fn today() -> chrono::NaiveDate {
     chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
 }
+
+/// Runs the `rectify` command line on the app's database (as its owner) and waits for it.
+pub fn rectify_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rectify"))
+        .args(args)
+        .env_clear()
+        .env("RECTIFY_DATABASE_URL", &app.owner_url)
+        .env("RECTIFY_JWT_SECRET", JWT_SECRET)
+        .env("RECTIFY_LOG", "error")
+        .output()
+        .expect("run rectify")
+}

@@ -212,7 +212,37 @@ async fn the_service_output_reimports_to_the_same_ledger(app: TestApp) {
     }
 }
 
+/// `rectify import FILE` reads sheets and Word files by their extension, as the endpoint does
+/// by Content-Type.
+async fn the_command_line_imports_sheets_and_word_files(app: TestApp) {
+    let w = app.world().await;
+    let run = |name: &str, extra: &[&str]| {
+        let path = format!("{}/tests/fixtures/documents/{name}", env!("CARGO_MANIFEST_DIR"));
+        let (group, bureau) = (w.group.to_string(), w.bureau.to_string());
+        let mut args = vec!["import", &path, "--inspecting-unit-id", &group, "--inspected-unit-id", &bureau];
+        args.extend(["--inspecting-body", "县委巡察组", "--started-on", "2024-03-01", "--ended-on", "2024-04-30"]);
+        args.extend(extra);
+        let out = crate::helpers::rectify_cli(&app, &args);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    for (name, findings) in
+        [("17-ledger-workbook.xlsx", 4), ("18-word-automatic-numbering.docx", 5), ("16-ledger-sheet-gbk.tsv", 3)]
+    {
+        let dry = run(name, &["--dry-run"]);
+        assert_eq!(dry["totals"]["findings"], findings, "{name}: {dry}");
+    }
+    let dry = run("15-ledger-sheet.csv", &["--dry-run", "--columns", "D=ignore"]);
+    assert!(dry["ledger"]["sections"][0]["findings"][0]["measures"].is_null(), "{dry}");
+    assert_eq!(inspections(&app).await, 0, "dry runs save nothing");
+    let done = run("19-word-ledger-table.docx", &[]);
+    let id = done["inspection"]["id"].as_i64().unwrap();
+    let findings = app.get_ok(&format!("/api/v1/findings?inspection_id={id}"), &w.viewer).await;
+    assert_eq!(findings["items"].as_array().unwrap().len(), 2);
+}
+
 db_tests!(
+    the_command_line_imports_sheets_and_word_files,
     sheets_and_word_files_import_through_the_endpoint,
     bad_sheets_are_refused_saying_why,
     the_service_output_reimports_to_the_same_ledger
