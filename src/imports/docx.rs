@@ -360,7 +360,7 @@ impl Counters {
 pub fn read(bytes: &[u8]) -> Result<Vec<Block>, AppError> {
     check_zip(bytes, "DOCX")?;
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| AppError::BadRequest(format!("the body is not a DOCX file (a ZIP package): {e}")))?;
+        .map_err(|e| AppError::BadRequest(format!("the body is not a ZIP package, as every DOCX file is: {e}")))?;
     let document = part(&mut zip, "word/document.xml")?.ok_or_else(|| {
         AppError::BadRequest("the ZIP package holds no word/document.xml: it is not a Word (.docx) file".into())
     })?;

@@ -381,7 +381,7 @@ pub const MAX_UNPACKED: u64 = 200 * 1024 * 1024;
 /// Refuses a ZIP (XLSX, DOCX) that is not one, or would unpack to more than `MAX_UNPACKED`.
 pub fn check_zip(bytes: &[u8], what: &str) -> Result<(), AppError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| AppError::BadRequest(format!("the body is not an {what} file (a ZIP package): {e}")))?;
+        .map_err(|e| AppError::BadRequest(format!("the body is not a ZIP package, as every {what} file is: {e}")))?;
     let mut total: u64 = 0;
     for i in 0..zip.len() {
         let entry =

@@ -200,17 +200,42 @@ ACCEPTED: list[Accepted] = [
         "text-ledger-without-problems",
         422,
         "/problems/validation",
-        r"^the document holds no numbered problems such as ",
+        r"^no numbered problems: none of the document's [0-9]+ line\(s\) starts with a heading number"
+        r"|: this is a ledger sheet's header \(",
         "POST /inspections/import with a text document: the text must contain numbered problems "
         "((1) or 1.) to import; what free text says is not for a schema.",
+    ),
+    Accepted(
+        "sheet-without-a-ledger",
+        422,
+        "/problems/validation",
+        r"^no header row among the first 30 rows|^the sheet has no rows of problems below its header"
+        r"|^row [0-9]+: no column holds the problems|^the workbook has no (visible )?worksheet"
+        r"|^the sheet has no row [0-9]+ \(it has|^no column `[^`]*`: name one by its letter"
+        r"|^the workbook has no worksheet 「|^the Word file holds more than",
+        "POST /inspections/import with a CSV/TSV/XLSX/DOCX body: a ledger sheet needs a header "
+        "row naming its columns, and `header_row`/`columns`/`sheet` must name what is there: "
+        "what the cells say is not for a schema.",
+    ),
+    Accepted(
+        "office-body-not-a-file",
+        400,
+        "/problems/bad-request",
+        r"^the body is not (a readable XLSX workbook|a ZIP package, as every (XLSX|DOCX) file is)"
+        r"|^the ZIP package holds no word/document\.xml|^the (XLSX|DOCX) (file|package)",
+        "POST /inspections/import with an XLSX or DOCX media type: the body must be such a file "
+        "(a ZIP package); the generator sends arbitrary bytes (`format: binary`).",
     ),
     Accepted(
         "ledger-parameters-for-text-only",
         400,
         "/problems/bad-request",
-        r"^query parameter `[a-z_]+` is for text documents: a JSON ledger carries its own inspection$",
-        "POST /inspections/import: the document parameters apply to text uploads only; OpenAPI "
-        "cannot tie query parameters to one request media type (the spec says so in each).",
+        r"^query parameter `[a-z_]+` is for documents and sheets: a JSON ledger carries its own inspection$"
+        r"|^query parameter `[a-z_]+` is for spreadsheets \(|^query parameter `sheet` is for XLSX workbooks$"
+        r"|^query parameter `[a-z_]+` is for a ledger table, and this Word file has none",
+        "POST /inspections/import: the document parameters apply to documents and sheets, the "
+        "sheet parameters to sheets only; OpenAPI cannot tie query parameters to one request "
+        "media type (the spec says so in each).",
     ),
     Accepted(
         "integral-float-for-integer",
