@@ -4,6 +4,7 @@
 //! rust_xlsxwriter's constant-memory mode and then sent.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
@@ -120,22 +121,46 @@ fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
     w.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))
 }
 
+/// A batch of the ledger being read: its rows and the last (seq, id) it holds.
+type Batch = Result<(Vec<LedgerRow>, Option<(i32, i64)>), AppError>;
+
 struct CsvState {
     db: Db,
     inspection_id: i64,
-    paths: HashMap<i64, (String, String)>,
-    after: (i32, i64),
+    paths: Arc<HashMap<i64, (String, String)>>,
+    /// The next batch, already being read on the blocking pool while the one before is
+    /// written out (`None`: the ledger is done).
+    next: Option<actix_web::rt::task::JoinHandle<Batch>>,
     header_sent: bool,
-    done: bool,
 }
 
+/// Starts reading the batch after `after`: it runs while the caller writes the previous one.
+fn fetch(
+    db: &Db,
+    inspection_id: i64,
+    after: (i32, i64),
+    paths: &Arc<HashMap<i64, (String, String)>>,
+) -> actix_web::rt::task::JoinHandle<Batch> {
+    let (db, paths) = (db.clone(), Arc::clone(paths));
+    actix_web::rt::spawn(async move {
+        db.run(move |conn| {
+            let batch = queries::ledger_batch(conn, inspection_id, after, BATCH)?;
+            let last = batch.last().map(|f| (f.seq, f.id));
+            let rows = rows_of(conn, &batch, &paths)?;
+            Ok((rows, last))
+        })
+        .await
+    })
+}
+
+/// The CSV ledger as a stream: the header, then each batch as it is read, the next batch read
+/// while the current one is formatted and sent (a client that goes away drops the stream; a
+/// batch already started finishes and is discarded).
 fn csv_stream(state: CsvState) -> impl futures_util::Stream<Item = Result<web::Bytes, AppError>> {
     stream::unfold(state, |mut s| async move {
-        if s.done {
-            return None;
-        }
         if !s.header_sent {
             s.header_sent = true;
+            s.next = Some(fetch(&s.db, s.inspection_id, (0, 0), &s.paths));
             let mut bytes = "\u{feff}".as_bytes().to_vec();
             let header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
             return Some((
@@ -146,27 +171,14 @@ fn csv_stream(state: CsvState) -> impl futures_util::Stream<Item = Result<web::B
                 s,
             ));
         }
-        let (db, id, after, paths) = (s.db.clone(), s.inspection_id, s.after, s.paths.clone());
-        let batch = db
-            .run(move |conn| {
-                let batch = queries::ledger_batch(conn, id, after, BATCH)?;
-                let last = batch.last().map(|f| (f.seq, f.id));
-                let rows = rows_of(conn, &batch, &paths)?;
-                Ok((rows, last))
-            })
-            .await;
+        let pending = s.next.take()?;
+        let batch = pending.await.unwrap_or_else(|e| Err(AppError::internal(format!("export batch: {e}"))));
         match batch {
-            Err(e) => {
-                s.done = true;
-                Some((Err(e), s))
-            }
+            Err(e) => Some((Err(e), s)),
             Ok((rows, last)) => {
-                if (rows.len() as i64) < BATCH {
-                    s.done = true;
-                }
-                match last {
-                    Some(l) => s.after = l,
-                    None => return None,
+                let last = last?;
+                if rows.len() as i64 == BATCH {
+                    s.next = Some(fetch(&s.db, s.inspection_id, last, &s.paths));
                 }
                 let cells: Vec<Vec<String>> = rows.into_iter().map(|(r, _)| r).collect();
                 Some((csv_bytes(&cells).map(web::Bytes::from), s))
@@ -277,10 +289,9 @@ pub async fn export_ledger(
     let body = csv_stream(CsvState {
         db: state.db.clone(),
         inspection_id: id,
-        paths,
-        after: (0, 0),
+        paths: Arc::new(paths),
+        next: None,
         header_sent: false,
-        done: false,
     });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
