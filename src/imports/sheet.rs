@@ -201,9 +201,20 @@ pub struct ColumnReading {
     pub header: String,
     /// The field it is read as; `null`: not read (an unknown name, or `ignore`d).
     pub field: Option<SheetField>,
-    /// How the field was chosen: `name` (the header), `query` (the `columns` parameter) or `unknown`.
-    #[schema(example = "name")]
-    pub by: String,
+    /// How the field was chosen.
+    pub by: ColumnSource,
+}
+
+/// How a column's field was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnSource {
+    /// By the header's name.
+    Name,
+    /// By the `columns` query parameter.
+    Query,
+    /// No known name: the column is not read.
+    Unknown,
 }
 
 /// The cells of a sheet as text, row by row, with the spreadsheet's row numbers.
@@ -691,12 +702,12 @@ fn due_date(value: &str) -> Option<NaiveDate> {
 
 /// The field of each column: by the `columns` overrides, else by its header's name; and how
 /// it was chosen.
-fn map_columns(header: &[String], options: &Options) -> Result<Vec<(Option<SheetField>, &'static str)>, AppError> {
-    let mut mapping: Vec<(Option<SheetField>, &'static str)> = header
+fn map_columns(header: &[String], options: &Options) -> Result<Vec<(Option<SheetField>, ColumnSource)>, AppError> {
+    let mut mapping: Vec<(Option<SheetField>, ColumnSource)> = header
         .iter()
         .map(|h| match field_named(h) {
-            Some(f) => (Some(f), "name"),
-            None => (None, "unknown"),
+            Some(f) => (Some(f), ColumnSource::Name),
+            None => (None, ColumnSource::Unknown),
         })
         .collect();
     for (column, field) in &options.columns {
@@ -712,18 +723,18 @@ fn map_columns(header: &[String], options: &Options) -> Result<Vec<(Option<Sheet
                 )
             })?;
         if index >= mapping.len() {
-            mapping.resize(index + 1, (None, "unknown"));
+            mapping.resize(index + 1, (None, ColumnSource::Unknown));
         }
         // A field given to this column is taken from any other column the names gave it to.
         if let Some(f) = field {
             for (other, by) in mapping.iter_mut() {
-                if *other == Some(*f) && *by == "name" {
+                if *other == Some(*f) && *by == ColumnSource::Name {
                     *other = None;
-                    *by = "query";
+                    *by = ColumnSource::Query;
                 }
             }
         }
-        mapping[index] = (*field, "query");
+        mapping[index] = (*field, ColumnSource::Query);
     }
     Ok(mapping)
 }
@@ -813,7 +824,7 @@ pub fn ledger(table: Table, options: &Options) -> Result<SheetLedger, AppError> 
                 });
                 field = None;
             }
-        } else if *by == "unknown" && !text.is_empty() {
+        } else if *by == ColumnSource::Unknown && !text.is_empty() {
             warnings.push(ImportWarning {
                 line: header_number,
                 message: format!(
@@ -827,7 +838,7 @@ pub fn ledger(table: Table, options: &Options) -> Result<SheetLedger, AppError> 
         if text.is_empty() && field.is_none() {
             continue;
         }
-        readings.push(ColumnReading { column: letters(i), header: text, field, by: (*by).to_owned() });
+        readings.push(ColumnReading { column: letters(i), header: text, field, by: *by });
     }
     let field_of: BTreeMap<usize, SheetField> =
         readings.iter().filter_map(|r| Some((column_of_letters(&r.column)?, r.field?))).collect();
