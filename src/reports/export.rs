@@ -3,21 +3,21 @@
 //! large the ledger: CSV is streamed batch by batch; XLSX is written in
 //! rust_xlsxwriter's constant-memory mode and then sent.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
-use futures_util::stream;
+use futures_util::{stream, StreamExt};
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook};
 
 use super::api::{ExportFormat, ExportQuery};
-use super::queries;
+use super::queries::{self, LedgerFinding};
 use crate::auth::AuthUser;
 use crate::db::{Db, DbConn};
 use crate::error::AppError;
 use crate::findings::model::FindingStatus;
-use crate::findings::queries::FindingRow;
 use crate::http::query::Query;
 use crate::inspections::sections::queries as sections;
 use crate::inspections::service::find_in_scope;
@@ -27,8 +27,8 @@ use crate::state::AppState;
 pub const COLUMNS: [&str; 11] =
     ["序号", "类别", "方面", "问题", "整改措施", "责任单位", "责任领导", "责任人", "整改时限", "状态", "整改情况"];
 const WIDTHS: [f64; 11] = [6.0, 24.0, 30.0, 50.0, 50.0, 20.0, 12.0, 16.0, 12.0, 12.0, 60.0];
-/// Rows per read: each batch is one blocking-pool hop and four statements (the rows, then the
-/// names of their units, leaders and assignees).
+/// Rows per read: each batch is one blocking-pool hop and two statements (the rows with their
+/// units' and leaders' names, then their assignees).
 const BATCH: i64 = 2_000;
 
 /// The status as the ledger writes it.
@@ -44,7 +44,7 @@ pub fn status_label(status: FindingStatus, long_term: bool) -> &'static str {
 }
 
 /// Category and aspect titles of every section (a finding under a level-3 section reports its ancestors).
-fn section_paths(conn: &mut DbConn, inspection_id: i64) -> Result<HashMap<i64, (String, String)>, AppError> {
+fn section_paths(conn: &mut DbConn, inspection_id: i64) -> Result<Paths, AppError> {
     let rows = sections::of_inspection(conn, inspection_id)?;
     let by_id: HashMap<i64, &sections::SectionRow> = rows.iter().map(|s| (s.id, s)).collect();
     let mut out = HashMap::new();
@@ -64,127 +64,147 @@ fn section_paths(conn: &mut DbConn, inspection_id: i64) -> Result<HashMap<i64, (
     Ok(out)
 }
 
-/// A ledger row: its 11 cells, and the deadline as a date for XLSX.
-type LedgerRow = (Vec<String>, Option<chrono::NaiveDate>);
+/// Category and aspect titles by section id.
+type Paths = HashMap<i64, (String, String)>;
 
-/// One batch of ledger rows as the 11 cells each.
-fn rows_of(
-    conn: &mut DbConn,
-    batch: &[FindingRow],
-    paths: &HashMap<i64, (String, String)>,
-) -> Result<Vec<LedgerRow>, AppError> {
-    let ids: Vec<i64> = batch.iter().map(|f| f.id).collect();
-    let units: Vec<i64> = batch.iter().filter_map(|f| f.responsible_unit_id).collect();
-    let leaders: Vec<i64> = batch.iter().filter_map(|f| f.responsible_leader_id).collect();
-    let (units, leaders, assignees) =
-        (queries::unit_names(conn, &units)?, queries::user_names(conn, &leaders)?, queries::assignees_of(conn, &ids)?);
-    let mut out = Vec::with_capacity(batch.len());
-    for f in batch {
-        let (category, aspect) = f.section_id.and_then(|s| paths.get(&s).cloned()).unwrap_or_default();
-        let status = f.status;
-        out.push((
-            vec![
-                f.seq.to_string(),
+/// A batch of the ledger as read: its findings in order, and their assignees' names.
+struct LedgerBatch {
+    findings: Vec<LedgerFinding>,
+    assignees: HashMap<i64, Vec<String>>,
+}
+
+impl LedgerBatch {
+    /// The `BATCH` findings after `after` (a seq): two statements (the rows with their units'
+    /// and leaders' names, then their assignees).
+    fn read(conn: &mut DbConn, inspection_id: i64, after: i32) -> Result<Self, AppError> {
+        let findings = queries::ledger_batch(conn, inspection_id, after, BATCH)?;
+        let ids: Vec<i64> = findings.iter().map(|f| f.id).collect();
+        let assignees = queries::assignees_of(conn, &ids)?;
+        Ok(Self { findings, assignees })
+    }
+
+    /// The last seq it holds, if the ledger may go on after it (the batch was full).
+    fn next_after(&self) -> Option<i32> {
+        self.findings.last().filter(|_| self.findings.len() as i64 == BATCH).map(|f| f.seq)
+    }
+
+    /// Each finding with its 11 cells, borrowed where they need no change.
+    fn rows<'a>(&'a self, paths: &'a Paths) -> impl Iterator<Item = (&'a LedgerFinding, [Cow<'a, str>; 11])> {
+        self.findings.iter().map(move |f| {
+            let (category, aspect) = match f.section_id.and_then(|s| paths.get(&s)) {
+                Some((category, aspect)) => (category.as_str(), aspect.as_str()),
+                None => ("", ""),
+            };
+            let assignees = match self.assignees.get(&f.id) {
+                Some(names) => Cow::Owned(inert_owned(names.join("、"))),
+                None => Cow::Borrowed(""),
+            };
+            let cells = [
+                Cow::Owned(f.seq.to_string()),
                 inert(category),
                 inert(aspect),
-                inert(f.title.clone()),
-                inert(f.measures.clone().unwrap_or_default()),
-                inert(f.responsible_unit_id.and_then(|u| units.get(&u).cloned()).unwrap_or_default()),
-                inert(f.responsible_leader_id.and_then(|u| leaders.get(&u).cloned()).unwrap_or_default()),
-                inert(assignees.get(&f.id).map(|n| n.join("、")).unwrap_or_default()),
-                f.due_on.map(|d| d.to_string()).unwrap_or_default(),
-                status_label(status, f.long_term).to_owned(),
-                inert(f.outcome.clone().or_else(|| f.blocked_reason.clone()).unwrap_or_default()),
-            ],
-            f.due_on,
-        ));
+                inert(&f.title),
+                inert(f.measures.as_deref().unwrap_or_default()),
+                inert(f.unit.as_deref().unwrap_or_default()),
+                inert(f.leader.as_deref().unwrap_or_default()),
+                assignees,
+                f.due_on.map_or(Cow::Borrowed(""), |d| Cow::Owned(d.to_string())),
+                Cow::Borrowed(status_label(f.status, f.long_term)),
+                inert(f.outcome.as_deref().or(f.blocked_reason.as_deref()).unwrap_or_default()),
+            ];
+            (f, cells)
+        })
     }
-    Ok(out)
+
+    /// The batch as CSV records.
+    fn csv(&self, paths: &Paths) -> Result<Vec<u8>, AppError> {
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(self.findings.len() * 160));
+        for (_, cells) in self.rows(paths) {
+            w.write_record(cells.iter().map(|c| c.as_bytes())).map_err(csv_error)?;
+        }
+        w.into_inner().map_err(|e| csv_error(e.into_error().into()))
+    }
 }
 
 /// Text a spreadsheet would run as a formula (a leading `=`, `+`, `-`, `@`, tab or carriage
 /// return) gets a leading `'`, so it shows as the text it is (contract §9.4, OWASP's advice on
 /// CSV injection).
-pub fn inert(text: String) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+pub fn inert(text: &str) -> Cow<'_, str> {
+    if formula_like(text) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// [`inert`] for text already owned.
+fn inert_owned(text: String) -> String {
+    if formula_like(&text) {
         format!("'{text}")
     } else {
         text
     }
 }
 
-fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    for r in rows {
-        w.write_record(r).map_err(|e| AppError::internal(format!("csv: {e}")))?;
-    }
-    w.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))
+fn formula_like(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
-/// A batch of the ledger being read: its rows and the last (seq, id) it holds.
-type Batch = Result<(Vec<LedgerRow>, Option<(i32, i64)>), AppError>;
+fn csv_error(e: csv::Error) -> AppError {
+    AppError::internal(format!("csv: {e}"))
+}
+
+/// The CSV file's start: a byte-order mark (Excel reads the file as UTF-8 then) and the header.
+fn csv_header() -> Result<Vec<u8>, AppError> {
+    let mut w = csv::WriterBuilder::new().from_writer("\u{feff}".as_bytes().to_vec());
+    w.write_record(COLUMNS).map_err(csv_error)?;
+    w.into_inner().map_err(|e| csv_error(e.into_error().into()))
+}
+
+/// A batch of the ledger read and written as CSV, and the seq to read on after (`None`: the
+/// ledger ends with it).
+type CsvBatch = Result<(web::Bytes, Option<i32>), AppError>;
 
 struct CsvState {
     db: Db,
     inspection_id: i64,
-    paths: Arc<HashMap<i64, (String, String)>>,
-    /// The next batch, already being read on the blocking pool while the one before is
-    /// written out (`None`: the ledger is done).
-    next: Option<actix_web::rt::task::JoinHandle<Batch>>,
-    header_sent: bool,
+    paths: Arc<Paths>,
+    /// The next batch, already being read and formatted on the blocking pool while the one
+    /// before is sent (`None`: the ledger is done).
+    next: Option<actix_web::rt::task::JoinHandle<CsvBatch>>,
 }
 
-/// Starts reading the batch after `after`: it runs while the caller writes the previous one.
-fn fetch(
-    db: &Db,
-    inspection_id: i64,
-    after: (i32, i64),
-    paths: &Arc<HashMap<i64, (String, String)>>,
-) -> actix_web::rt::task::JoinHandle<Batch> {
+/// Starts reading and formatting the batch after `after`: it runs while the caller sends the
+/// previous one.
+fn fetch(db: &Db, inspection_id: i64, after: i32, paths: &Arc<Paths>) -> actix_web::rt::task::JoinHandle<CsvBatch> {
     let (db, paths) = (db.clone(), Arc::clone(paths));
     actix_web::rt::spawn(async move {
         db.run(move |conn| {
-            let batch = queries::ledger_batch(conn, inspection_id, after, BATCH)?;
-            let last = batch.last().map(|f| (f.seq, f.id));
-            let rows = rows_of(conn, &batch, &paths)?;
-            Ok((rows, last))
+            let batch = LedgerBatch::read(conn, inspection_id, after)?;
+            Ok((web::Bytes::from(batch.csv(&paths)?), batch.next_after()))
         })
         .await
     })
 }
 
 /// The CSV ledger as a stream: the header, then each batch as it is read, the next batch read
-/// while the current one is formatted and sent (a client that goes away drops the stream; a
+/// and formatted while the current one is sent (a client that goes away drops the stream; a
 /// batch already started finishes and is discarded).
 fn csv_stream(state: CsvState) -> impl futures_util::Stream<Item = Result<web::Bytes, AppError>> {
-    stream::unfold(state, |mut s| async move {
-        if !s.header_sent {
-            s.header_sent = true;
-            s.next = Some(fetch(&s.db, s.inspection_id, (0, 0), &s.paths));
-            let mut bytes = "\u{feff}".as_bytes().to_vec();
-            let header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
-            return Some((
-                csv_bytes(&[header]).map(|h| {
-                    bytes.extend(h);
-                    web::Bytes::from(bytes)
-                }),
-                s,
-            ));
-        }
+    let header = csv_header().map(web::Bytes::from);
+    stream::once(async { header }).chain(stream::unfold(state, |mut s| async move {
         let pending = s.next.take()?;
         let batch = pending.await.unwrap_or_else(|e| Err(AppError::internal(format!("export batch: {e}"))));
         match batch {
             Err(e) => Some((Err(e), s)),
-            Ok((rows, last)) => {
-                let last = last?;
-                if rows.len() as i64 == BATCH {
-                    s.next = Some(fetch(&s.db, s.inspection_id, last, &s.paths));
+            Ok((bytes, after)) => {
+                if let Some(after) = after {
+                    s.next = Some(fetch(&s.db, s.inspection_id, after, &s.paths));
                 }
-                let cells: Vec<Vec<String>> = rows.into_iter().map(|(r, _)| r).collect();
-                Some((csv_bytes(&cells).map(web::Bytes::from), s))
+                Some((Ok(bytes), s))
             }
         }
-    })
+    }))
 }
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
@@ -192,7 +212,7 @@ fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
 }
 
 /// Writes the whole ledger as a workbook: bold, frozen header; widths for Chinese text; dates as dates.
-fn xlsx(conn: &mut DbConn, inspection_id: i64, paths: &HashMap<i64, (String, String)>) -> Result<Vec<u8>, AppError> {
+fn xlsx(conn: &mut DbConn, inspection_id: i64, paths: &Paths) -> Result<Vec<u8>, AppError> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet_with_constant_memory().map_err(xlsx_error)?;
     sheet.set_name("整改台账").map_err(xlsx_error)?;
@@ -205,17 +225,15 @@ fn xlsx(conn: &mut DbConn, inspection_id: i64, paths: &HashMap<i64, (String, Str
         sheet.write_string_with_format(0, col as u16, *title, &bold).map_err(xlsx_error)?;
     }
     sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
-    let (mut after, mut row) = ((0, 0), 1u32);
-    loop {
-        let batch = queries::ledger_batch(conn, inspection_id, after, BATCH)?;
-        let Some(last) = batch.last().map(|f| (f.seq, f.id)) else { break };
-        after = last;
-        for (cells, due_on) in rows_of(conn, &batch, paths)? {
+    let (mut after, mut row) = (Some(0), 1u32);
+    while let Some(seq) = after {
+        let batch = LedgerBatch::read(conn, inspection_id, seq)?;
+        for (finding, cells) in batch.rows(paths) {
             for (col, cell) in cells.iter().enumerate() {
                 let col = col as u16;
-                match (col, due_on) {
+                match (col, finding.due_on) {
                     (0, _) => {
-                        sheet.write_number(row, col, cell.parse::<f64>().unwrap_or_default()).map_err(xlsx_error)?;
+                        sheet.write_number(row, col, f64::from(finding.seq)).map_err(xlsx_error)?;
                     }
                     (8, Some(d)) => {
                         use chrono::Datelike;
@@ -225,15 +243,13 @@ fn xlsx(conn: &mut DbConn, inspection_id: i64, paths: &HashMap<i64, (String, Str
                     }
                     _ if cell.is_empty() => {}
                     _ => {
-                        sheet.write_string(row, col, cell).map_err(xlsx_error)?;
+                        sheet.write_string(row, col, cell.as_ref()).map_err(xlsx_error)?;
                     }
                 }
             }
             row += 1;
         }
-        if (batch.len() as i64) < BATCH {
-            break;
-        }
+        after = batch.next_after();
     }
     workbook.save_to_buffer().map_err(xlsx_error)
 }
@@ -286,13 +302,9 @@ pub async fn export_ledger(
             .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"ledger-{id}.xlsx\"")))
             .body(bytes));
     }
-    let body = csv_stream(CsvState {
-        db: state.db.clone(),
-        inspection_id: id,
-        paths: Arc::new(paths),
-        next: None,
-        header_sent: false,
-    });
+    let paths = Arc::new(paths);
+    let first = fetch(&state.db, id, 0, &paths);
+    let body = csv_stream(CsvState { db: state.db.clone(), inspection_id: id, paths, next: Some(first) });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"ledger-{id}.csv\"")))

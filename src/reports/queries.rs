@@ -191,16 +191,6 @@ pub fn unit_names(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, String>
         .collect())
 }
 
-/// Display names of users, by id.
-pub fn user_names(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, String>, AppError> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::display_name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect())
-}
-
 /// Assignee display names of some findings, by finding (for the 责任人 column).
 pub fn assignees_of(conn: &mut DbConn, finding_ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, AppError> {
     let rows: Vec<(i64, String)> = assignments::table
@@ -261,23 +251,56 @@ pub fn latest_reports(
     Ok(out)
 }
 
-/// The next `limit` findings of an inspection after `(seq, id)`, in ledger order.
+/// A finding as the ledger export writes it: the columns it shows, with the names of its
+/// responsible unit and leader joined in.
+#[derive(Debug, Queryable)]
+pub struct LedgerFinding {
+    pub id: i64,
+    pub section_id: Option<i64>,
+    pub seq: i32,
+    pub title: String,
+    pub measures: Option<String>,
+    pub outcome: Option<String>,
+    pub blocked_reason: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub status: FindingStatus,
+    pub long_term: bool,
+    pub unit: Option<String>,
+    pub leader: Option<String>,
+}
+
+/// The next `limit` findings of an inspection after `after` (its seq), in ledger order, each
+/// with its unit's and leader's names: one statement per batch.
 pub fn ledger_batch(
     conn: &mut DbConn,
     inspection_id: i64,
-    after: (i32, i64),
+    after: i32,
     limit: i64,
-) -> Result<Vec<finding_queries::FindingRow>, AppError> {
+) -> Result<Vec<LedgerFinding>, AppError> {
     // `seq` is unique within an inspection (`UNIQUE (inspection_id, seq)`): `seq > last` alone is
     // the keyset, a range of that index. (With `OR (seq = last AND id > …)` added, PostgreSQL
     // read the inspection's rows from its first each batch: a 40,000-row export re-read
     // 1.6 million rows.)
-    let (seq, _) = after;
     Ok(findings::table
+        .left_join(org_units::table.on(org_units::id.nullable().eq(findings::responsible_unit_id)))
+        .left_join(users::table.on(users::id.nullable().eq(findings::responsible_leader_id)))
         .filter(findings::inspection_id.eq(inspection_id))
-        .filter(findings::seq.gt(seq))
-        .select(finding_queries::COLUMNS)
-        .order((findings::seq.asc(), findings::id.asc()))
+        .filter(findings::seq.gt(after))
+        .select((
+            findings::id,
+            findings::section_id,
+            findings::seq,
+            findings::title,
+            findings::measures,
+            findings::outcome,
+            findings::blocked_reason,
+            findings::due_on,
+            findings::status,
+            findings::long_term,
+            org_units::name.nullable(),
+            users::display_name.nullable(),
+        ))
+        .order(findings::seq.asc())
         .limit(limit)
         .load(conn)?)
 }

@@ -328,6 +328,23 @@ async fn exports_open_in_excel(app: TestApp) {
     problem(app.get(&format!("/api/v1/inspections/{id}/export"), Some(&w.outsider)).await, 404).await;
 }
 
+/// An inspection without findings exports its header and nothing else, in both formats.
+async fn empty_ledgers_export_their_header(app: TestApp) {
+    let w = app.world().await;
+    let id = app.inspection(&w).await;
+    let csv = app.get(&format!("/api/v1/inspections/{id}/export?format=csv"), Some(&w.viewer)).await;
+    assert_eq!(csv.status(), 200);
+    let text = String::from_utf8(csv.bytes().await.unwrap().to_vec()).unwrap();
+    assert_eq!(text, "\u{feff}序号,类别,方面,问题,整改措施,责任单位,责任领导,责任人,整改时限,状态,整改情况\n");
+
+    let xlsx = app.get(&format!("/api/v1/inspections/{id}/export?format=xlsx"), Some(&w.viewer)).await;
+    assert_eq!(xlsx.status(), 200);
+    use calamine::{Reader, Xlsx};
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(book.worksheet_range("整改台账").unwrap().height(), 1);
+}
+
 /// An export longer than one read of the database (2,000 rows): every finding exactly once, in
 /// `seq` order, in both formats. The seqs have gaps, as after deletions.
 async fn long_exports_hold_every_finding_once_in_order(app: TestApp) {
@@ -526,6 +543,7 @@ async fn documents_in_gbk_and_any_line_end_read_alike(app: TestApp) {
 db_tests!(
     documents_in_gbk_and_any_line_end_read_alike,
     long_exports_hold_every_finding_once_in_order,
+    empty_ledgers_export_their_header,
     the_fixture_imports_as_4_categories_8_aspects_26_findings,
     bad_imports_save_nothing,
     the_fixture_round_trips_to_its_report,
