@@ -88,11 +88,19 @@ fn visible_finding_ids(unit: i64) -> _ {
     findings::table.select(findings::id).filter(findings::inspection_id.eq_any(inspections))
 }
 
-/// One request of `kind`, if its finding lies in `scope`.
+/// One request of `kind`, if its finding lies in `scope`: joined to its finding by key, whose
+/// inspection is checked against the scope's. (With `finding_id IN (SELECT id FROM findings
+/// WHERE …)`, SQLite listed every finding of the scope on each read, 6 ms for a unit with
+/// 40,000 of them: a closure decision ran 4.7 × slower than on PostgreSQL. Issue 11.)
 pub fn find(conn: &mut DbConn, scope: Scope, kind: RequestKind, id: i64) -> Result<Option<RequestRow>, AppError> {
-    let mut q = ar::table.filter(ar::id.eq(id)).filter(ar::kind.eq(kind)).select(COLUMNS).into_boxed();
+    let mut q = ar::table
+        .inner_join(findings::table)
+        .filter(ar::id.eq(id))
+        .filter(ar::kind.eq(kind))
+        .select(COLUMNS)
+        .into_boxed();
     if let Scope::Unit(unit) = scope {
-        q = q.filter(ar::finding_id.eq_any(visible_finding_ids(unit)));
+        q = q.filter(findings::inspection_id.eq_any(visible_inspection_ids(unit)));
     }
     Ok(q.first(conn).optional()?)
 }

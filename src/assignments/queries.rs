@@ -55,11 +55,13 @@ fn visible_finding_ids(unit: i64) -> _ {
     findings::table.select(findings::id).filter(findings::inspection_id.eq_any(inspections))
 }
 
-/// One assignment, if its finding's inspection lies in `scope`.
+/// One assignment, if its finding's inspection lies in `scope`: joined to its finding by key
+/// (see `approvals::queries::find` for why not `finding_id IN (…)`).
 pub fn find(conn: &mut DbConn, scope: Scope, id: i64) -> Result<Option<AssignmentRow>, AppError> {
-    let mut q = assignments::table.filter(assignments::id.eq(id)).select(COLUMNS).into_boxed();
+    let mut q =
+        assignments::table.inner_join(findings::table).filter(assignments::id.eq(id)).select(COLUMNS).into_boxed();
     if let Scope::Unit(unit) = scope {
-        q = q.filter(assignments::finding_id.eq_any(visible_finding_ids(unit)));
+        q = q.filter(findings::inspection_id.eq_any(visible_inspection_ids(unit)));
     }
     Ok(q.first(conn).optional()?)
 }
