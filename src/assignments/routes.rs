@@ -75,6 +75,12 @@ fn check_assignee(conn: &mut DbConn, assignee: i64, unit: i64, inspection_id: i6
 }
 
 /// The responsible unit must exist and see the inspection: its people claim and complete the work.
+/// Whether a user's unit is `unit` or below it.
+fn belongs_to(conn: &mut DbConn, user: i64, unit: i64) -> Result<bool, AppError> {
+    let user_unit: i64 = users::table.filter(users::id.eq(user)).select(users::org_unit_id).first(conn)?;
+    scope::unit_in_scope(conn, Scope::Unit(unit), user_unit)
+}
+
 fn check_unit(errors: &mut Errors, conn: &mut DbConn, unit: i64, inspection_id: i64) -> Result<(), AppError> {
     if !orgs::exists(conn, unit)? {
         errors.add("responsible_unit_id", "no such org unit");
@@ -211,9 +217,9 @@ pub async fn get_assignment(
 ///   that is `unassigned`.
 /// - 412: `If-Match` is stale; 428: `If-Match` is missing.
 /// - 422: invalid fields (blank `title`, over-long texts); `due_on` after the finding's `due_on`;
-///   a `responsible_unit_id` that does not exist or cannot see the inspection; an `assignee_id`
-///   who does not qualify as on creation (checked against the new responsible unit when both
-///   change).
+///   a `responsible_unit_id` that does not exist or cannot see the inspection, or that the
+///   assignee the assignment keeps does not belong to; an `assignee_id` who does not qualify as
+///   on creation (checked against the new responsible unit when both change).
 #[utoipa::path(
     tag = "assignments",
     params(("id" = i64, Path), IfMatchRequired),
@@ -263,6 +269,16 @@ pub async fn update_assignment(
             let unit = patch.responsible_unit_id.unwrap_or(before.responsible_unit_id);
             if patch.responsible_unit_id.is_some() {
                 check_unit(&mut errors, conn, unit, finding.inspection_id)?;
+                // The assignee it keeps must belong to the new unit, as on creation.
+                if let (None, Some(current)) = (patch.assignee_id, before.assignee_id) {
+                    if !belongs_to(conn, current, unit)? {
+                        errors.add(
+                            "responsible_unit_id",
+                            "the assignee does not belong to this unit: name one who does (`assignee_id`) or hand \
+                             the assignment back to the pool (`assignee_id: null`) in the same change",
+                        );
+                    }
+                }
             }
             errors.finish()?;
             if let Some(Some(a)) = patch.assignee_id {

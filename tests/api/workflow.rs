@@ -375,6 +375,25 @@ async fn custom_chains_and_leader_assignment(app: TestApp) {
     let again = app.update(&path, &w.leader, json!({"assignee_id": w.officer_id, "title": "新任务名"})).await;
     assert_eq!(again["status"], "assigned");
     problem(app.patch(&path, Some(&w.leader), Some("\"3\""), &json!({"status": "done"})).await, 422).await;
+    // A new responsible unit must hold the assignee the assignment keeps: the officer is of the
+    // bureau, not of the inspecting group (which may otherwise be responsible). Nothing changes.
+    let moved =
+        problem(app.patch(&path, Some(&w.leader), Some("\"3\""), &json!({"responsible_unit_id": w.group})).await, 422)
+            .await;
+    assert_eq!(fields(&moved), ["responsible_unit_id"]);
+    let kept = app.get(&path, Some(&w.leader)).await.json::<Value>().await.unwrap();
+    assert_eq!((kept["version"].as_i64(), kept["responsible_unit_id"].as_i64()), (Some(3), Some(w.bureau)));
+    // Above the officer's unit (the root) is fine; so is the group with the officer handed back and named again.
+    let up = app.update(&path, &w.leader, json!({"responsible_unit_id": 1})).await;
+    assert_eq!((up["responsible_unit_id"].as_i64(), up["assignee_id"].as_i64()), (Some(1), Some(w.officer_id)));
+    let pooled = app.update(&path, &w.leader, json!({"responsible_unit_id": w.group, "assignee_id": null})).await;
+    assert_eq!(
+        (pooled["status"].as_str(), pooled["responsible_unit_id"].as_i64()),
+        (Some("unassigned"), Some(w.group))
+    );
+    let back =
+        app.update(&path, &w.leader, json!({"responsible_unit_id": w.bureau, "assignee_id": w.officer_id})).await;
+    assert_eq!(back["status"], "assigned");
     ok(&app, &w.officer, &format!("{path}/complete"), json!({"outcome": "完成"})).await;
     let request =
         app.create(&format!("/api/v1/findings/{fid}/closure-requests"), &w.officer, json!({"outcome": "完成"})).await;

@@ -135,7 +135,7 @@ ACCEPTED: list[Accepted] = [
         "/problems/validation",
         r"^(no such |the user does not belong to the responsible unit|the user's unit cannot see"
         r"|the user is neither an officer nor a leader|neither unit lies in your org scope"
-        r"|this unit cannot see the inspection)",
+        r"|this unit cannot see the inspection|the assignee does not belong to this unit)",
         "Referenced ids (units, inspections, sections, users) must exist and be visible to the "
         "caller: database state, not something a schema can say.",
     ),
