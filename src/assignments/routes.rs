@@ -74,13 +74,13 @@ fn check_assignee(conn: &mut DbConn, assignee: i64, unit: i64, inspection_id: i6
     }
 }
 
-/// The responsible unit must exist and see the inspection: its people claim and complete the work.
 /// Whether a user's unit is `unit` or below it.
 fn belongs_to(conn: &mut DbConn, user: i64, unit: i64) -> Result<bool, AppError> {
     let user_unit: i64 = users::table.filter(users::id.eq(user)).select(users::org_unit_id).first(conn)?;
     scope::unit_in_scope(conn, Scope::Unit(unit), user_unit)
 }
 
+/// The responsible unit must exist and see the inspection: its people claim and complete the work.
 fn check_unit(errors: &mut Errors, conn: &mut DbConn, unit: i64, inspection_id: i64) -> Result<(), AppError> {
     if !orgs::exists(conn, unit)? {
         errors.add("responsible_unit_id", "no such org unit");
